@@ -1,0 +1,14 @@
+"""losslab: loss functions you can understand and trust.
+
+Every loss has its formula, gradient, conventions and worked examples in its docstring, all
+executed in CI. ``import losslab`` loads NumPy only; the symbolic layer (SymPy) loads on use.
+"""
+
+from ._registry import differentiable_functions, grad, value_and_grad
+from .mse import mse_loss
+
+# One line per module above, alphabetical by module; __all__ follows from them.
+__all__ = sorted(
+    name for name, obj in list(globals().items()) if not name.startswith("_") and callable(obj)
+)
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+r"""Mean squared error, PyTorch's ``mse_loss`` convention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _registry
+from . import _validation as v
+
+__all__ = ["mse_loss"]
+
+
+def _prepare(input: ArrayLike, target: ArrayLike, reduction: str):
+    x = v.as_float_array(input, "input")
+    t = v.as_float_array(target, "target", int_as=x.dtype)
+    v.check_same_shape(x, t, "input", "target")
+    v.check_reduction(reduction)
+    dtype = v.result_dtype(x, t)
+    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
+
+
+def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Mean squared error between ``input`` and ``target``.
+
+    .. math::
+
+        \ell_i = (x_i - y_i)^2, \qquad
+        \mathrm{MSE}(x, y) = \frac{1}{n}\sum_{i=1}^{n} (x_i - y_i)^2
+
+    where :math:`n` is the number of elements (``reduction='mean'``); ``'sum'`` gives
+    :math:`\sum_i \ell_i` and ``'none'`` the array of :math:`\ell_i`.
+
+    Parameters
+    ----------
+    input : array_like
+        Predictions :math:`x`, any shape.
+    target : array_like
+        Targets :math:`y`, same shape as ``input``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty or not finite, or ``reduction`` is unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype.
+
+    Notes
+    -----
+    Gradient: :math:`\partial \mathrm{MSE}/\partial x_i = 2(x_i - y_i)/n`
+    (``losslab.grad(losslab.mse_loss)``).
+
+    Conventions
+    -----------
+    * PyTorch ``F.mse_loss``: identical (mean over *all* elements).
+    * Keras ``MeanSquaredError`` / ``keras.losses.MSE``: mean over the *last* axis per sample, then the
+      mean over the batch for the class form; for a 1-D input the numbers agree.
+    * optax ``squared_error``: no mean (element-wise :math:`(x-y)^2`); ``optax.l2_loss`` is
+      :math:`\tfrac12 (x-y)^2`.
+    * scikit-learn ``mean_squared_error(y_true, y_pred)``: same value, arguments in the other order.
+    * The textbook and the articles use :math:`\tfrac12\sum_k (y_k-t_k)^2` with no mean:
+      :func:`losslab.book.mean_squared_error`. For ``n`` elements the two differ by a factor
+      :math:`2/n`.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+    >>> t = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    >>> print(losslab.mse_loss(y, t))
+    0.019500000000000007
+    >>> print(losslab.mse_loss(y, t, reduction="sum") / 2)  # the article's 1/2-sum convention
+    0.09750000000000003
+    """
+    x, t, dtype = _prepare(input, target, reduction)
+    diff = x - t
+    return v.reduce(diff * diff, reduction, dtype)
+
+
+def _mse_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
+    x, t, dtype = _prepare(input, target, reduction)
+    diff = x - t
+    value = v.reduce(diff * diff, reduction, dtype)
+    grad = diff * (2 * v.reduction_scale(diff.size, reduction, dtype))
+    return value, grad
+
+
+_registry.register(mse_loss, wrt="input", value_and_grad=_mse_loss_value_and_grad)

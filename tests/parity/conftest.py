@@ -1,0 +1,12 @@
+"""PyTorch parity tests: skipped when torch is absent, except in `nox -s parity` (and CI)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+if os.environ.get("LOSSLAB_REQUIRE_TORCH"):
+    import torch  # noqa: F401  (fail loudly: the parity session must never skip)
+else:
+    torch = pytest.importorskip("torch")

@@ -1,0 +1,77 @@
+"""Griffe extension: turn reStructuredText math in docstrings into arithmatex math.
+
+DEVELOPERS.md lets a docstring give its formula as ``.. math::`` or ``$$ ... $$`` and use
+``:math:`x``` inline (NumPy/Sphinx style).  mkdocstrings renders docstrings through the site's
+Markdown extensions, where only ``$$ ... $$``, ``$...$`` and ``\\(...\\)`` are math
+(pymdownx.arithmatex).  This extension rewrites each docstring before it is parsed:
+
+* a ``.. math::`` directive and its indented body become ``$$ ... $$`` blocks (one per
+  blank-line-separated equation, as in Sphinx; option lines such as ``:label:`` are dropped);
+* ``:math:`...``` roles become ``$...$``.
+
+Only the rendered page changes; the docstring the code and ``help()`` see is untouched.
+Loaded by mkdocs.yml: ``plugins.mkdocstrings.handlers.python.options.extensions``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import griffe
+
+_ROLE = re.compile(r":math:`([^`]+)`")
+_DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\.[ \t]+math::[ \t]*(?P<rest>.*)$")
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _blocks(indent: str, body: list[str]) -> list[str]:
+    """Render equation lines as ``$$`` blocks, one per blank-line-separated group."""
+    out: list[str] = []
+    group: list[str] = []
+    for line in [*body, ""]:
+        if line.strip():
+            group.append(line.strip())
+        elif group:
+            out += ["", f"{indent}$$", *(f"{indent}{g}" for g in group), f"{indent}$$"]
+            group = []
+    return [*out, ""]
+
+
+def convert(text: str) -> str:
+    """Return ``text`` with RST math directives and roles rewritten for arithmatex."""
+    lines = text.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i])
+        if not m:
+            out.append(_ROLE.sub(lambda r: f"${r.group(1).strip()}$", lines[i]))
+            i += 1
+            continue
+        base = _indent_of(lines[i])
+        body = [m.group("rest")] if m.group("rest").strip() else []
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or _indent_of(lines[i]) > base):
+            stripped = lines[i].strip()
+            if not (stripped.startswith(":") and re.match(r"^:\w+:", stripped)):
+                body.append(lines[i])
+            i += 1
+        # Trailing blank lines belong to the text after the block.
+        while body and not body[-1].strip():
+            body.pop()
+        while out and not out[-1].strip():
+            out.pop()
+        out += _blocks(m.group("indent"), body)
+    return "\n".join(out).strip("\n")
+
+
+class RstMath(griffe.Extension):
+    """Rewrite ``.. math::`` and ``:math:`` in every docstring griffe loads."""
+
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.docstring is not None and "math:" in obj.docstring.value:
+            obj.docstring.value = convert(obj.docstring.value)
