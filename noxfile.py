@@ -63,7 +63,7 @@ def parity(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """Load every built page in headless Chromium: math typeset, no broken link, no request off-site."""
+    """Load every built page in headless Chromium: math, links, images, no off-site request."""
     chromium = shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
     )

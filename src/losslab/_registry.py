@@ -48,7 +48,7 @@ def _entry(fn: Callable[..., Any]) -> _Entry:
 
 
 def value_and_grad(fn: Callable[..., Any]) -> Callable[..., tuple[Any, Any]]:
-    r"""Return a function computing ``(fn(...), gradient)`` in one pass.
+    r"""Return a function computing :math:`\bigl(f(x),\ \nabla_x f(x)\bigr)` in one pass.
 
     The returned function has exactly ``fn``'s signature. The gradient is taken with respect to
     ``fn``'s prediction argument (``input`` for losses, ``w`` for penalties, ``q`` for

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _registry
@@ -62,8 +61,8 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
     Conventions
     -----------
     * PyTorch ``F.mse_loss``: identical (mean over *all* elements).
-    * Keras ``MeanSquaredError`` / ``keras.losses.MSE``: mean over the *last* axis per sample, then the
-      mean over the batch for the class form; for a 1-D input the numbers agree.
+    * Keras ``MeanSquaredError`` / ``keras.losses.MSE``: mean over the *last* axis per sample,
+      then the mean over the batch for the class form; for a 1-D input the numbers agree.
     * optax ``squared_error``: no mean (element-wise :math:`(x-y)^2`); ``optax.l2_loss`` is
       :math:`\tfrac12 (x-y)^2`.
     * scikit-learn ``mean_squared_error(y_true, y_pred)``: same value, arguments in the other order.

@@ -7,6 +7,6 @@ import os
 import pytest
 
 if os.environ.get("LOSSLAB_REQUIRE_TORCH"):
-    import torch  # noqa: F401  (fail loudly: the parity session must never skip)
+    import torch  # fail loudly: the parity session must never skip
 else:
     torch = pytest.importorskip("torch")
