@@ -1,0 +1,473 @@
+"""Table-driven input validation for every public function in ``losslab.__all__``.
+
+Each row gives a *valid call* (keyword arguments built fresh for every test) and the list of
+bad-input cases that apply to that function. Every case checks, against the contract in
+DEVELOPERS.md:
+
+* the exception type (``ValueError`` or ``TypeError``);
+* that the message starts with the offending argument's name in backticks (e.g. "`target`");
+* that no NumPy ``RuntimeWarning`` escapes;
+* that none of the caller's arrays was modified (compared with copies taken before the call).
+
+Differentiable functions are also checked through ``losslab.value_and_grad``, which must validate
+exactly like the function itself. ``test_every_public_function_has_a_row`` fails when a public
+function has no row: add one when you add a function.
+
+A case that fails because of a bug in a module is kept and marked
+``xfail(strict=True, reason=...)``; the module owner fixes the bug and removes the mark.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+import losslab
+
+# --- building blocks ---------------------------------------------------------------------------
+
+X = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])  # (N=2, C=3) scores / predictions
+Y = np.array([[0.25, 0.5, -1.0], [2.0, -0.5, 0.0]])  # a target like X
+P = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])  # rows are distributions
+Q = np.array([[0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
+LABELS = np.array([2, 0])
+SIGNS = np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
+LOGP = np.log(P)
+
+
+@dataclass
+class Case:
+    id: str
+    arg: str  # the argument replaced by ``value``
+    value: Any
+    exc: type[Exception] | tuple[type[Exception], ...]
+    names: str | None = None  # argument the message must start with (default: ``arg``)
+    extra: dict[str, Any] = field(default_factory=dict)  # other arguments to change
+    xfail: str | None = None
+
+
+@dataclass
+class Row:
+    name: str
+    valid: Callable[[], dict[str, Any]]
+    cases: list[Case]
+    note: str = ""
+
+
+def _with(a: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
+    b = a.copy()
+    b[index] = value
+    return b
+
+
+def _first(a: np.ndarray) -> tuple[int, ...]:
+    return (0,) * a.ndim
+
+
+def array_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    """Cases every real-valued array argument must reject. ``paired``: its shape must match
+    another argument's, so a different shape is an error."""
+    i0 = _first(base)
+    cases = [
+        Case("ragged", arg, [[1.0], [1.0, 2.0]], ValueError),
+        Case("empty", arg, np.empty((0, *base.shape[1:])), ValueError),
+        Case("nan", arg, _with(base, i0, np.nan), ValueError),
+        Case("inf", arg, _with(base, i0, np.inf), ValueError),
+        Case("-inf", arg, _with(base, i0, -np.inf), ValueError),
+        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
+        Case("complex", arg, base.astype(complex), TypeError),
+        Case("object", arg, base.astype(object), TypeError),
+        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
+        Case("str", arg, "abc", TypeError),
+    ]
+    if paired:
+        wrong = np.concatenate([base, base[..., :1]], axis=-1)
+        cases.append(Case("wrong-shape", arg, wrong, ValueError))
+    return cases
+
+
+def prob_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    i0 = _first(base)
+    return [
+        *array_cases(arg, base, paired=paired),
+        Case("below-0", arg, _with(base, i0, -0.1), ValueError),
+        Case("above-1", arg, _with(base, i0, 1.1), ValueError),
+    ]
+
+
+def dist_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    """Rows must also sum to 1 (along the last axis)."""
+    return [
+        *prob_cases(arg, base, paired=paired),
+        Case("row-sum-not-1", arg, base * 0.5, ValueError),
+    ]
+
+
+def label_cases(arg: str, base: np.ndarray, n_classes: int) -> list[Case]:
+    return [
+        Case("ragged", arg, [[1], [1, 2]], ValueError),
+        Case("out-of-range-high", arg, _with(base, _first(base), n_classes), ValueError),
+        Case("out-of-range-negative", arg, _with(base, _first(base), -1), ValueError),
+        # DEVELOPERS.md lists non-integer labels under ValueError; _validation.as_label_array
+        # raises TypeError for a float dtype. Either is accepted here (reported to the lead).
+        Case("non-integer", arg, base + 0.5, (TypeError, ValueError)),
+        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
+        Case("complex", arg, base.astype(complex), TypeError),
+        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
+        Case("wrong-shape", arg, np.concatenate([base, base[:1]]), ValueError),
+    ]
+
+
+def weight_cases(arg: str, base: np.ndarray) -> list[Case]:
+    return [
+        *array_cases(arg, base),
+        Case("negative", arg, _with(base, _first(base), -1.0), ValueError),
+    ]
+
+
+def reduction_cases(extra_ok: tuple[str, ...] = ()) -> list[Case]:
+    return [
+        Case("unknown", "reduction", "avg", ValueError),
+        Case("uppercase", "reduction", "MEAN", ValueError),
+        Case("none-object", "reduction", None, ValueError),
+        Case("not-a-str", "reduction", 1, ValueError),
+    ]
+
+
+def number_cases(arg: str, *, allow_zero: bool) -> list[Case]:
+    cases = [
+        Case("negative", arg, -1.0, ValueError),
+        Case("nan", arg, float("nan"), ValueError),
+        Case("inf", arg, float("inf"), ValueError),
+        Case("str", arg, "1", TypeError),
+        Case("bool", arg, True, TypeError),
+        Case("complex", arg, 1j, TypeError),
+    ]
+    if not allow_zero:
+        cases.append(Case("zero", arg, 0.0, ValueError))
+    return cases
+
+
+def axis_cases(arg: str, ndim: int) -> list[Case]:
+    return [
+        Case("out-of-range", arg, ndim, ValueError),
+        Case("out-of-range-negative", arg, -ndim - 1, ValueError),
+        Case("float", arg, 1.0, TypeError),
+        Case("str", arg, "1", TypeError),
+    ]
+
+
+def int_cases(arg: str) -> list[Case]:
+    return [
+        Case("float", arg, 1.5, TypeError),
+        Case("str", arg, "1", TypeError),
+        Case("bool", arg, True, TypeError),
+    ]
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _pair(**more: Any) -> Callable[[], dict[str, Any]]:
+    return lambda: {"input": X.copy(), "target": Y.copy(), **more}
+
+
+ROWS: list[Row] = [
+    Row(
+        "mse_loss",
+        _pair(),
+        [*array_cases("input", X, paired=False), *array_cases("target", Y), *reduction_cases()],
+    ),
+    Row(
+        "l1_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "huber_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "delta": 1.0, "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *number_cases("delta", allow_zero=False),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "smooth_l1_loss",
+        _pair(beta=1.0),
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *number_cases("beta", allow_zero=True),
+            *reduction_cases(),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"x": X.copy(), "axis": 1},
+            [*array_cases("x", X, paired=False), *axis_cases("axis", X.ndim)],
+        )
+        for name in ("softmax", "log_softmax")
+    ],
+    *[
+        Row(name, lambda: {"x": X.copy()}, array_cases("x", X, paired=False))
+        for name in ("sigmoid", "log_sigmoid")
+    ],
+    Row(
+        "cross_entropy",
+        lambda: {"input": X.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            Case("prob-target-below-0", "target", _with(P, (0, 0), -0.1), ValueError),
+            Case("prob-target-above-1", "target", _with(P, (0, 0), 1.1), ValueError),
+            Case("prob-target-nan", "target", _with(P, (0, 0), np.nan), ValueError),
+            Case("prob-target-wrong-shape", "target", P[:, :2].copy(), ValueError),
+            *weight_cases("weight", np.ones(3)),
+            *int_cases("ignore_index"),
+            Case("label-smoothing-above-1", "label_smoothing", 1.5, ValueError),
+            Case("label-smoothing-negative", "label_smoothing", -0.1, ValueError),
+            Case("label-smoothing-nan", "label_smoothing", float("nan"), ValueError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "nll_loss",
+        lambda: {"input": LOGP.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", LOGP, paired=False),
+            *label_cases("target", LABELS, 3),
+            *weight_cases("weight", np.ones(3)),
+            *int_cases("ignore_index"),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "binary_cross_entropy",
+        lambda: {"input": P.copy(), "target": Q.copy(), "weight": np.ones_like(P)},
+        [
+            *prob_cases("input", P, paired=False),
+            *prob_cases("target", Q),
+            *weight_cases("weight", np.ones_like(P)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda: {
+            "input": X.copy(),
+            "target": Q.copy(),
+            "weight": np.ones_like(X),
+            "pos_weight": np.ones(3),
+        },
+        [
+            *array_cases("input", X, paired=False),
+            *prob_cases("target", Q),
+            *weight_cases("weight", np.ones_like(X)),
+            *weight_cases("pos_weight", np.ones(3)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multi_margin_loss",
+        lambda: {"input": X.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            *weight_cases("weight", np.ones(3)),
+            Case("p-3", "p", 3, ValueError),
+            Case("p-str", "p", "1", TypeError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "hinge_embedding_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", SIGNS),
+            Case("target-not-sign", "target", _with(SIGNS, (0, 0), 0.5), ValueError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "soft_margin_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [*array_cases("input", X, paired=False), *array_cases("target", SIGNS), *reduction_cases()],
+    ),
+    Row(
+        "kl_div",
+        lambda: {"input": LOGP.copy(), "target": Q.copy()},
+        [
+            *array_cases("input", LOGP, paired=False),
+            *prob_cases("target", Q),
+            Case("batchmean-ok-but-unknown", "reduction", "batch_mean", ValueError),
+            *reduction_cases(),
+        ],
+    ),
+]
+
+ROWS += [
+    Row(
+        "entropy",
+        lambda: {"p": P.copy(), "base": 2.0, "axis": -1},
+        [
+            *dist_cases("p", P, paired=False),
+            *number_cases("base", allow_zero=False),
+            Case("base-1", "base", 1.0, ValueError),
+            *axis_cases("axis", P.ndim),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"p": P.copy(), "q": Q.copy(), "base": 2.0, "axis": -1},
+            [
+                *dist_cases("p", P, paired=False),
+                *dist_cases("q", Q),
+                *number_cases("base", allow_zero=False),
+                Case("base-1", "base", 1.0, ValueError),
+                *axis_cases("axis", P.ndim),
+            ],
+        )
+        for name in ("kl_divergence", "cross_entropy_pq")
+    ],
+]
+
+ROWS += [
+    Row(
+        name,
+        lambda: {"fn": losslab.mse_loss},
+        [
+            Case("not-differentiable", "fn", print, TypeError),
+            Case("none", "fn", None, TypeError),
+            Case("a-string", "fn", "mse_loss", TypeError),
+        ],
+    )
+    for name in ("grad", "value_and_grad")
+]
+
+# Functions whose behaviour is not an input check (reason given).
+EXEMPT = {
+    "differentiable_functions": "takes no arguments",
+}
+
+ROW_BY_NAME = {row.name: row for row in ROWS}
+
+
+def _params() -> list[Any]:
+    out = []
+    for row in ROWS:
+        fn = getattr(losslab, row.name, None)
+        diff = fn is not None and row.name in losslab.differentiable_functions()
+        for case in row.cases:
+            for via in ("call", "value_and_grad") if diff or fn is None else ("call",):
+                marks = []
+                if case.xfail:
+                    marks.append(pytest.mark.xfail(strict=True, reason=case.xfail))
+                case_id = f"{row.name}-{case.arg}-{case.id}-{via}"
+                out.append(pytest.param(row, case, via, id=case_id, marks=marks))
+    return out
+
+
+def _function(row: Row, via: str) -> Callable[..., Any]:
+    fn = getattr(losslab, row.name, None)
+    if fn is None:
+        pytest.skip(f"losslab.{row.name} is not written yet")
+    return losslab.value_and_grad(fn) if via == "value_and_grad" else fn
+
+
+def _check_row_matches_signature(row: Row, kwargs: dict[str, Any]) -> None:
+    params = inspect.signature(getattr(losslab, row.name)).parameters
+    unknown = set(kwargs) - set(params)
+    assert not unknown, f"row {row.name} uses {unknown}, not parameters of the function"
+
+
+def _snapshot(kwargs: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+
+
+def _assert_unchanged(kwargs: dict[str, Any], before: dict[str, np.ndarray]) -> None:
+    for k, v in before.items():
+        assert kwargs[k].dtype == v.dtype, f"`{k}` changed dtype"
+        np.testing.assert_array_equal(kwargs[k], v, err_msg=f"`{k}` was modified")
+
+
+def _call_quietly(fn: Callable[..., Any], kwargs: dict[str, Any]) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn(**kwargs)
+    return caught
+
+
+@pytest.mark.parametrize(("row", "case", "via"), _params())
+def test_bad_input(row: Row, case: Case, via: str) -> None:
+    fn = _function(row, via)
+    kwargs = row.valid()
+    _check_row_matches_signature(row, {**kwargs, case.arg: None, **case.extra})
+    kwargs.update(case.extra)
+    kwargs[case.arg] = case.value
+    before = _snapshot(kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(case.exc) as info:
+            fn(**kwargs)
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not runtime, f"RuntimeWarning escaped: {runtime[0].message}"
+    message = str(info.value)
+    name = case.names or case.arg
+    assert message.startswith(f"`{name}`"), f"message does not start with `{name}`: {message!r}"
+    _assert_unchanged(kwargs, before)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_valid_call_is_quiet_and_leaves_inputs_alone(row: Row) -> None:
+    """The valid call of every row works: this keeps every bad case a one-argument change."""
+    fn = _function(row, "call")
+    kwargs = row.valid()
+    _check_row_matches_signature(row, kwargs)
+    before = _snapshot(kwargs)
+    caught = _call_quietly(fn, kwargs)
+    assert not caught, f"warning on a valid call: {caught[0].message}"
+    _assert_unchanged(kwargs, before)
+    if row.name in losslab.differentiable_functions():
+        caught = _call_quietly(losslab.value_and_grad(fn), kwargs)
+        assert not caught
+        _assert_unchanged(kwargs, before)
+
+
+def test_every_public_function_has_a_row() -> None:
+    missing = [
+        name
+        for name in losslab.__all__
+        if callable(getattr(losslab, name)) and name not in ROW_BY_NAME and name not in EXEMPT
+    ]
+    assert not missing, f"public functions without a validation row: {missing}"
+
+
+def test_every_row_case_names_a_parameter() -> None:
+    for row in ROWS:
+        fn = getattr(losslab, row.name, None)
+        if fn is None:
+            continue
+        params = inspect.signature(fn).parameters
+        for case in row.cases:
+            assert case.arg in params, f"{row.name}: case {case.id} replaces unknown `{case.arg}`"
