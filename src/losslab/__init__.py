@@ -5,6 +5,10 @@ executed in CI. ``import losslab`` loads NumPy only; the symbolic layer (SymPy) 
 """
 
 from ._registry import differentiable_functions, grad, value_and_grad
+from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
+from .huber import huber_loss, smooth_l1_loss
+from .l1 import l1_loss
+from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .mse import mse_loss
 
 # One line per module above, alphabetical by module; __all__ follows from them.

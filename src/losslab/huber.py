@@ -1,0 +1,230 @@
+r"""Huber loss and smooth L1 loss, PyTorch's ``huber_loss`` / ``smooth_l1_loss`` conventions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _registry
+from . import _validation as v
+from .l1 import _prepare_pair
+
+__all__ = ["huber_loss", "smooth_l1_loss"]
+
+
+def _huber_parts(x: np.ndarray, t: np.ndarray, delta: Any, need_grad: bool):
+    """Element losses (and derivatives, else None) of the unweighted Huber loss."""
+    diff = x - t
+    a = np.abs(diff)
+    q = np.minimum(a, delta)
+    # q * (a - q/2): 0.5 a^2 where a < delta, delta (a - delta/2) elsewhere, with no branch.
+    q *= -0.5
+    q += a
+    loss = np.minimum(a, delta, out=a)
+    loss *= q
+    grad = np.clip(diff, -delta, delta, out=diff) if need_grad else None
+    return loss, grad
+
+
+def _huber(input, target, reduction, delta, weight, need_grad):
+    d = v.check_positive_number(delta, "delta")
+    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
+    loss, grad = _huber_parts(x, t, dtype.type(d), need_grad)
+    if w is not None:
+        loss *= w
+        if need_grad:
+            grad *= w
+    if need_grad:
+        grad *= v.reduction_scale(loss.size, reduction, dtype)
+    return v.reduce(loss, reduction, dtype), grad
+
+
+def _smooth_l1(input, target, reduction, beta, need_grad):
+    b = v.check_positive_number(beta, "beta", allow_zero=True)
+    x, t, _, dtype = _prepare_pair(input, target, reduction)
+    if b == 0.0:
+        diff = x - t
+        loss, grad = np.abs(diff), (np.sign(diff) if need_grad else None)
+    else:
+        b = dtype.type(b)
+        loss, grad = _huber_parts(x, t, b, need_grad)
+        loss /= b
+        if need_grad:
+            grad /= b
+    if need_grad:
+        grad *= v.reduction_scale(loss.size, reduction, dtype)
+    return v.reduce(loss, reduction, dtype), grad
+
+
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: ArrayLike | None = None,
+) -> Any:
+    r"""Huber loss: quadratic for small errors, linear (slope :math:`\delta`) for large ones.
+
+    .. math::
+
+        \ell_i = w_i
+        \begin{cases}
+            \tfrac12 (x_i - y_i)^2 & |x_i - y_i| < \delta \\
+            \delta\,\bigl(|x_i - y_i| - \tfrac12\delta\bigr) & \text{otherwise}
+        \end{cases}
+
+    ``reduction='mean'`` gives :math:`\frac1n\sum_i \ell_i` (also with ``weight``: PyTorch divides
+    the weighted sum by :math:`n`, not by :math:`\sum_i w_i`), ``'sum'`` gives
+    :math:`\sum_i \ell_i` and ``'none'`` the array of :math:`\ell_i`.
+
+    Parameters
+    ----------
+    input : array_like
+        Predictions :math:`x`, any shape.
+    target : array_like
+        Targets :math:`y`, same shape as ``input``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+    delta : float, default 1.0
+        Threshold :math:`\delta > 0` between the quadratic and the linear part.
+    weight : array_like, optional
+        Non-negative weights :math:`w_i`, same shape as ``input`` (PyTorch 2.13 argument).
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty or not finite, ``delta <= 0``, ``weight`` has a
+        negative entry, or ``reduction`` is unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype, or ``delta`` is not a number.
+
+    Notes
+    -----
+    The loss is continuously differentiable: the gradient is the error clipped to
+    :math:`[-\delta, \delta]`, :math:`\partial\ell_i/\partial x_i = w_i\,\mathrm{clip}(x_i - y_i,
+    -\delta, \delta)` (divided by :math:`n` for 'mean'). At :math:`|x_i - y_i| = \delta` both
+    pieces give :math:`\pm\delta`, as PyTorch autograd does. The value is computed as
+    :math:`q\,(a - q/2)` with :math:`a = |x - y|`, :math:`q = \min(a, \delta)`, one formula for
+    both pieces.
+
+    Conventions
+    -----------
+    * PyTorch ``F.huber_loss``: identical, including ``weight``.
+    * :func:`smooth_l1_loss` is the same curve divided by its threshold:
+      ``smooth_l1_loss(x, y, beta=d) == huber_loss(x, y, delta=d) / d``; for ``delta = 1`` the two
+      coincide.
+    * Keras ``Huber(delta=1.0)`` / ``keras.losses.huber``: same formula, averaged over the
+      *last* axis per sample, then over the batch; the same number for 1-D input.
+    * optax ``huber_loss(predictions, targets, delta=1.0)``: same element formula, returned
+      unreduced (no mean).
+    * scikit-learn ``HuberRegressor`` uses a different, scale-estimated Huber objective
+      (``epsilon`` multiplies a fitted scale :math:`\sigma`); it is not this function.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> x, y = [0.5, 2.0, -3.0], [0.0, 0.0, 0.0]
+    >>> print(losslab.huber_loss(x, y, reduction="none"))
+    [0.125 1.5   2.5  ]
+    >>> print(losslab.huber_loss(x, y, reduction="none", delta=2.0))
+    [0.125 2.    4.   ]
+    >>> print(losslab.grad(losslab.huber_loss)(x, y, reduction="sum"))
+    [ 0.5  1.  -1. ]
+    """
+    return _huber(input, target, reduction, delta, weight, need_grad=False)[0]
+
+
+def _huber_loss_value_and_grad(
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: ArrayLike | None = None,
+):
+    return _huber(input, target, reduction, delta, weight, need_grad=True)
+
+
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+) -> Any:
+    r"""Smooth L1 loss: the Huber curve rescaled so that its linear part has slope 1.
+
+    .. math::
+
+        \ell_i =
+        \begin{cases}
+            \dfrac{(x_i - y_i)^2}{2\beta} & |x_i - y_i| < \beta \\
+            |x_i - y_i| - \tfrac12\beta & \text{otherwise}
+        \end{cases}
+
+    With ``beta=0`` it is exactly :func:`~losslab.l1_loss` (as in PyTorch). ``reduction`` works as
+    in :func:`~losslab.mse_loss`.
+
+    Parameters
+    ----------
+    input : array_like
+        Predictions :math:`x`, any shape.
+    target : array_like
+        Targets :math:`y`, same shape as ``input``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+    beta : float, default 1.0
+        Threshold :math:`\beta \ge 0`.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an input is empty or not finite, ``beta < 0``, or ``reduction`` is
+        unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype, or ``beta`` is not a number.
+
+    Notes
+    -----
+    :math:`\mathrm{smooth\_l1}_\beta = \mathrm{huber}_\beta / \beta` for :math:`\beta > 0`. The
+    gradient is :math:`\mathrm{clip}((x_i - y_i)/\beta, -1, 1)` (divided by :math:`n` for
+    'mean'); for ``beta=0`` it is :math:`\operatorname{sign}(x_i - y_i)` with
+    :math:`\operatorname{sign}(0) = 0`, PyTorch's subgradient at the kink.
+
+    Conventions
+    -----------
+    * PyTorch ``F.smooth_l1_loss``: identical (``beta=0`` is delegated to ``l1_loss`` there too).
+      PyTorch's smooth L1 has no ``weight`` argument, unlike ``huber_loss``.
+    * Fast R-CNN's original smooth L1 is the ``beta=1`` case, where it equals the Huber loss.
+    * Keras, optax and scikit-learn have no smooth L1 under this name; use their Huber loss with
+      ``delta = beta`` and divide by ``beta``.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> x, y = [0.5, 2.0, -3.0], [0.0, 0.0, 0.0]
+    >>> print(losslab.smooth_l1_loss(x, y, reduction="none", beta=2.0))
+    [0.0625 1.     2.    ]
+    >>> print(losslab.huber_loss(x, y, reduction="none", delta=2.0) / 2.0)
+    [0.0625 1.     2.    ]
+    >>> print(losslab.smooth_l1_loss(x, y, beta=0.0), losslab.l1_loss(x, y))
+    1.8333333333333333 1.8333333333333333
+    """
+    return _smooth_l1(input, target, reduction, beta, need_grad=False)[0]
+
+
+def _smooth_l1_loss_value_and_grad(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
+):
+    return _smooth_l1(input, target, reduction, beta, need_grad=True)
+
+
+_registry.register(huber_loss, wrt="input", value_and_grad=_huber_loss_value_and_grad)
+_registry.register(smooth_l1_loss, wrt="input", value_and_grad=_smooth_l1_loss_value_and_grad)

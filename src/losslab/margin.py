@@ -1,0 +1,462 @@
+r"""Margin (hinge-type) losses: PyTorch's ``multi_margin_loss``, ``hinge_embedding_loss`` and
+``soft_margin_loss``, plus the plain binary ``hinge_loss`` of scikit-learn and Keras."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _registry
+from . import _validation as v
+from .binary_cross_entropy import _exp_neg_abs, _sigmoid_pair
+
+__all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
+
+
+def _check_real(x: Any, name: str) -> float:
+    """A finite real number of any sign (margins may be negative, as in PyTorch)."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"`{name}` is {x!r}, expected a real number")
+    value = float(x)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` is {x!r}, expected a finite number")
+    return value
+
+
+def _prepare_signed(input: Any, target: Any, reduction: str):
+    """Predictions and same-shape labels in {-1, 1}."""
+    x = v.as_float_array(input, "input")
+    t = v.as_float_array(target, "target", int_as=x.dtype)
+    v.check_same_shape(x, t, "input", "target")
+    bad = (t != 1) & (t != -1)
+    if bad.any():
+        raise ValueError(f"`target` contains {t[bad].flat[0]!r}, expected labels -1 or 1")
+    v.check_reduction(reduction)
+    dtype = v.result_dtype(x, t)
+    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
+
+
+def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
+    if grad is not None:
+        grad *= v.reduction_scale(loss.size, reduction, dtype)
+    return v.reduce(loss, reduction, dtype), grad
+
+
+# ----------------------------------------------------------------------------- multi_margin_loss
+
+
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multi-class hinge loss (PyTorch's ``multi_margin_loss``), averaged over the classes.
+
+    For a sample with scores :math:`x \in \mathbb{R}^C` and label :math:`y`:
+
+    .. math::
+
+        \ell = \frac{w_y}{C}\sum_{j \ne y} \max\bigl(0,\ \mathrm{margin} - x_y + x_j\bigr)^p
+
+    ``reduction='mean'`` averages :math:`\ell` over the :math:`N` samples, ``'sum'`` adds them and
+    ``'none'`` returns one loss per sample.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(N, C)``, or ``(C,)`` for one sample.
+    target : array_like of int
+        Class labels in ``[0, C-1]``, shape ``(N,)``, or ``()`` for one sample.
+    p : {1, 2}, default 1
+        Power of each hinge term (2 gives the squared hinge).
+    margin : float, default 1.0
+        The margin (any finite number, as in PyTorch).
+    weight : array_like, optional
+        Non-negative class weights, shape ``(C,)``; sample :math:`i` is scaled by
+        :math:`w_{y_i}`.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the sample losses are combined.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; shape ``(N,)`` (or ``()``) for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If ``input`` is not 1-D or 2-D, a label is out of range, shapes do not match, ``p`` is not
+        1 or 2, ``margin`` is not finite, ``weight`` has a negative entry, an input is empty or not
+        finite, or ``reduction`` is unknown.
+    TypeError
+        If ``target`` is not integer, ``p`` is not an int, ``margin`` is not a number, or an input
+        has a bool, complex, object or string dtype.
+
+    Notes
+    -----
+    With :math:`z_j = \mathrm{margin} - x_y + x_j`, the gradient is
+    :math:`\partial\ell/\partial x_j = \frac{w_y}{C}\,p\,z_j^{p-1}` for :math:`j \ne y` with
+    :math:`z_j > 0`, 0 for the other :math:`j \ne y`, and
+    :math:`\partial\ell/\partial x_y = -\sum_{j \ne y}\partial\ell/\partial x_j`. At the kink
+    :math:`z_j = 0` the term contributes 0, as PyTorch's backward does (strict :math:`z_j > 0`).
+    The class weight multiplies *after* the power; PyTorch's documentation writes
+    :math:`\max(0, w_y(\ldots))^p`, but its kernel (and this function) computes
+    :math:`w_y\max(0, \ldots)^p`.
+
+    Conventions
+    -----------
+    * PyTorch ``F.multi_margin_loss``: identical, including the division by :math:`C`.
+    * The CS231n multi-class SVM loss (Weston–Watkins form) is the same sum *without* the
+      division by :math:`C`: multiply ``reduction='none'`` by :math:`C` (see the example).
+    * scikit-learn ``hinge_loss(y_true, pred_decision)`` with more than two classes uses the
+      Crammer–Singer form, :math:`\max(0, 1 - x_y + \max_{j \ne y} x_j)`: only the worst
+      competitor counts, not the sum.
+    * Keras ``CategoricalHinge`` is also a Crammer–Singer style loss, on one-hot targets.
+
+    Examples
+    --------
+    The CS231n scores (catalog item I002-HINGE-multiclass; one row per image, classes cat, car,
+    frog). ``multi_margin_loss`` divides by :math:`C = 3`; multiplying by :math:`C` gives the SVM
+    losses 2.9, 0 and 12.9 and their mean 5.2667 to within the catalog's tolerance of
+    :math:`10^{-12}` (the last bits depend on the order of the additions: PyTorch's
+    :math:`(\mathrm{margin} - x_y) + x_j` is used here):
+
+    >>> import numpy as np
+    >>> import losslab
+    >>> scores = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+    >>> labels = [0, 1, 2]
+    >>> svm = losslab.multi_margin_loss(scores, labels, reduction="none") * 3
+    >>> print(svm.round(12).tolist(), round(float(svm.mean()), 12))
+    [2.9, 0.0, 12.9] 5.266666666667
+    """
+    return _multi_margin(input, target, p, margin, weight, reduction, need_grad=False)[0]
+
+
+def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
+    p = v.check_int(p, "p")
+    if p not in (1, 2):
+        raise ValueError(f"`p` is {p}, expected 1 or 2")
+    m = _check_real(margin, "margin")
+    x = v.as_float_array(input, "input")
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,) for one sample"
+        )
+    single = x.ndim == 1
+    x2 = x.reshape(1, -1) if single else x
+    n, c = x2.shape
+    y = v.as_label_array(target, "target", n_classes=c)
+    expected = () if single else (n,)
+    if y.shape != expected:
+        raise ValueError(f"`target` has shape {y.shape}, expected {expected} for `input` {x.shape}")
+    v.check_reduction(reduction)
+    w = None
+    if weight is not None:
+        w = v.as_float_array(weight, "weight", int_as=x.dtype)
+        if w.shape != (c,):
+            raise ValueError(f"`weight` has shape {w.shape}, expected ({c},), one per class")
+        v.check_nonnegative(w, "weight")
+    dtype = v.result_dtype(x, *([] if w is None else [w]))
+    x2 = x2.astype(dtype, copy=False)
+    rows, y1 = np.arange(n), y.reshape(n)
+    z = (m - x2[rows, y1])[:, None] + x2  # new array: safe to write into
+    z[rows, y1] = 0  # the j = y term is excluded
+    h = np.maximum(z, 0)
+    if p == 2:
+        h *= h
+    scale = np.full(n, 1.0 / c, dtype=dtype) if w is None else w[y1].astype(dtype) / c
+    loss = h.sum(axis=1) * scale
+    grad = None
+    if need_grad:
+        grad = (z > 0).astype(dtype) if p == 1 else 2 * np.maximum(z, 0)
+        grad *= scale[:, None]
+        grad[rows, y1] = -grad.sum(axis=1)
+        if single:
+            grad = grad.reshape(c)
+    if single:
+        loss = loss.reshape(())
+    return _finish(loss, grad, reduction, dtype)
+
+
+def _multi_margin_loss_value_and_grad(
+    input: ArrayLike,
+    target: ArrayLike,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: ArrayLike | None = None,
+    reduction: str = "mean",
+):
+    return _multi_margin(input, target, p, margin, weight, reduction, need_grad=True)
+
+
+# -------------------------------------------------------------------------- hinge_embedding_loss
+
+
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
+) -> Any:
+    r"""Hinge embedding loss: similar pairs' distances down, dissimilar ones past a margin.
+
+    .. math::
+
+        \ell_i = \begin{cases}
+            x_i & y_i = 1 \\
+            \max(0,\ \mathrm{margin} - x_i) & y_i = -1
+        \end{cases}
+
+    ``input`` is usually a distance :math:`x_i \ge 0` between two embeddings (e.g. an L1
+    distance) and ``target`` says whether the pair is similar (1) or dissimilar (-1).
+    ``reduction`` works as in :func:`~losslab.mse_loss`.
+
+    Parameters
+    ----------
+    input : array_like
+        Distances (or any scores) :math:`x`, any shape.
+    target : array_like
+        Labels :math:`y_i \in \{-1, 1\}`, same shape as ``input``.
+    margin : float, default 1.0
+        The margin (any finite number, as in PyTorch).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` has a value other than -1 or 1, the shapes differ, ``margin`` is not
+        finite, an input is empty or not finite, or ``reduction`` is unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype, or ``margin`` is not a number.
+
+    Notes
+    -----
+    The loss is *not* bounded below when ``input`` can be negative: for :math:`y_i = 1` it is
+    :math:`x_i` itself. The gradient is 1 for :math:`y_i = 1`, and for :math:`y_i = -1` it is -1
+    where :math:`\mathrm{margin} - x_i \ge 0`, else 0. At the kink
+    :math:`x_i = \mathrm{margin}` the value is 0 but the gradient is -1: that is what PyTorch
+    autograd returns (its ``clamp_min`` passes the gradient at equality).
+
+    Conventions
+    -----------
+    * PyTorch ``F.hinge_embedding_loss``: identical. PyTorch does not check ``target``; values
+      other than ±1 give sums of both branches there, and an error here.
+    * Keras, optax and scikit-learn have no loss of this name; contrastive losses there use
+      squared distances.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> d = [0.2, 0.2, 1.5, 1.0]
+    >>> y = [1, -1, -1, -1]
+    >>> print(losslab.hinge_embedding_loss(d, y, reduction="none"))
+    [0.2 0.8 0.  0. ]
+    >>> print(losslab.grad(losslab.hinge_embedding_loss)(d, y, reduction="sum"))
+    [ 1. -1.  0. -1.]
+    """
+    return _hinge_embedding(input, target, margin, reduction, need_grad=False)[0]
+
+
+def _hinge_embedding(input, target, margin, reduction, need_grad):
+    m = _check_real(margin, "margin")
+    x, t, dtype = _prepare_signed(input, target, reduction)
+    gap = m - x
+    pos = t == 1
+    loss = np.where(pos, x, np.maximum(gap, 0))
+    grad = None
+    if need_grad:
+        grad = np.where(pos, 1.0, np.where(gap >= 0, -1.0, 0.0)).astype(dtype, copy=False)
+    return _finish(loss, grad, reduction, dtype)
+
+
+def _hinge_embedding_loss_value_and_grad(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
+):
+    return _hinge_embedding(input, target, margin, reduction, need_grad=True)
+
+
+# ------------------------------------------------------------------------------ soft_margin_loss
+
+
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+    r"""Soft margin (logistic) loss for labels :math:`\pm 1`.
+
+    .. math::
+
+        \ell_i = \log\bigl(1 + e^{-y_i x_i}\bigr)
+
+    the smooth counterpart of the hinge :math:`\max(0, 1 - y_i x_i)`; it equals
+    :func:`binary_cross_entropy_with_logits` with targets :math:`(y_i + 1)/2`.
+    ``reduction`` works as in :func:`~losslab.mse_loss`.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores (logits) :math:`x`, any shape.
+    target : array_like
+        Labels :math:`y_i \in \{-1, 1\}`, same shape as ``input``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` has a value other than -1 or 1, the shapes differ, an input is empty or not
+        finite, or ``reduction`` is unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype.
+
+    Notes
+    -----
+    Evaluated as a softplus, :math:`\max(z, 0) + \log(1 + e^{-|z|})` with
+    :math:`z = -y_i x_i`, which never overflows. The gradient is
+    :math:`-y_i\,\sigma(-y_i x_i)` (divided by :math:`n` for 'mean').
+
+    Conventions
+    -----------
+    * PyTorch ``F.soft_margin_loss``: the same values for moderate inputs, but PyTorch evaluates
+      ``log(1 + exp(-y x))`` directly: for :math:`-y x \gtrsim 710` in float64 (about 89 in
+      float32) it returns ``inf`` and a NaN gradient, where this function returns
+      :math:`-y x` and :math:`-y`. PyTorch does not check that ``target`` is ±1.
+    * scikit-learn's ``LogisticRegression`` minimises the same per-sample loss (plus a penalty).
+    * Keras has no ±1 logistic loss; use ``BinaryCrossentropy(from_logits=True)`` with 0/1 labels.
+    * optax ``sigmoid_binary_cross_entropy`` with labels :math:`(y+1)/2` gives the same element
+      losses.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> x, y = [2.0, -0.5, 1e4], [1, 1, -1]
+    >>> print(losslab.soft_margin_loss(x, y, reduction="none"))
+    [1.26928011e-01 9.74076984e-01 1.00000000e+04]
+    >>> print(losslab.binary_cross_entropy_with_logits(x, [1, 1, 0], reduction="none"))
+    [1.26928011e-01 9.74076984e-01 1.00000000e+04]
+    """
+    return _soft_margin(input, target, reduction, need_grad=False)[0]
+
+
+def _soft_margin(input, target, reduction, need_grad):
+    x, t, dtype = _prepare_signed(input, target, reduction)
+    z = -t * x
+    e, loss = _exp_neg_abs(z)
+    loss += np.maximum(z, 0)
+    grad = None
+    if need_grad:
+        grad = _sigmoid_pair(z, e)[0]
+        grad *= -t
+    return _finish(loss, grad, reduction, dtype)
+
+
+def _soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
+    return _soft_margin(input, target, reduction, need_grad=True)
+
+
+# ------------------------------------------------------------------------------------ hinge_loss
+
+
+def hinge_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
+) -> Any:
+    r"""Binary hinge loss (the linear SVM loss) for labels :math:`\pm 1`.
+
+    .. math::
+
+        \ell_i = \max\bigl(0,\ \mathrm{margin} - y_i x_i\bigr)
+
+    PyTorch has no function for this loss; the name and the ±1 labels follow scikit-learn's
+    ``hinge_loss`` and Keras's ``hinge``. ``reduction`` works as in :func:`~losslab.mse_loss`.
+
+    Parameters
+    ----------
+    input : array_like
+        Decision values (scores) :math:`x`, any shape.
+    target : array_like
+        Labels :math:`y_i \in \{-1, 1\}`, same shape as ``input``.
+    margin : float, default 1.0
+        The margin (any finite number).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the element losses are combined.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+        The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` has a value other than -1 or 1, the shapes differ, ``margin`` is not
+        finite, an input is empty or not finite, or ``reduction`` is unknown.
+    TypeError
+        If an input has a bool, complex, object or string dtype, or ``margin`` is not a number.
+
+    Notes
+    -----
+    The gradient is :math:`-y_i` where :math:`\mathrm{margin} - y_i x_i > 0` and 0 elsewhere,
+    including at the kink :math:`y_i x_i = \mathrm{margin}`: the choice of PyTorch autograd for
+    ``F.relu(margin - y * x)`` and of :func:`multi_margin_loss`. For two classes the hinge is
+    :func:`multi_margin_loss` on the scores :math:`(-x_i/2, x_i/2)` times :math:`C = 2`.
+
+    Conventions
+    -----------
+    * scikit-learn ``hinge_loss(y_true, pred_decision)``: the mean over samples, arguments in the
+      other order; it also accepts any two label values (mapped to -1 and 1).
+    * Keras ``Hinge`` / ``keras.losses.hinge``: maps labels 0/1 to -1/1 and averages over the last
+      axis; ``SquaredHinge`` squares each term.
+    * optax ``hinge_loss(predictor_outputs, targets)``: the same element losses, unreduced.
+    * PyTorch: write ``F.relu(margin - target * input).mean()``; ``F.hinge_embedding_loss`` is a
+      different loss (see :func:`hinge_embedding_loss`).
+
+    Examples
+    --------
+    Catalog item I002-HINGE-binary, pairs :math:`(y, f)`:
+
+    >>> import losslab
+    >>> y, f = [1, 1, -1, 1], [2.0, 0.3, 0.3, -1.0]
+    >>> print(losslab.hinge_loss(f, y, reduction="none").tolist())
+    [0.0, 0.7, 1.3, 2.0]
+    >>> print(losslab.grad(losslab.hinge_loss)(f, y, reduction="sum"))
+    [ 0. -1.  1. -1.]
+    """
+    return _hinge(input, target, margin, reduction, need_grad=False)[0]
+
+
+def _hinge(input, target, margin, reduction, need_grad):
+    m = _check_real(margin, "margin")
+    x, t, dtype = _prepare_signed(input, target, reduction)
+    gap = m - t * x
+    loss = np.maximum(gap, 0)
+    grad = None
+    if need_grad:
+        grad = (gap > 0).astype(dtype)
+        grad *= -t
+        grad += 0.0  # turn -0.0 into 0.0 where the hinge is flat
+    return _finish(loss, grad, reduction, dtype)
+
+
+def _hinge_loss_value_and_grad(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
+):
+    return _hinge(input, target, margin, reduction, need_grad=True)
+
+
+_registry.register(multi_margin_loss, wrt="input", value_and_grad=_multi_margin_loss_value_and_grad)
+_registry.register(
+    hinge_embedding_loss, wrt="input", value_and_grad=_hinge_embedding_loss_value_and_grad
+)
+_registry.register(soft_margin_loss, wrt="input", value_and_grad=_soft_margin_loss_value_and_grad)
+_registry.register(hinge_loss, wrt="input", value_and_grad=_hinge_loss_value_and_grad)
