@@ -7,7 +7,12 @@ Markdown extensions, where only ``$$ ... $$``, ``$...$`` and ``\\(...\\)`` are m
 
 * a ``.. math::`` directive and its indented body become ``$$ ... $$`` blocks (one per
   blank-line-separated equation, as in Sphinx; option lines such as ``:label:`` are dropped);
-* ``:math:`...``` roles become ``$...$``.
+* ``:math:`...``` roles become ``$...$``;
+* Sphinx cross-reference roles (``:func:`losslab.book.mean_squared_error```, ``:class:``,
+  ``:mod:``, ``:meth:``, ``:attr:``, ``:exc:``, ``:data:``, ``:obj:``; ``~`` shortens the
+  title) become optional mkdocs-autorefs links: a link when the target is documented on the
+  site, plain code otherwise (never a build error).  A name without a dot is looked up in the
+  docstring's own module.
 
 Only the rendered page changes; the docstring the code and ``help()`` see is untouched.
 Loaded by mkdocs.yml: ``plugins.mkdocstrings.handlers.python.options.extensions``.
@@ -21,6 +26,9 @@ from typing import Any
 import griffe
 
 _ROLE = re.compile(r":math:`([^`]+)`")
+_XREF = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|exc|data|obj|const):`(~?)([\w.]+)(?:\(\))?`"
+)
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\.[ \t]+math::[ \t]*(?P<rest>.*)$")
 
 
@@ -41,15 +49,26 @@ def _blocks(indent: str, body: list[str]) -> list[str]:
     return [*out, ""]
 
 
-def convert(text: str) -> str:
-    """Return ``text`` with RST math directives and roles rewritten for arithmatex."""
+def _xref(match: re.Match[str], module: str) -> str:
+    short, target = match.group(1), match.group(2)
+    title = target.rsplit(".", 1)[-1] if short else target
+    ident = target if "." in target or not module else f"{module}.{target}"
+    return f'<autoref identifier="{ident}" optional><code>{title}</code></autoref>'
+
+
+def convert(text: str, module: str = "") -> str:
+    """Return ``text`` with RST math and Sphinx roles rewritten for Markdown.
+
+    ``module`` qualifies cross-reference targets written without a dot.
+    """
     lines = text.splitlines()
     out: list[str] = []
     i = 0
     while i < len(lines):
         m = _DIRECTIVE.match(lines[i])
         if not m:
-            out.append(_ROLE.sub(lambda r: f"${r.group(1).strip()}$", lines[i]))
+            line = _ROLE.sub(lambda r: f"${r.group(1).strip()}$", lines[i])
+            out.append(_XREF.sub(lambda r: _xref(r, module), line))
             i += 1
             continue
         base = _indent_of(lines[i])
@@ -70,8 +89,8 @@ def convert(text: str) -> str:
 
 
 class RstMath(griffe.Extension):
-    """Rewrite ``.. math::`` and ``:math:`` in every docstring griffe loads."""
+    """Rewrite RST math and Sphinx roles in every docstring griffe loads."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None and "math:" in obj.docstring.value:
-            obj.docstring.value = convert(obj.docstring.value)
+        if obj.docstring is not None and ":" in obj.docstring.value:
+            obj.docstring.value = convert(obj.docstring.value, obj.module.path)

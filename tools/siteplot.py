@@ -31,8 +31,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # never a GUI backend, even if a page imports pyplot
 
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 __all__ = ["STYLE", "figure", "svg"]
 
@@ -52,6 +52,8 @@ STYLE: dict[str, object] = {
     "legend.frameon": False,
     "figure.dpi": 100,
 }
+
+matplotlib.rcParams.update(STYLE)  # also for legends, lines, ... added after figure()
 
 _ID = re.compile(r'\bid="([^"]+)"')
 
@@ -84,7 +86,7 @@ def svg(fig: Figure, *, alt: str, caption: str | None = None) -> str:
     text = text[text.index("<svg") :]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
     # matplotlib's `*{stroke-linejoin...}` rule would style the whole page once inlined.
-    text = text.replace("<style type=\"text/css\">*{", "<style>.ll-plot__svg *{")
+    text = text.replace('<style type="text/css">*{', "<style>.ll-plot__svg *{")
     # Prefix every id so several inline SVGs on one page never clash.
     prefix = "f" + hashlib.sha1(text.encode()).hexdigest()[:8] + "-"
     ids = set(_ID.findall(text))
@@ -97,9 +99,7 @@ def svg(fig: Figure, *, alt: str, caption: str | None = None) -> str:
     # Scale with the column; keep the aspect ratio from the viewBox.
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
     label = html.escape(alt, quote=True)
-    text = text.replace(
-        "<svg", f'<svg role="img" aria-label="{label}" class="ll-plot__svg"', 1
-    )
+    text = text.replace("<svg", f'<svg role="img" aria-label="{label}" class="ll-plot__svg"', 1)
     # No blank lines: Markdown would end the raw HTML block there.
     text = "\n".join(line for line in text.splitlines() if line.strip())
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
