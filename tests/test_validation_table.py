@@ -354,6 +354,127 @@ ROWS += [
 
 ROWS += [
     Row(
+        "hinge_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", SIGNS),
+            Case("target-not-sign", "target", _with(SIGNS, (0, 0), 0.5), ValueError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "zero_one_loss",
+        lambda: {"input": X.copy(), "target": LABELS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "accuracy",
+        lambda: {"input": X.copy(), "target": LABELS.copy()},
+        [*array_cases("input", X, paired=False), *label_cases("target", LABELS, 3)],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"w": X.copy(), "lam": 0.5},
+            [*array_cases("w", X, paired=False), *number_cases("lam", allow_zero=True)],
+        )
+        for name in ("l1_penalty", "l2_penalty")
+    ],
+    *[
+        Row(
+            name,
+            lambda: {"a": X.copy(), "lam": 0.5},
+            [*array_cases("a", X, paired=False), *number_cases("lam", allow_zero=True)],
+        )
+        for name in ("prox_l1", "prox_l2")
+    ],
+    Row(
+        "numerical_diff",
+        lambda: {"f": np.sin, "x": 0.5, "h": 1e-5},
+        [
+            Case("f-not-callable", "f", 1.0, TypeError),
+            Case("x-nan", "x", float("nan"), ValueError),
+            Case("x-str", "x", "0.5", TypeError),
+            Case("x-bool", "x", True, TypeError),
+            Case("x-complex", "x", 1j, TypeError),
+            *number_cases("h", allow_zero=False),
+        ],
+    ),
+    Row(
+        "numerical_gradient",
+        lambda: {"f": lambda w: float(np.sum(w**2)), "x": X.copy(), "h": 1e-5},
+        [
+            Case("f-not-callable", "f", 1.0, TypeError),
+            *array_cases("x", X, paired=False),
+            *number_cases("h", allow_zero=False),
+        ],
+    ),
+]
+
+
+def _count_cases(arg: str) -> list[Case]:
+    return [
+        Case("zero", arg, 0, ValueError),
+        Case("negative", arg, -3, ValueError),
+        *int_cases(arg),
+    ]
+
+
+ROWS += [
+    Row(
+        "sample_batch",
+        lambda: {"n": 10, "batch_size": 3, "rng": 0},
+        [
+            *_count_cases("n"),
+            *_count_cases("batch_size"),
+            Case("batch-larger-than-n", "batch_size", 11, ValueError),
+            Case("rng-negative-seed", "rng", -1, ValueError),
+            Case("rng-str", "rng", "0", TypeError),
+            Case("replace-str", "replace", "yes", TypeError),
+        ],
+    ),
+    Row(
+        # A generator must check its arguments when called, not at the first next().
+        "iterate_minibatches",
+        lambda: {"n": 10, "batch_size": 3, "rng": 0},
+        [
+            *_count_cases("n"),
+            *_count_cases("batch_size"),
+            Case("rng-str", "rng", "0", TypeError),
+            Case("shuffle-str", "shuffle", "yes", TypeError),
+            Case("drop_last-str", "drop_last", "yes", TypeError),
+        ],
+    ),
+    Row(
+        "duplicate_probability",
+        lambda: {"n": 60000, "batch_size": 10},
+        [*_count_cases("n"), *_count_cases("batch_size")],
+    ),
+    Row(
+        "gradient_descent",
+        lambda: {"grad": lambda x: 2 * x, "x0": np.array([1.0, -2.0]), "lr": 0.1, "max_iter": 5},
+        [
+            Case("grad-not-callable", "grad", 1.0, TypeError),
+            *array_cases("x0", np.array([1.0, -2.0]), paired=False),
+            *number_cases("lr", allow_zero=False),
+            *_count_cases("max_iter"),
+            Case("tol-negative", "tol", -1.0, ValueError),
+            Case("tol-nan", "tol", float("nan"), ValueError),
+            Case("callback-not-callable", "callback", 1, TypeError),
+            Case("grad-returns-wrong-shape", "grad", lambda x: np.ones(3), ValueError),
+        ],
+    ),
+]
+
+ROWS += [
+    Row(
         name,
         lambda: {"fn": losslab.mse_loss},
         [
@@ -368,6 +489,7 @@ ROWS += [
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {
     "differentiable_functions": "takes no arguments",
+    "DescentResult": "the record gradient_descent returns, not an input-taking function",
 }
 
 ROW_BY_NAME = {row.name: row for row in ROWS}
