@@ -17,8 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mkdocs.structure.files import File, Files
-
 log = logging.getLogger("mkdocs.hooks.losslab")
 
 #: (module, title, one-line description), in the order of DEVELOPERS.md.
@@ -119,7 +117,9 @@ def on_config(config: Any, **kwargs: Any) -> Any:
     return config
 
 
-def on_files(files: Files, config: Any, **kwargs: Any) -> Files:
+def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
+    from mkdocs.structure.files import File  # imported here: the tests need no MkDocs
+
     present = config.extra["losslab_api_modules"]
     titles = {m: t for m, t, _ in API_MODULES}
     if files.get_file_from_path("api/index.md") is None:
