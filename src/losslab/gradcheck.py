@@ -1,0 +1,299 @@
+r"""Three-way gradient check: hand-written NumPy, SymPy-derived, and finite differences.
+
+:func:`gradcheck` evaluates, at one point, four estimates of the gradient of a losslab function
+with respect to its prediction argument (the one :func:`losslab.grad` uses):
+
+``numpy``
+    the hand-written gradient, ``losslab.value_and_grad(fn)``;
+``symbolic``
+    the gradient SymPy derived from the formula (:mod:`losslab.symbolic`), lambdified and
+    evaluated in float64;
+``central``
+    central differences of the NumPy *value* with a step chosen for the dtype,
+    :math:`h = \varepsilon^{1/3}\max(1, |x_k|)`;
+``complex_step``
+    :math:`\operatorname{Im} f(x + i h e_k) / h` with :math:`h = 10^{-30}` on the SymPy value,
+    when the formula is analytic (no :math:`|\cdot|`, max or piecewise): no subtraction, so it
+    is accurate to about machine precision.
+
+It also compares the NumPy value with the SymPy value.  The comparisons and their tolerances
+(:math:`\varepsilon` is the machine epsilon of the NumPy result's dtype, :math:`\bar g` the
+largest :math:`|g|` of the reference):
+
+* value, numpy vs symbolic: :math:`64\varepsilon(|v_k| + \overline{|v|})` (rounding only);
+* gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g)` (rounding only; :math:`\bar g`
+  covers cancellation such as softmax minus one-hot);
+* symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted);
+* numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`.
+
+For central differences, :math:`t_k = |D(2h) - D(h)|/3` is the Richardson estimate of the
+truncation error :math:`h^2 f'''/6` (it does not use the gradient being checked), and
+:math:`8\varepsilon|f|/(2h_k)` bounds the rounding error of the difference quotient.
+
+Kinks and domain edges are handled explicitly: each symbolic form states how far every entry is
+from the nearest kink (hinge, :math:`|x|`, Huber's switch) or domain edge (:math:`\log p` at
+0).  Entries closer than :math:`4h` are *not* differenced (a stencil across a kink measures
+nothing); there the NumPy gradient is compared with the symbolic form's documented subgradient
+only, and the report lists them.  Random points (``gradcheck(fn)`` without arguments) are drawn
+away from kinks by the form's ``sample``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["GradcheckError", "GradcheckReport", "gradcheck"]
+
+#: Multiplier of the machine epsilon in the rounding tolerances (see the module docstring).
+ROUNDING = 64
+#: Multiplier of the rounding bound of a difference quotient (central differences).
+FD_ROUNDING = 8
+#: Complex step.  Any tiny step works: nothing is subtracted.
+COMPLEX_STEP = 1e-30
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck` when two gradients disagree beyond their tolerance."""
+
+
+@dataclass
+class GradcheckReport:
+    """What :func:`gradcheck` compared, and how far apart the estimates were.
+
+    Attributes
+    ----------
+    name, wrt : str
+        The function and the argument differentiated.
+    dtype : numpy.dtype
+        dtype of the NumPy result (sets :math:`\\varepsilon` and the step).
+    arguments : dict
+        The point (all of the function's arguments).
+    gradients : dict of ndarray
+        ``numpy``, ``symbolic``, ``central`` and ``complex_step`` (when analytic) estimates.
+    errors : dict of ndarray
+        Absolute difference per entry, for each comparison.
+    tolerances : dict of ndarray
+        Tolerance per entry, for each comparison.
+    at_kink : ndarray of bool
+        Entries within :math:`4h` of a kink or domain edge (not finite-differenced).
+    """
+
+    name: str
+    wrt: str
+    dtype: np.dtype
+    arguments: dict[str, Any]
+    gradients: dict[str, np.ndarray]
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+    tolerances: dict[str, np.ndarray] = field(default_factory=dict)
+    at_kink: np.ndarray | None = None
+
+    @property
+    def worst_error(self) -> np.ndarray:
+        """Per entry of the gradient: the largest error over the gradient comparisons."""
+        errs = [e for key, e in self.errors.items() if not key.startswith("value")]
+        return np.max(np.stack(errs), axis=0)
+
+    def worst(self) -> dict[str, tuple[float, float, tuple[int, ...]]]:
+        """Per comparison: ``(error, tolerance, index)`` of the entry with the largest
+        error-to-tolerance ratio."""
+        out = {}
+        for key, err in self.errors.items():
+            tol = self.tolerances[key]
+            ratio = np.where(np.isnan(err), np.inf, err / np.maximum(tol, np.finfo(float).tiny))
+            idx = np.unravel_index(int(np.argmax(ratio)), err.shape) if err.ndim else ()
+            out[key] = (float(err[idx]), float(tol[idx]), tuple(int(i) for i in idx))
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """True when every comparison is within its tolerance at every entry."""
+        return all(bool(np.all(self.errors[k] <= self.tolerances[k])) for k in self.errors)
+
+    def __str__(self) -> str:
+        kinks = 0 if self.at_kink is None else int(self.at_kink.sum())
+        lines = [
+            f"gradcheck {self.name} d/d{self.wrt}, {self.dtype}, "
+            f"{np.size(self.gradients['numpy'])} entries, {kinks} at a kink: "
+            + ("ok" if self.ok else "FAILED")
+        ]
+        for key, (err, tol, idx) in self.worst().items():
+            flag = "ok" if err <= tol else "FAIL"
+            lines.append(f"  {key:<26} worst {err:.2e} (tol {tol:.2e}) at {idx} {flag}")
+        return "\n".join(lines)
+
+
+def _eps(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).eps)
+
+
+def _total(value: Any) -> Any:
+    """Sum of a function's output (the scalar whose gradient ``losslab.grad`` returns)."""
+    arr = np.asarray(value)
+    if np.iscomplexobj(arr):
+        return arr.sum()
+    return float(np.sum(arr, dtype=np.float64))
+
+
+def _resolve(fn: Callable[..., Any] | str) -> tuple[Callable[..., Any], str]:
+    from . import differentiable_functions
+
+    funcs = differentiable_functions()
+    if isinstance(fn, str):
+        if fn not in funcs:
+            raise ValueError(f"`fn` is {fn!r}, expected one of: {', '.join(sorted(funcs))}")
+        return funcs[fn], fn
+    name = getattr(fn, "__name__", None)
+    if name not in funcs or funcs[name] is not fn:
+        raise TypeError(f"`fn` is {fn!r}, expected a differentiable losslab function")
+    return fn, name
+
+
+def gradcheck(
+    fn: Callable[..., Any] | str,
+    args: tuple[Any, ...] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    dtype: Any = np.float64,
+    seed: int | None = 0,
+    raise_exception: bool = True,
+) -> GradcheckReport:
+    r"""Compare the NumPy, SymPy-derived and finite-difference gradients of ``fn`` at a point.
+
+    Parameters
+    ----------
+    fn : callable or str
+        A function of :func:`losslab.differentiable_functions` (or its name).
+    args, kwargs
+        The point: ``fn(*args, **kwargs)``.  When both are empty, a random valid point away
+        from kinks is drawn by the symbolic form's sampler.
+    dtype : {numpy.float64, numpy.float32}
+        dtype of the random point (ignored when ``args``/``kwargs`` are given).
+    seed : int or None
+        Seed of the random point.
+    raise_exception : bool, default True
+        Raise :class:`GradcheckError` when a comparison fails (as ``torch.autograd.gradcheck``);
+        otherwise return the report with ``ok`` False.
+
+    Returns
+    -------
+    GradcheckReport
+        The four gradient estimates, the error and tolerance per entry of every comparison,
+        and the entries skipped as kinks.
+
+    Raises
+    ------
+    GradcheckError
+        If ``raise_exception`` and a comparison exceeds its tolerance.
+    KeyError
+        If ``fn`` has no symbolic form.
+
+    Notes
+    -----
+    The tolerances and step sizes are in the module docstring of :mod:`losslab.gradcheck`.
+
+    Conventions
+    -----------
+    ``torch.autograd.gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3)`` compares the
+    analytic Jacobian with central differences in float64 only; ``jax.test_util.check_grads``
+    does the same for JAX's own derivatives.  Neither checks a derivation against the
+    formula: here a third, independent gradient comes from SymPy, and the complex step gives
+    a near-exact derivative where the formula is analytic.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.gradcheck import gradcheck
+    >>> report = gradcheck(losslab.mse_loss, ([0.5, -1.0, 2.0], [0.0, 0.0, 1.0]))
+    >>> print(report.ok, report.gradients["symbolic"])
+    True [ 0.33333333 -0.66666667  0.66666667]
+    >>> print(report.worst_error.max() < 1e-9)
+    True
+    """
+    from . import symbolic as _symbolic
+    from . import value_and_grad
+
+    fn, name = _resolve(fn)
+    form = _symbolic.get(name)
+    kwargs = dict(kwargs or {})
+    if not args and not kwargs:
+        kwargs = form.sample(np.random.default_rng(seed), np.dtype(dtype))
+    arguments = form.arguments(*args, **kwargs)
+    wrt = form.wrt
+
+    value, g_np = value_and_grad(fn)(**arguments)
+    out_dtype = np.asarray(value).dtype
+    eps = _eps(out_dtype)
+    x0 = np.asarray(arguments[wrt])
+    x = x0.astype(out_dtype if x0.dtype.kind in "iu" else x0.dtype)
+    g_np = np.asarray(g_np, dtype=np.float64)
+
+    ref_args = dict(arguments)
+    ref_args[wrt] = x
+    v_sym, g_sym = form.evaluate(ref_args)
+    g_sym = np.asarray(g_sym, dtype=np.float64)
+    scale = np.abs(g_sym) + np.max(np.abs(g_sym), initial=0.0)
+
+    report = GradcheckReport(name, wrt, out_dtype, arguments, {"numpy": g_np, "symbolic": g_sym})
+    v_np64 = np.asarray(value, dtype=np.float64)
+    v_sym = np.asarray(v_sym, dtype=np.float64)
+    report.errors["value: numpy vs symbolic"] = np.abs(v_np64 - v_sym)
+    report.tolerances["value: numpy vs symbolic"] = (
+        ROUNDING * eps * (np.abs(v_sym) + np.mean(np.abs(v_sym)))
+    )
+    report.errors["numpy vs symbolic"] = np.abs(g_np - g_sym)
+    report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale
+
+    # Central differences of the NumPy value, away from kinks.
+    step = eps ** (1 / 3) * np.maximum(1.0, np.abs(x.astype(np.float64)))
+    at_kink = np.zeros(x.shape, dtype=bool)
+    if form.kink_distance is not None:
+        at_kink = np.asarray(form.kink_distance(ref_args)) < 4 * step
+    report.at_kink = at_kink
+    central = np.full(x.shape, np.nan)
+    fd_tol = np.full(x.shape, np.inf)
+
+    def total_at(k: tuple[int, ...], delta: float) -> tuple[float, float]:
+        xp = x.copy()
+        xp[k] = x[k] + x.dtype.type(delta)
+        call = dict(arguments)
+        call[wrt] = xp
+        return _total(fn(**call)), float(xp[k]) - float(x[k])
+
+    magnitude = abs(_total(value)) + np.finfo(np.float64).tiny
+    for k in np.ndindex(x.shape):
+        if at_kink[k]:
+            continue
+        h = float(step[k])
+        fp, hp = total_at(k, h)
+        fm, hm = total_at(k, -h)
+        fp2, hp2 = total_at(k, 2 * h)
+        fm2, hm2 = total_at(k, -2 * h)
+        d1 = (fp - fm) / (hp - hm)
+        d2 = (fp2 - fm2) / (hp2 - hm2)
+        central[k] = d1
+        fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (hp - hm)
+    report.gradients["central"] = central
+    report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
+    report.tolerances["numpy vs central"] = np.where(at_kink, 0.0, fd_tol + ROUNDING * eps * scale)
+
+    # Complex step on the SymPy value (analytic forms only).
+    if form.analytic:
+        cs = np.empty(x.shape)
+        xc = x.astype(np.complex128)
+        for k in np.ndindex(x.shape):
+            xp = xc.copy()
+            xp[k] += 1j * COMPLEX_STEP
+            call = dict(ref_args)
+            call[wrt] = xp
+            cs[k] = np.imag(_total(form.evaluate(call)[0])) / COMPLEX_STEP
+        report.gradients["complex_step"] = cs
+        report.errors["symbolic vs complex step"] = np.abs(g_sym - cs)
+        report.tolerances["symbolic vs complex step"] = ROUNDING * _eps(np.float64) * scale
+
+    if raise_exception and not report.ok:
+        raise GradcheckError(str(report))
+    return report

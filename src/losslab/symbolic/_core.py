@@ -1,0 +1,193 @@
+r"""Machinery shared by the symbolic forms: the :class:`SymbolicLoss` record, derivation,
+proofs of closed forms and vectorised evaluation of lambdified expressions.
+
+Everything here imports SymPy; ``import losslab`` never imports this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "SymbolicLoss",
+    "derive",
+    "lambdify",
+    "prove_equal",
+    "reduce_elementwise",
+]
+
+#: Functions that make an expression non-analytic (no complex-step derivative).
+NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
+
+
+def derive(expr: sp.Expr, wrt: sp.Symbol) -> sp.Expr:
+    """``sympy.diff`` then ``sympy.simplify``: the derived gradient of ``expr``."""
+    return sp.simplify(sp.diff(expr, wrt))
+
+
+def prove_equal(a: sp.Expr, b: sp.Expr, assumptions: Mapping[sp.Symbol, Any] | None = None) -> bool:
+    """True when SymPy simplifies ``a - b`` to exactly 0 (a proof, not a numeric check).
+
+    ``assumptions`` substitutes values first (e.g. ``{t_last: 1 - sum(others)}`` for a
+    one-hot or probability target).
+    """
+    diff = a - b
+    if assumptions:
+        diff = diff.subs(assumptions)
+    if diff == 0:
+        return True
+    for attempt in (sp.simplify, lambda e: sp.simplify(sp.expand(sp.powsimp(e)))):
+        if attempt(diff) == 0:
+            return True
+    return False
+
+
+def lambdify(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., np.ndarray]:
+    """``sympy.lambdify`` for NumPy whose result always broadcasts to the inputs' shape.
+
+    A derivative such as ``2`` or ``x - x`` does not depend on every argument; plain lambdify
+    then returns a scalar.  Here the result is broadcast against all the arguments.
+    """
+    f = sp.lambdify(args, expr, modules=["numpy", {"Heaviside": _heaviside}], cse=True)
+
+    @functools.wraps(f)
+    def broadcast(*values: Any) -> np.ndarray:
+        arrays = [np.asarray(a) for a in values]
+        out = np.asarray(f(*arrays))
+        shape = np.broadcast_shapes(*(a.shape for a in arrays), out.shape)
+        return np.broadcast_to(out, shape)
+
+    return broadcast
+
+
+def _heaviside(x: Any, h0: Any = 0.5) -> np.ndarray:
+    return np.heaviside(x, h0)
+
+
+def is_analytic(expr: sp.Expr) -> bool:
+    """True when ``expr`` contains no |.|, max, min, sign, step or piecewise definition."""
+    return not expr.has(*NON_ANALYTIC)
+
+
+def reduce_elementwise(
+    values: np.ndarray, grads: np.ndarray, reduction: str
+) -> tuple[Any, np.ndarray]:
+    """Apply a ``'mean' | 'sum' | 'none'`` reduction to element values and their gradients.
+
+    The gradient of ``'none'`` is that of the sum (``loss.sum().backward()``).
+    """
+    if reduction == "none":
+        return values, grads
+    if reduction == "sum":
+        return values.sum(), grads
+    return values.mean(), grads / values.size
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolicLoss:
+    r"""A loss, penalty, measure or activation as SymPy states it, with its derived gradient.
+
+    Attributes
+    ----------
+    name : str
+        Name of the NumPy function (``losslab.<name>``).
+    wrt : str
+        The argument the gradient is taken with respect to (as in ``losslab.grad``).
+    form : str
+        What ``value`` describes: ``"per element"``, ``"per sample over k classes"``, ...
+    variable : sympy.Symbol
+        The symbol of ``wrt`` in ``value``.
+    value : sympy.Expr
+        The formula, per element or per sample.
+    gradient : sympy.Expr
+        ``sympy.diff(value, variable)``, simplified.
+    closed_form : sympy.Expr or None
+        The expression the hand-written NumPy gradient uses, when it is not ``gradient`` as
+        printed; :meth:`verify` proves the two equal.
+    evaluate : callable
+        ``evaluate(arguments) -> (value, gradient)`` from the lambdified expressions, where
+        ``arguments`` maps the NumPy function's parameter names (defaults applied) to values;
+        the ``wrt`` entry may be complex (complex-step differentiation).
+    sample : callable
+        ``sample(rng, dtype) -> dict`` of arguments at a random valid point away from kinks.
+    kink_distance : callable or None
+        ``kink_distance(arguments) -> array`` shaped like ``wrt``: the distance of each entry
+        to the nearest kink or domain edge (``None``: smooth everywhere).
+    subgradient : str
+        The value the gradient takes at a kink, in words (PyTorch's choice).
+    formulas : dict
+        Named formulas (``"value"``, ``"mean"``, ``"gradient"``, ...) for the documentation
+        checker; see :mod:`losslab.symbolic.latex`.
+    domains : dict
+        Ranges for the random points of the documentation checker, by variable name.
+    """
+
+    name: str
+    wrt: str
+    form: str
+    variable: sp.Symbol
+    value: sp.Expr
+    gradient: sp.Expr
+    evaluate: Callable[[dict[str, Any]], tuple[Any, Any]]
+    sample: Callable[[np.random.Generator, Any], dict[str, Any]]
+    closed_form: sp.Expr | None = None
+    closed_form_assumptions: Mapping[sp.Symbol, Any] | None = None
+    kink_distance: Callable[[dict[str, Any]], np.ndarray] | None = None
+    subgradient: str = ""
+    formulas: Mapping[str, sp.Expr] = field(default_factory=dict)
+    domains: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    extra_proofs: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
+
+    @property
+    def analytic(self) -> bool:
+        """Whether the complex-step derivative applies (no |.|, max, piecewise...)."""
+        return is_analytic(self.value)
+
+    def verify(self) -> dict[str, bool]:
+        """Prove, with SymPy, every stated identity of this form.
+
+        Returns ``{description: proved}``: the derived gradient equals the closed form the
+        NumPy code uses, plus any extra identities (limits at domain edges, special cases).
+        """
+        out: dict[str, bool] = {}
+        if self.closed_form is not None:
+            out["derived gradient == closed form used by NumPy"] = prove_equal(
+                self.gradient, self.closed_form, self.closed_form_assumptions
+            )
+        for text, a, b in self.extra_proofs:
+            out[text] = prove_equal(a, b)
+        return out
+
+    def latex(self) -> dict[str, str]:
+        """LaTeX of the formula, the derived gradient and (if any) the closed form."""
+        out = {"value": sp.latex(self.value), "gradient": sp.latex(self.gradient)}
+        if self.closed_form is not None:
+            out["closed_form"] = sp.latex(self.closed_form)
+        return out
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The NumPy function this form describes."""
+        from .. import differentiable_functions
+
+        return differentiable_functions()[self.name]
+
+    def arguments(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Bind ``args`` and ``kwargs`` to the NumPy function's parameters, defaults applied."""
+        bound = inspect.signature(self.function).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def value_and_grad(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """``(value, gradient)`` computed from the SymPy forms (float64, or complex).
+
+        Takes exactly the NumPy function's arguments.
+        """
+        return self.evaluate(self.arguments(*args, **kwargs))

@@ -1,0 +1,355 @@
+r"""LaTeX for the site, produced from the SymPy forms, and a checker for hand-written formulas.
+
+Two mechanisms keep every formula on the site tied to the expressions the tests check:
+
+* **Generated.**  A page prints the LaTeX of a form at build time with a markdown-exec fence::
+
+      ```python exec="on"
+      from losslab.symbolic.latex import markdown
+      print(markdown("mse_loss"))
+      ```
+
+* **Checked.**  A formula written by hand is marked, and :func:`check_paths` parses it back with
+  ``sympy.parsing.latex.parse_latex`` (Lark backend) and compares it with the named formula of
+  the form (:attr:`SymbolicLoss.formulas`): first ``simplify(a - b) == 0``, else numerically at
+  random points (sums over :math:`n` or :math:`C` terms are expanded with a few concrete sizes).
+
+  In a Markdown page, an HTML comment right before the ``$$`` block::
+
+      <!-- formula: mse_loss mean -->
+      $$
+      \mathrm{MSE} = \frac{1}{n}\sum_{i=1}^{n} (x_i - y_i)^2
+      $$
+
+  In a docstring, a ``:formula:`` option line in the ``.. math::`` directive (the site's RST-math
+  converter drops option lines, so readers do not see it)::
+
+      .. math::
+          :formula: mse_loss value mean
+
+          \ell_i = (x_i - y_i)^2, \qquad \mathrm{MSE} = \frac1n \sum_{i=1}^{n} (x_i - y_i)^2
+
+  A block may hold several equations separated by ``\qquad`` or ``\\``; the marker names one
+  formula per equation, in order.  Only the right-hand side of the last top-level ``=`` is
+  compared.  Symbols are matched by name: ``x_i`` in the page is the form's ``x_i``, and
+  ``x_i`` under :math:`\sum_{i=1}^{n}` is the :math:`i`-th entry of ``x``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from . import get
+
+__all__ = ["Finding", "check_paths", "check_text", "equivalent", "latex", "markdown", "parse"]
+
+#: Symbols read as the size of a sum; they get small concrete values in the numeric check.
+SIZES = ("n", "N", "C", "k", "K", "m")
+_MARK_MD = re.compile(r"<!--\s*formula:\s*(?P<spec>[^>]*?)\s*-->")
+_MARK_RST = re.compile(r"^\s*:formula:\s*(?P<spec>.+?)\s*$")
+_SUB = re.compile(r"^(?P<base>[A-Za-z]+)_\{?(?P<sub>[A-Za-z0-9]+)\}?$")
+
+
+def latex(name: str) -> dict[str, str]:
+    """LaTeX of the formula, derived gradient and closed form of ``name`` (see ``SymbolicLoss``)."""
+    return get(name).latex()
+
+
+def markdown(name: str, variable: str | None = None) -> str:
+    r"""Markdown for a page: the formula and its SymPy-derived gradient as ``$$`` blocks.
+
+    Examples
+    --------
+    >>> from losslab.symbolic.latex import markdown
+    >>> print(markdown("mse_loss"))
+    Per element, $\ell = \left(x - y\right)^{2}$, and SymPy derives
+    <BLANKLINE>
+    $$
+    \frac{\partial \ell}{\partial x} = 2 x - 2 y
+    $$
+    """
+    form = get(name)
+    tex = form.latex()
+    var = variable or sp.latex(form.variable)
+    text = (
+        f"{form.form.capitalize()}, $\\ell = {tex['value']}$, and SymPy derives\n\n"
+        f"$$\n\\frac{{\\partial \\ell}}{{\\partial {var}}} = {tex['gradient']}\n$$"
+    )
+    if "closed_form" in tex and tex["closed_form"] != tex["gradient"]:
+        text += (
+            f"\n\nwhich it proves equal to the closed form the NumPy code uses,\n\n"
+            f"$$\n{tex['closed_form']}\n$$"
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _top_level_split(text: str, separators: Iterable[str]) -> list[str]:
+    """Split ``text`` at separators that are not inside braces, brackets or parentheses."""
+    seps = sorted(separators, key=len, reverse=True)
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in "{([":
+            depth += 1
+        elif c in "})]":
+            depth -= 1
+        elif depth == 0:
+            for s in seps:
+                if text.startswith(s, i) and not (
+                    s[-1].isalpha() and text[i + len(s) : i + len(s) + 1].isalpha()
+                ):
+                    parts.append(text[start:i])
+                    start = i + len(s)
+                    i = start - 1
+                    break
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _clean(tex: str) -> str:
+    tex = tex.strip().rstrip(".,;").strip()
+    tex = re.sub(r"\\[,;:!]|\\quad\b|~", " ", tex)
+    tex = re.sub(r"\\(?:mathrm|operatorname|text)\{(log|ln|exp|max|min)\}", r"\\\1", tex)
+    tex = re.sub(r"\\(?:displaystyle|limits)\b", "", tex)
+    tex = tex.replace(r"\tfrac", r"\frac").replace(r"\dfrac", r"\frac")
+    return tex
+
+
+def equations(block: str) -> list[str]:
+    r"""The equations of a display block, split at ``\qquad`` and ``\\``."""
+    pieces = _top_level_split(block, [r"\qquad", r"\\"])
+    return [p.strip().rstrip(",.;").strip() for p in pieces if p.strip().rstrip(",.;").strip()]
+
+
+def parse(tex: str) -> sp.Expr:
+    """Parse the right-hand side of ``tex`` (after the last top-level ``=``) with SymPy."""
+    from sympy.parsing.latex import parse_latex
+
+    rhs = _top_level_split(_clean(tex), ["="])[-1]
+    expr = parse_latex(rhs, backend="lark")
+    return expr.subs(sp.Symbol("e"), sp.E)
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _plain(sym: sp.Symbol) -> str:
+    return sym.name.replace("{", "").replace("}", "")
+
+
+def _index_sums(expr: sp.Expr) -> sp.Expr:
+    """Inside each ``Sum`` over ``i``, read the symbol ``x_i`` as the entry ``x[i]``."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    expr = expr.func(*(_index_sums(a) for a in expr.args))
+    if isinstance(expr, sp.Sum):
+        body = expr.function
+        for var, *_ in expr.limits:
+            repl = {}
+            for s in body.free_symbols:
+                m = _SUB.match(_plain(s)) if isinstance(s, sp.Symbol) else None
+                if m and m["sub"] == var.name:
+                    repl[s] = sp.IndexedBase(m["base"])[var]
+            body = body.xreplace(repl)
+        expr = sp.Sum(body, *expr.limits)
+    return expr
+
+
+def _canonical(expr: sp.Expr) -> sp.Expr:
+    """Same-named symbols become one symbol (parsed ``x_{i}`` is the form's ``x_i``)."""
+    expr = _index_sums(expr)
+    repl = {s: sp.Symbol(_plain(s)) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    expr = expr.xreplace(repl)
+    bases = {b.label.name: sp.IndexedBase(b.label.name) for b in expr.atoms(sp.IndexedBase)}
+    return expr.xreplace({b: bases[b.label.name] for b in expr.atoms(sp.IndexedBase)})
+
+
+def _expand(expr: sp.Expr, sizes: Mapping[str, int]) -> sp.Expr:
+    expr = expr.xreplace({s: sizes[s.name] for s in expr.free_symbols if s.name in sizes})
+    return expr.doit()
+
+
+def _leaves(expr: sp.Expr) -> set[sp.Expr]:
+    out: set[sp.Expr] = set(expr.atoms(sp.Indexed))
+    inside = {s for ix in out for s in ix.free_symbols}
+    out |= {s for s in expr.free_symbols if s not in inside or not isinstance(s, sp.Symbol)}
+    return {a for a in out if not isinstance(a, sp.IndexedBase)}
+
+
+def equivalent(
+    written: sp.Expr,
+    reference: sp.Expr,
+    domains: Mapping[str, tuple[float, float]] | None = None,
+    *,
+    points: int = 6,
+    seed: int = 0,
+) -> tuple[bool, str]:
+    """Whether ``written`` (parsed from a page) equals ``reference`` (a form's formula).
+
+    Returns ``(equal, how)``: ``how`` says ``"proved by simplify"``, ``"agrees at N random
+    points"`` or what differs.
+    """
+    a, b = _canonical(written), _canonical(reference)
+    if not a.has(sp.Sum) and not b.has(sp.Sum):
+        names_a = {str(s) for s in a.free_symbols}
+        names_b = {str(s) for s in b.free_symbols}
+        if names_a != names_b:
+            return False, f"symbols differ: page has {sorted(names_a)}, form has {sorted(names_b)}"
+        try:
+            if sp.simplify(a - b) == 0:
+                return True, "proved by simplify"
+        except Exception:
+            pass
+    rng = np.random.default_rng(seed)
+    domains = dict(domains or {})
+    checked = 0
+    for size in (3, 4):
+        sizes = dict.fromkeys(SIZES, size)
+        ea, eb = _expand(a, sizes), _expand(b, sizes)
+        la, lb = _leaves(ea), _leaves(eb)
+        if {str(v) for v in la} != {str(v) for v in lb}:
+            return False, (
+                f"variables differ: page has {sorted(map(str, la))}, "
+                f"form has {sorted(map(str, lb))}"
+            )
+        by_name = {str(v): v for v in la | lb}
+        for _ in range(points):
+            values = {}
+            for name in sorted({str(v) for v in la}):
+                base = re.split(r"[\[_]", name)[0]
+                lo, hi = domains.get(base, (-2.0, 2.0))
+                values[name] = float(rng.uniform(lo, hi))
+            sub_a = {v: values[str(v)] for v in la}
+            sub_b = {v: values[str(v)] for v in lb}
+            va = complex(ea.xreplace(sub_a).evalf(30))
+            vb = complex(eb.xreplace(sub_b).evalf(30))
+            if not np.isclose(va, vb, rtol=1e-9, atol=1e-12):
+                point = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+                return False, f"differs at {point}: page gives {va.real:.12g}, form {vb.real:.12g}"
+            checked += 1
+        del by_name
+    return True, f"agrees at {checked} random points"
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One marked formula and the result of checking it."""
+
+    path: str
+    line: int
+    name: str
+    part: str
+    latex: str
+    ok: bool
+    message: str
+
+    def __str__(self) -> str:
+        status = "ok" if self.ok else "WRONG"
+        return f"{self.path}:{self.line}: {self.name} {self.part}: {status} ({self.message})"
+
+
+def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
+    name, *parts = spec.split()
+    eqs = equations(block)
+    if len(parts) != len(eqs):
+        return [
+            Finding(
+                path,
+                line,
+                name,
+                " ".join(parts),
+                block,
+                False,
+                f"marker names {len(parts)} formula(s), block has {len(eqs)} equation(s)",
+            )
+        ]
+    findings = []
+    for part, tex in zip(parts, eqs, strict=True):
+        try:
+            form = get(name)
+            reference = form.formulas[part]
+        except KeyError:
+            findings.append(Finding(path, line, name, part, tex, False, "no such form or formula"))
+            continue
+        try:
+            written = parse(tex)
+        except Exception as exc:
+            msg = f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            findings.append(Finding(path, line, name, part, tex, False, msg))
+            continue
+        ok, how = equivalent(written, reference, form.domains)
+        findings.append(Finding(path, line, name, part, tex, ok, how))
+    return findings
+
+
+def check_text(text: str, path: str = "<text>") -> list[Finding]:
+    """Check every marked formula in ``text`` (Markdown page or Python source)."""
+    lines = text.splitlines()
+    findings: list[Finding] = []
+    for i, line in enumerate(lines):
+        md = _MARK_MD.search(line)
+        rst = _MARK_RST.match(line)
+        if md:
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j >= len(lines) or not lines[j].strip().startswith("$$"):
+                findings.append(
+                    Finding(
+                        path, i + 1, md["spec"], "", "", False, "marker not followed by a $$ block"
+                    )
+                )
+                continue
+            first = lines[j].strip()[2:]
+            body = []
+            if first.endswith("$$"):
+                body.append(first[:-2])
+            else:
+                body.append(first)
+                j += 1
+                while j < len(lines) and "$$" not in lines[j]:
+                    body.append(lines[j])
+                    j += 1
+                if j < len(lines):
+                    body.append(lines[j].split("$$")[0])
+            findings += _check_block(path, i + 1, md["spec"], "\n".join(body))
+        elif rst and i > 0 and lines[i - 1].strip().startswith(".. math::"):
+            base = len(lines[i - 1]) - len(lines[i - 1].lstrip())
+            body, j = [], i + 1
+            while j < len(lines) and (
+                not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > base
+            ):
+                if not _MARK_RST.match(lines[j]):
+                    body.append(lines[j])
+                j += 1
+            findings += _check_block(path, i + 1, rst["spec"], "\n".join(body))
+    return findings
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[Finding]:
+    """Check the marked formulas of Markdown and Python files (directories are searched)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob("*.md")) + sorted(p.rglob("*.py"))
+        else:
+            files.append(p)
+    findings: list[Finding] = []
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        if "formula:" in text:
+            findings += check_text(text, str(f))
+    return findings
