@@ -33,7 +33,7 @@ def _prepare_signed(input: Any, target: Any, reduction: str):
     v.check_same_shape(x, t, "input", "target")
     bad = (t != 1) & (t != -1)
     if bad.any():
-        raise ValueError(f"`target` contains {t[bad].flat[0]!r}, expected labels -1 or 1")
+        raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
     v.check_reduction(reduction)
     dtype = v.result_dtype(x, t)
     return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
