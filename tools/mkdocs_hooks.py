@@ -70,7 +70,8 @@ def existing_modules(src: Path) -> list[str]:
 
 
 def api_page(module: str, title: str) -> str:
-    return f"# {title}\n\n::: losslab.{module}\n"
+    # The module heading rendered by mkdocstrings (heading_level: 1) is the page title.
+    return f"<!-- API reference: {title} -->\n::: losslab.{module}\n"
 
 
 def api_index(present: list[str]) -> str:
