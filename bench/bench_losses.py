@@ -1,0 +1,382 @@
+"""Benchmark losslab against the articles' naive NumPy and torch.nn.functional on the CPU.
+
+Run ``python bench/bench_losses.py`` (full, a few minutes on 2 cores) or ``--quick`` (< 30 s).
+Everything runs in one process with the same thread count for NumPy's BLAS (threadpoolctl) and
+torch (``torch.set_num_threads``). Each time is the median of several repeats after one warm-up.
+Printed: a table of milliseconds and the ratios losslab/torch and losslab/read-pass (one
+``x.sum()`` over the input) and losslab/read+write-pass (``x.copy()``); then PASS/MISS for each
+performance target of the project. The script never fails on a MISS: it reports.
+
+Losses (shape (N, C); elementwise losses use all N*C entries):
+  mse       losslab.mse_loss          | articles: mean((y - t)**2)     | F.mse_loss
+  ce-labels losslab.nll_loss(log y)   | articles: -sum(log(y[i, t] + 1e-7))/N | F.nll_loss(log y)
+  softmax-ce losslab.cross_entropy    | articles: softmax, -sum(t*log(y+1e-7))/N (one-hot t)
+                                        | F.cross_entropy
+  bce-logits losslab.binary_cross_entropy_with_logits | articles: sigmoid then BCE with 1e-7
+                                        | F.binary_cross_entropy_with_logits
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+try:
+    from threadpoolctl import threadpool_info, threadpool_limits
+except ImportError:  # pragma: no cover - reported in the header
+    threadpool_info = threadpool_limits = None
+
+import losslab
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - reported in the header
+    torch = F = None
+
+
+# --- the articles' naive NumPy -------------------------------------------------------------------
+
+
+def naive_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def naive_softmax_ce(x: np.ndarray, onehot: np.ndarray) -> Any:
+    y = naive_softmax(x)
+    return -np.sum(onehot * np.log(y + 1e-7)) / x.shape[0]
+
+
+def naive_softmax_ce_grad(x: np.ndarray, onehot: np.ndarray) -> tuple[Any, np.ndarray]:
+    y = naive_softmax(x)
+    value = -np.sum(onehot * np.log(y + 1e-7)) / x.shape[0]
+    return value, (y - onehot) / x.shape[0]
+
+
+def naive_ce_labels(y: np.ndarray, t: np.ndarray) -> Any:
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
+
+
+def naive_ce_labels_grad(y: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    # gradient with respect to log y, like nll_loss's input
+    n = y.shape[0]
+    value = -np.sum(np.log(y[np.arange(n), t] + 1e-7)) / n
+    g = np.zeros_like(y)
+    g[np.arange(n), t] = -1.0 / n
+    return value, g
+
+
+def naive_mse(x: np.ndarray, t: np.ndarray) -> Any:
+    return np.mean((x - t) ** 2)
+
+
+def naive_mse_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    d = x - t
+    return np.mean(d**2), 2 * d / d.size
+
+
+def naive_bce_logits(x: np.ndarray, t: np.ndarray) -> Any:
+    with np.errstate(over="ignore"):
+        y = 1 / (1 + np.exp(-x))
+    return -np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
+
+
+def naive_bce_logits_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    with np.errstate(over="ignore"):
+        y = 1 / (1 + np.exp(-x))
+    value = -np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
+    return value, (y - t) / x.size
+
+
+# --- problems ------------------------------------------------------------------------------------
+
+
+def make_problem(loss: str, n: int, c: int, dtype: Any, rng: np.random.Generator) -> dict:
+    x = rng.standard_normal((n, c)).astype(dtype)
+    labels = rng.integers(0, c, size=n)
+    if loss == "mse":
+        t = rng.standard_normal((n, c)).astype(dtype)
+        return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    if loss == "ce-labels":
+        y = naive_softmax(x).astype(dtype)
+        logy = np.log(y)
+        return {"x": logy, "args": (logy, labels), "naive": (y, labels), "torch": (logy, labels)}
+    if loss == "softmax-ce":
+        onehot = np.zeros_like(x)
+        onehot[np.arange(n), labels] = 1
+        return {"x": x, "args": (x, labels), "naive": (x, onehot), "torch": (x, labels)}
+    if loss == "bce-logits":
+        t = rng.uniform(0, 1, size=(n, c)).astype(dtype)
+        return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    raise ValueError(loss)
+
+
+LOSSLAB = {
+    "mse": losslab.mse_loss,
+    "ce-labels": losslab.nll_loss,
+    "softmax-ce": losslab.cross_entropy,
+    "bce-logits": losslab.binary_cross_entropy_with_logits,
+}
+NAIVE = {
+    "mse": (naive_mse, naive_mse_grad),
+    "ce-labels": (naive_ce_labels, naive_ce_labels_grad),
+    "softmax-ce": (naive_softmax_ce, naive_softmax_ce_grad),
+    "bce-logits": (naive_bce_logits, naive_bce_logits_grad),
+}
+
+
+def torch_fns(loss: str) -> Callable[..., Any] | None:
+    if torch is None:
+        return None
+    return {
+        "mse": F.mse_loss,
+        "ce-labels": F.nll_loss,
+        "softmax-ce": F.cross_entropy,
+        "bce-logits": F.binary_cross_entropy_with_logits,
+    }[loss]
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+
+def median_ms(fn: Callable[[], Any], repeats: int) -> float:
+    fn()  # warm-up (page faults, caches, lazy init)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def peak_extra_bytes(fn: Callable[[], Any]) -> int:
+    """Peak bytes allocated while ``fn`` runs (NumPy reports its buffers to tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    out = fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del out
+    return peak - base
+
+
+def torch_timers(loss: str, prob: dict, repeats: int) -> tuple[float, float]:
+    f = torch_fns(loss)
+    a, b = (torch.from_numpy(np.ascontiguousarray(v)) for v in prob["torch"])
+
+    def fwd() -> Any:
+        with torch.no_grad():
+            return f(a, b)
+
+    leaf = a.clone().requires_grad_(True)
+
+    def fwd_bwd() -> Any:
+        leaf.grad = None
+        out = f(leaf, b)
+        out.backward()
+        return leaf.grad
+
+    return median_ms(fwd, repeats), median_ms(fwd_bwd, repeats)
+
+
+def import_time(repeats: int = 3) -> float:
+    code = "import time; t=time.perf_counter(); import losslab; print(time.perf_counter()-t)"
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        runs.append(float(out.stdout))
+    return min(runs)
+
+
+def float32_ulps(n: int, rng: np.random.Generator) -> float:
+    """Error of losslab.cross_entropy in float32 (N x 10) against a float64 fsum reference."""
+    x = rng.standard_normal((n, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, size=n)
+    x64 = x.astype(np.float64)
+    m = x64.max(axis=1)
+    per = m + np.log(np.exp(x64 - m[:, None]).sum(axis=1)) - x64[np.arange(n), labels]
+    ref = math.fsum(per.tolist()) / n
+    got = float(losslab.cross_entropy(x, labels))
+    return abs(got - ref) / (abs(ref) * float(np.finfo(np.float32).eps))
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke run (< 30 s)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeats", type=int, default=None, help="timed repeats (median)")
+    ap.add_argument(
+        "--max-mb", type=float, default=1000.0, help="skip problems whose input exceeds this"
+    )
+    ap.add_argument("--no-torch", action="store_true", help="do not time torch")
+    args = ap.parse_args(argv)
+
+    global torch, F
+    if args.no_torch:
+        torch = F = None
+    threads = args.threads
+    limiter = threadpool_limits(limits=threads) if threadpool_limits else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    repeats = args.repeats or (3 if args.quick else 5)
+
+    if args.quick:
+        grid = [(1_000, 10), (100_000, 10), (1_000_000, 10)]  # N=1e6 for softmax-ce only
+        dtypes = [np.float64]
+    else:
+        grid = [(n, c) for n in (1_000, 100_000, 1_000_000) for c in (10, 1000)]
+        dtypes = [np.float64, np.float32]
+    losses = list(LOSSLAB)
+
+    if threadpool_info:
+        pools = threadpool_info()
+        blas = ", ".join(f"{i.get('internal_api')} {i.get('num_threads')} threads" for i in pools)
+    else:
+        blas = "threadpoolctl not installed: NumPy threads not controlled"
+    print(f"# losslab benchmark, {datetime.date.today().isoformat()}, {platform.node()}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"torch {torch.__version__ if torch else 'not installed'}"
+    )
+    torch_threads = torch.get_num_threads() if torch else "-"
+    print(f"# threads: numpy/BLAS {threads} ({blas}); torch {torch_threads}; "
+          f"median of {repeats} after one warm-up")  # fmt: skip
+    print("# times in ms; ratios: ll/torch = losslab / torch, ll/read = losslab / x.sum(), "
+          "ll/rw = losslab / x.copy()")  # fmt: skip
+    header = (
+        f"{'loss':<11}{'dtype':<8}{'N':>9}{'C':>6} {'mode':<9}"
+        f"{'losslab':>9}{'naive':>9}{'torch':>9}{'read':>8}{'r+w':>8}"
+        f"{'ll/torch':>9}{'ll/read':>8}{'ll/rw':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+
+    rng = np.random.default_rng(0)
+    results: list[dict] = []
+    skipped: list[str] = []
+    for dtype in dtypes:
+        for n, c in grid:
+            mb = n * c * np.dtype(dtype).itemsize / 1e6
+            if mb > args.max_mb:
+                skipped.append(f"N={n:.0e} C={c} {np.dtype(dtype).name} ({mb:.0f} MB input)")
+                continue
+            for loss in losses:
+                if args.quick and n == 1_000_000 and loss != "softmax-ce":
+                    continue
+                prob = make_problem(loss, n, c, dtype, rng)
+                x = prob["x"]
+                ll = LOSSLAB[loss]
+                vg = losslab.value_and_grad(ll)
+                read = median_ms(lambda x=x: x.sum(), repeats)
+                rw = median_ms(lambda x=x: x.copy(), repeats)
+                naive_f, naive_g = NAIVE[loss]
+                with np.errstate(all="ignore"):
+                    t_naive = (
+                        median_ms(partial(naive_f, *prob["naive"]), repeats),
+                        median_ms(partial(naive_g, *prob["naive"]), repeats),
+                    )
+                t_ll = (
+                    median_ms(partial(ll, *prob["args"]), repeats),
+                    median_ms(partial(vg, *prob["args"]), repeats),
+                )
+                t_torch = torch_timers(loss, prob, repeats) if torch else (math.nan, math.nan)
+                peak = peak_extra_bytes(partial(vg, *prob["args"]))
+                for k, mode in enumerate(("forward", "fwd+grad")):
+                    base = read if k == 0 else rw
+                    row = {
+                        "loss": loss, "dtype": np.dtype(dtype).name, "N": n, "C": c,
+                        "mode": mode, "losslab": t_ll[k], "naive": t_naive[k],
+                        "torch": t_torch[k], "read": read, "rw": rw,
+                        "peak": peak, "nbytes": x.nbytes,
+                    }  # fmt: skip
+                    results.append(row)
+                    print(
+                        f"{loss:<11}{row['dtype']:<8}{n:>9}{c:>6} {mode:<9}"
+                        f"{t_ll[k]:>9.2f}{t_naive[k]:>9.2f}{t_torch[k]:>9.2f}{read:>8.2f}"
+                        f"{rw:>8.2f}{t_ll[k] / t_torch[k]:>9.2f}{t_ll[k] / read:>8.1f}"
+                        f"{t_ll[k] / base if k else t_ll[k] / rw:>7.1f}",
+                        flush=True,
+                    )
+                del prob
+    for s in skipped:
+        print(f"# skipped (above --max-mb {args.max_mb:.0f}): {s}")
+
+    print("\n# peak extra memory of losslab value_and_grad (tracemalloc) vs input + gradient")
+    seen = set()
+    for r in results:
+        key = (r["loss"], r["dtype"], r["N"], r["C"])
+        if key in seen or r["N"] < 100_000:
+            continue
+        seen.add(key)
+        ratio = r["peak"] / (2 * r["nbytes"])
+        print(f"{r['loss']:<11}{r['dtype']:<8}{r['N']:>9}{r['C']:>6}  "
+              f"peak {r['peak'] / 1e6:8.1f} MB = {ratio:.2f} x (input + gradient)")  # fmt: skip
+
+    # --- targets -----------------------------------------------------------------------------
+    print("\n# targets (reported, never fatal)")
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a " if ok is None else ("PASS" if ok else "MISS")
+
+    key = [r for r in results if r["loss"] == "softmax-ce" and r["N"] == 1_000_000
+           and r["C"] == 10 and r["dtype"] == "float64" and r["mode"] == "fwd+grad"]  # fmt: skip
+    if key:
+        r = key[0]
+        ok_t = None if math.isnan(r["torch"]) else r["losslab"] <= 0.5 * r["torch"]
+        print(f"{verdict(ok_t)} softmax CE fwd+grad N=1e6 C=10 float64: {r['losslab']:.1f} ms "
+              f"<= 0.5 x torch ({threads} threads) {0.5 * r['torch']:.1f} ms")  # fmt: skip
+        ok_rw = r["losslab"] <= 4 * r["rw"]
+        print(f"{verdict(ok_rw)} softmax CE fwd+grad N=1e6 C=10 float64: {r['losslab']:.1f} ms "
+              f"<= 4 x read+write pass {4 * r['rw']:.1f} ms")  # fmt: skip
+    else:
+        print("n/a  softmax CE N=1e6 C=10 float64 was not measured")
+    big = [r for r in results if r["N"] >= 100_000 and not math.isnan(r["torch"])]
+    slower = [r for r in big if r["losslab"] > r["torch"]]
+    print(f"{verdict(not slower if big else None)} no loss slower than torch at N >= 1e5 "
+          f"({len(big) - len(slower)}/{len(big)} rows faster)")  # fmt: skip
+    for r in slower:
+        print(f"     slower: {r['loss']} {r['dtype']} N={r['N']} C={r['C']} {r['mode']}: "
+              f"{r['losslab']:.2f} ms vs torch {r['torch']:.2f} ms")  # fmt: skip
+    peaks = {(r["loss"], r["dtype"], r["N"], r["C"]): r for r in results if r["N"] >= 100_000}
+    heavy = [r for r in peaks.values() if r["peak"] > 1.25 * 2 * r["nbytes"]]
+    print(f"{verdict(not heavy if peaks else None)} peak extra memory <= about input + gradient "
+          f"(1.25 x slack; {len(peaks) - len(heavy)}/{len(peaks)} problems)")  # fmt: skip
+    for r in heavy:
+        print(f"     over: {r['loss']} {r['dtype']} N={r['N']} C={r['C']}: "
+              f"{r['peak'] / (2 * r['nbytes']):.2f} x")  # fmt: skip
+    n32 = 100_000 if args.quick else 1_000_000
+    ulps = float32_ulps(n32, rng)
+    print(f"{verdict(ulps <= 16)} float32 softmax CE mean, N={n32:.0e}: {ulps:.1f} float32 "
+          "ulps from the exact value (<= 16: pairwise summation, no BLAS shortcut)")  # fmt: skip
+    t_imp = import_time()
+    print(f"{verdict(t_imp < 0.2)} import losslab: {t_imp * 1e3:.0f} ms (best of 3 fresh "
+          "interpreters, NumPy included) < 200 ms")  # fmt: skip
+    if limiter is not None:
+        limiter.restore_original_limits()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
