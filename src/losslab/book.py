@@ -21,7 +21,8 @@ Differences from the book, all of them fixes that leave its numbers unchanged:
   and fails with ``AttributeError``);
 * :func:`numerical_gradient` and :func:`gradient_descent` never modify the caller's array (the book
   writes into ``x`` while it differentiates and updates ``init_x`` in place; on an integer array
-  ``x[idx] = tmp_val + h`` truncates the step to 0 and the book silently returns a zero gradient).
+  ``x[idx] = tmp_val + h`` stores ``int(x + h)``, so the book silently returns a wrong gradient,
+  25000 instead of 6 for :math:`x^2` at 3).
 
 **The** :math:`\delta` **in the cross-entropy.** The book adds :math:`\delta = 10^{-7}` to every
 predicted probability before the logarithm,
@@ -423,8 +424,9 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: ArrayLike) -> np.ndarr
     -----
     The book perturbs ``x`` itself (``x[idx] = tmp_val + h``) and puts the old value back. Here a
     float copy is perturbed instead, so the caller's array is never written to, and an integer
-    array no longer truncates the step :math:`h` to 0. ``f`` receives the copy with one entry moved
-    by :math:`\pm h`, exactly as in the book, so the digits are the book's.
+    array is no longer rounded to integers at :math:`x \pm h` (the book returns 25000 instead of 6
+    for :math:`x^2` at :math:`x = 3`). ``f`` receives the copy with one entry moved by
+    :math:`\pm h`, exactly as in the book, so the digits are the book's.
 
     Examples
     --------
@@ -433,7 +435,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: ArrayLike) -> np.ndarr
     >>> import numpy as np
     >>> from losslab.book import numerical_gradient
     >>> f = lambda x: np.sum(x**2)
-    >>> x = np.array([3, 4])  # integers: the book's version returns [0, 0] here
+    >>> x = np.array([3, 4])  # integers: the book's version returns [25000 35000]
     >>> print(numerical_gradient(f, x))
     [6. 8.]
     >>> print(x)  # untouched

@@ -1,0 +1,98 @@
+"""l1_penalty, l2_penalty and their proximal operators."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import losslab
+
+finite = st.floats(-100, 100)
+vectors = arrays(np.float64, st.integers(1, 8), elements=finite)
+
+
+@given(vectors, st.floats(0, 10))
+def test_values_and_gradients(w, lam):
+    assert losslab.l1_penalty(w, lam) == pytest.approx(lam * np.abs(w).sum(), rel=1e-12)
+    assert losslab.l2_penalty(w, lam) == pytest.approx(lam / 2 * (w**2).sum(), rel=1e-12)
+    value, g = losslab.value_and_grad(losslab.l1_penalty)(w, lam)
+    assert value == losslab.l1_penalty(w, lam)
+    np.testing.assert_array_equal(g, lam * np.sign(w))
+    value, g = losslab.value_and_grad(losslab.l2_penalty)(w, lam)
+    assert value == losslab.l2_penalty(w, lam)
+    np.testing.assert_allclose(g, lam * w, rtol=1e-15)
+
+
+def test_gradients_match_numerical_away_from_kink():
+    w = np.array([[0.5, -1.5], [2.0, -0.25]])
+    for f in (losslab.l1_penalty, losslab.l2_penalty):
+        num = losslab.numerical_gradient(lambda x, f=f: f(x, lam=0.3), w)
+        np.testing.assert_allclose(losslab.grad(f)(w, lam=0.3), num, rtol=1e-8)
+
+
+def test_l1_gradient_at_zero_is_zero_like_pytorch():
+    assert losslab.grad(losslab.l1_penalty)([0.0, -0.0], lam=2.0).tolist() == [0.0, 0.0]
+
+
+def test_catalog_w1_w2_only_l2_separates():
+    # I002-REG-w1w2
+    x = np.ones(4)
+    w1, w2 = np.array([1.0, 0, 0, 0]), np.full(4, 0.25)
+    assert w1 @ x == w2 @ x == 1.0
+    assert (losslab.l2_penalty(w1, lam=2), losslab.l2_penalty(w2, lam=2)) == (1.0, 0.25)
+    assert (losslab.l2_penalty(w1), losslab.l2_penalty(w2)) == (0.5, 0.125)
+    assert losslab.l1_penalty(w1) == losslab.l1_penalty(w2) == 1.0
+
+
+def test_catalog_prox_sparsity():
+    # I002-REG-L1-sparsity
+    a = [0.3, -0.05, 1.2]
+    l1 = losslab.prox_l1(a, 0.1)
+    assert l1.tolist() == [0.19999999999999998, -0.0, 1.0999999999999999]
+    assert l1[1] == 0
+    l2 = losslab.prox_l2(a, 0.1)
+    np.testing.assert_allclose(l2, [3 / 11, -1 / 22, 12 / 11], rtol=1e-15)
+    assert np.all(l2 != 0)
+
+
+@given(vectors, st.floats(0, 5), st.floats(-1, 1))
+def test_prox_minimises_its_objective(a, lam, shift):
+    for prox, pen in ((losslab.prox_l1, losslab.l1_penalty), (losslab.prox_l2, losslab.l2_penalty)):
+        w = prox(a, lam)
+        obj = lambda z, pen=pen: 0.5 * np.sum((z - a) ** 2) + pen(z, lam)  # noqa: E731
+        best = obj(w)
+        for other in (w + shift, w * (1 + shift), np.zeros_like(w), a):
+            assert best <= obj(other) + 1e-9 * (1 + abs(best))
+
+
+def test_lam_zero_and_dtypes():
+    w32 = np.array([1.0, -2.0], dtype=np.float32)
+    np.testing.assert_array_equal(losslab.prox_l1(w32, 0.0), w32)
+    assert losslab.l1_penalty(w32, 0.5).dtype == np.float32
+    assert losslab.l2_penalty(w32, 0.5).dtype == np.float32
+    assert losslab.grad(losslab.l2_penalty)(w32, 0.5).dtype == np.float32
+    assert losslab.prox_l1(w32, 0.5).dtype == np.float32
+    assert losslab.prox_l2(w32, 0.5).dtype == np.float32
+    assert losslab.l2_penalty([1, 2]).dtype == np.float64
+
+
+def test_inputs_not_modified_and_registration():
+    w = np.array([0.5, -1.0])
+    wc = w.copy()
+    for f in (losslab.l1_penalty, losslab.l2_penalty):
+        losslab.value_and_grad(f)(w, 2.0)
+        assert losslab.grad(f).wrt == "w"
+    losslab.prox_l1(w, 0.1)
+    losslab.prox_l2(w, 0.1)
+    np.testing.assert_array_equal(w, wc)
+
+
+@pytest.mark.parametrize("f", [losslab.l1_penalty, losslab.l2_penalty, losslab.prox_l1])
+def test_bad_input(f):
+    with pytest.raises(ValueError, match="`lam`"):
+        f([1.0], -0.1)
+    with pytest.raises(TypeError, match="`lam`"):
+        f([1.0], "0.1")
+    with pytest.raises(ValueError, match="contains inf"):
+        f([np.inf], 0.1)
