@@ -13,7 +13,9 @@ from . import _validation as v
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
 _LOG_CLAMP = 100.0  # PyTorch clamps log(p) and log(1 - p) at -100
-_GRAD_EPS = 1e-12  # PyTorch's BCE backward: (x - y) / max(x (1 - x), 1e-12)
+# PyTorch's BCE backward: (x - y) / max(x (1 - x), eps) with eps = 1e-12 stored as a C float,
+# i.e. 9.999999960041972e-13 (so the gradient at input 0, target 1 is -1.0000000039958e12).
+_GRAD_EPS = float(np.float32(1e-12))
 
 
 def _as_broadcast_weight(weight: Any, name: str, x: np.ndarray) -> np.ndarray:
@@ -126,13 +128,14 @@ def binary_cross_entropy(
     .. math::
 
         \frac{\partial \ell_i}{\partial x_i} = w_i\,\frac{x_i - y_i}{\max\bigl(x_i(1 - x_i),
-        10^{-12}\bigr)}
+        \varepsilon\bigr)}, \qquad \varepsilon = 10^{-12}
 
-    (divided by :math:`n` for 'mean'). It is the derivative of the *unclamped* loss with a
-    floor on the denominator, not of the clamped one: at ``input`` 0 with ``target`` 1 it is
-    :math:`-10^{12}` (the clamped function is flat there), at ``input`` 0 with ``target`` 0 it is
-    0. For training prefer :func:`binary_cross_entropy_with_logits`, which needs neither clamp nor
-    floor.
+    (divided by :math:`n` for 'mean'), where :math:`\varepsilon` is, as in PyTorch's kernel,
+    :math:`10^{-12}` rounded to float32 (:math:`9.99999996\times10^{-13}`). It is the derivative
+    of the *unclamped* loss with a floor on the denominator, not of the clamped one: at ``input``
+    0 with ``target`` 1 it is about :math:`-10^{12}` (the clamped function is flat there), at
+    ``input`` 0 with ``target`` 0 it is 0. For training prefer
+    :func:`binary_cross_entropy_with_logits`, which needs neither clamp nor floor.
 
     Conventions
     -----------
