@@ -7,6 +7,7 @@ executed in CI. ``import losslab`` loads NumPy only; the symbolic layer (SymPy) 
 from ._registry import differentiable_functions, grad, value_and_grad
 from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import accuracy, zero_one_loss
+from .cross_entropy import cross_entropy, nll_loss
 from .descent import DescentResult, gradient_descent
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
@@ -16,6 +17,7 @@ from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
+from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
 
 # One line per module above, alphabetical by module; __all__ follows from them.
 __all__ = sorted(
