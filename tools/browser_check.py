@@ -65,7 +65,8 @@ PAGE_REPORT_JS = """
 }
 """
 MATH_READY_JS = """
-() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))
+() => [...document.querySelectorAll('.arithmatex')]
+        .every(e => e.querySelector('.katex, .katex-error'))
 """
 EAGER_IMAGES_JS = """
 async () => {

@@ -5,7 +5,9 @@
  * elements (no page-wide delimiter scan, so a stray "$" in prose or code is never touched).
  * Material's `document$` observable fires on the first load and after every instant-navigation
  * page swap, so math is typeset on each page a reader reaches.
- * Errors are rendered in place as .katex-error (tools/browser_check.py fails on them).
+ * KaTeX runs with throwOnError so that an unknown macro is an error too (with throwOnError: false
+ * KaTeX would quietly print it in red); the source is then shown in a .katex-error span whose
+ * title is KaTeX's message, and tools/browser_check.py fails on it.
  */
 (function () {
   "use strict";
@@ -17,7 +19,7 @@
     var nodes = root.querySelectorAll(".arithmatex");
     for (var i = 0; i < nodes.length; i++) {
       var el = nodes[i];
-      if (el.querySelector(".katex")) continue; // already rendered
+      if (el.querySelector(".katex, .katex-error")) continue; // already done
       var text = el.textContent.trim();
       var m = DISPLAY.exec(text);
       var display = true;
@@ -27,14 +29,22 @@
       }
       var tex = m ? m[1] : text;
       if (!m) display = el.tagName === "DIV";
-      katex.render(tex, el, {
-        displayMode: display,
-        throwOnError: false,
-        strict: "ignore",
-        output: "htmlAndMathml",
-        trust: false,
-        macros: window.LOSSLAB_KATEX_MACROS || {},
-      });
+      try {
+        katex.render(tex, el, {
+          displayMode: display,
+          throwOnError: true,
+          strict: "ignore",
+          output: "htmlAndMathml",
+          trust: false,
+        });
+      } catch (err) {
+        var span = document.createElement("span");
+        span.className = "katex-error";
+        span.title = String(err && err.message ? err.message : err);
+        span.textContent = tex;
+        el.textContent = "";
+        el.appendChild(span);
+      }
     }
   }
 
