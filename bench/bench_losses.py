@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats (median)")
     ap.add_argument(
-        "--max-mb", type=float, default=1000.0, help="skip problems whose input exceeds this"
+        "--max-mb", type=float, default=100.0, help="skip problems whose input exceeds this"
     )
     ap.add_argument("--no-torch", action="store_true", help="do not time torch")
     args = ap.parse_args(argv)
