@@ -18,7 +18,8 @@ with respect to its prediction argument (the one :func:`losslab.grad` uses):
 
 It also compares the NumPy value with the SymPy value.  The comparisons and their tolerances
 (:math:`\varepsilon` is the machine epsilon of the NumPy result's dtype, :math:`\bar g` the
-largest :math:`|g|` of the reference):
+largest :math:`|g|` of the reference plus the largest :math:`|v|`, for gradients that
+vanish by cancellation, as that of the sum of a softmax):
 
 * value, numpy vs symbolic: :math:`64\varepsilon(|v_k| + \overline{|v|})` (rounding only);
 * gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g)` (rounding only; :math:`\bar g`
@@ -235,11 +236,12 @@ def gradcheck(
     ref_args[wrt] = x
     v_sym, g_sym = form.evaluate(ref_args)
     g_sym = np.asarray(g_sym, dtype=np.float64)
-    scale = np.abs(g_sym) + np.max(np.abs(g_sym), initial=0.0)
 
     report = GradcheckReport(name, wrt, out_dtype, arguments, {"numpy": g_np, "symbolic": g_sym})
     v_np64 = np.asarray(value, dtype=np.float64)
     v_sym = np.asarray(v_sym, dtype=np.float64)
+    # |g_k| + max|g|, plus max|v| for gradients that vanish by cancellation (softmax sums to 1).
+    scale = np.abs(g_sym) + np.max(np.abs(g_sym), initial=0.0) + np.max(np.abs(v_sym))
     report.errors["value: numpy vs symbolic"] = np.abs(v_np64 - v_sym)
     report.tolerances["value: numpy vs symbolic"] = (
         ROUNDING * eps * (np.abs(v_sym) + np.mean(np.abs(v_sym)))

@@ -43,7 +43,11 @@ def prove_equal(a: sp.Expr, b: sp.Expr, assumptions: Mapping[sp.Symbol, Any] | N
         diff = diff.subs(assumptions)
     if diff == 0:
         return True
-    for attempt in (sp.simplify, lambda e: sp.simplify(sp.expand(sp.powsimp(e)))):
+    for attempt in (
+        sp.simplify,
+        lambda e: sp.cancel(sp.together(e.rewrite(sp.exp))),
+        lambda e: sp.simplify(sp.expand(sp.powsimp(e))),
+    ):
         if attempt(diff) == 0:
             return True
     return False
@@ -60,7 +64,9 @@ def lambdify(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., np.nda
     @functools.wraps(f)
     def broadcast(*values: Any) -> np.ndarray:
         arrays = [np.asarray(a) for a in values]
-        out = np.asarray(f(*arrays))
+        # Piecewise forms are evaluated by np.select, which computes every branch.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(f(*arrays))
         shape = np.broadcast_shapes(*(a.shape for a in arrays), out.shape)
         return np.broadcast_to(out, shape)
 
@@ -191,3 +197,101 @@ class SymbolicLoss:
         Takes exactly the NumPy function's arguments.
         """
         return self.evaluate(self.arguments(*args, **kwargs))
+
+
+def at_kink(gradient: sp.Expr, h0: int) -> sp.Expr:
+    """Set the value of every step function in ``gradient`` at its jump to ``h0``.
+
+    ``sympy.diff`` of :math:`\\max(0, u)` gives the step :math:`H(u)`, undefined at 0; the
+    documented subgradient (PyTorch's) fixes it.
+    """
+    return gradient.replace(
+        lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(e.args[0], h0)
+    )
+
+
+def _as_input(value: Any) -> np.ndarray:
+    arr = np.asarray(value)
+    return arr if np.iscomplexobj(arr) else arr.astype(np.float64)
+
+
+def elementwise(
+    name: str,
+    *,
+    wrt: str,
+    variable: sp.Symbol,
+    value: sp.Expr,
+    arrays: Mapping[str, sp.Symbol],
+    scalars: Mapping[str, sp.Symbol] | None = None,
+    sample: Callable[[np.random.Generator, Any], dict[str, Any]],
+    scale: str | None = None,
+    h0: int | None = None,
+    **extra: Any,
+) -> SymbolicLoss:
+    """A form whose value is a function of each element (losses, activations, penalties).
+
+    ``arrays`` maps the NumPy argument names to the symbols of per-element values (the
+    ``wrt`` argument first), ``scalars`` the scalar arguments.  The ``reduction`` argument,
+    when the function has one, is applied; a ``weight`` argument multiplies each element.
+    ``scale`` names a scalar argument that multiplies the sum (penalties' ``lam``): then the
+    value is ``scale * sum``.  ``h0`` is the gradient's step value at a kink.
+    """
+    scalars = dict(scalars or {})
+    gradient = derive(value, variable)
+    if h0 is not None:
+        gradient = at_kink(gradient, h0)
+    symbols = (*arrays.values(), *scalars.values())
+    f, df = lambdify(symbols, value), lambdify(symbols, gradient)
+
+    def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+        vals = [_as_input(a[k]) for k in arrays] + [float(a[k]) for k in scalars]
+        out, g = f(*vals), df(*vals)
+        if a.get("weight") is not None:
+            w = np.asarray(a["weight"], dtype=np.float64)
+            out, g = out * w, g * w
+        if "reduction" in a:
+            return reduce_elementwise(out, g, a["reduction"])
+        if scale is not None:
+            return out.sum(), g
+        return out, g
+
+    return SymbolicLoss(
+        name=name,
+        wrt=wrt,
+        form="per element",
+        variable=variable,
+        value=value,
+        gradient=gradient,
+        evaluate=evaluate,
+        sample=sample,
+        **extra,
+    )
+
+
+def sampler(
+    wrt: str,
+    low: float = -3.0,
+    high: float = 3.0,
+    *,
+    others: Callable[[np.random.Generator, tuple[int, ...], Any], dict[str, Any]] | None = None,
+    reduction: bool = True,
+    away_from: Callable[[dict[str, Any]], np.ndarray] | None = None,
+    margin: float = 0.05,
+) -> Callable[[np.random.Generator, Any], dict[str, Any]]:
+    """Random arguments: ``wrt`` uniform in ``[low, high]`` on a small 2-D shape, other arrays
+    from ``others``, a random reduction, and entries moved at least ``margin`` from a kink
+    (``away_from`` gives each entry's distance to its kink)."""
+
+    def sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 5)))
+        for _ in range(100):
+            a = {wrt: rng.uniform(low, high, shape).astype(dtype)}
+            if others is not None:
+                a.update(others(rng, shape, dtype))
+            if reduction:
+                a["reduction"] = str(rng.choice(["mean", "sum", "none"]))
+            if away_from is None or np.all(away_from(a) > margin):
+                return a
+        raise RuntimeError("could not sample a point away from the kinks")
+
+    return sample

@@ -1,0 +1,34 @@
+r"""Symbolic form of :func:`losslab.l1_loss`: :math:`\ell = |x - y|` per element."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._core import elementwise, sampler
+
+x, y = sp.symbols("x y", real=True)
+
+
+def _kink(a):
+    return np.abs(np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float))
+
+
+def _targets(rng, shape, dtype):
+    return {"target": rng.uniform(-3, 3, shape).astype(dtype)}
+
+
+L1_LOSS = elementwise(
+    "l1_loss",
+    wrt="input",
+    variable=x,
+    value=sp.Abs(x - y),
+    arrays={"input": x, "target": y},
+    sample=sampler("input", others=_targets, away_from=_kink),
+    closed_form=sp.sign(x - y),
+    kink_distance=_kink,
+    subgradient="sign(0) = 0 at x = y, as PyTorch",
+    formulas={"value": sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i"))},
+)
+
+FORMS = {"l1_loss": L1_LOSS}

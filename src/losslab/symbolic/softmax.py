@@ -1,0 +1,100 @@
+r"""Symbolic forms of the activations: :func:`losslab.sigmoid`, :func:`losslab.log_sigmoid`
+(per element) and :func:`losslab.softmax`, :func:`losslab.log_softmax` (per sample over
+:math:`k` classes).  The gradient is that of the *sum* of the outputs, as ``losslab.grad``."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._core import SymbolicLoss, derive, elementwise, lambdify, sampler
+
+x = sp.Symbol("x", real=True)
+SIGMOID = 1 / (1 + sp.exp(-x))
+
+
+def _vector_sampler(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
+    shape = (int(rng.integers(1, 4)), int(rng.integers(2, 5)))
+    return {"x": rng.uniform(-4, 4, shape).astype(dtype), "axis": int(rng.choice([-1, 0]))}
+
+
+SIGMOID_FORM = elementwise(
+    "sigmoid",
+    wrt="x",
+    variable=x,
+    value=SIGMOID,
+    arrays={"x": x},
+    sample=sampler("x", -6, 6, reduction=False),
+    closed_form=SIGMOID * (1 - SIGMOID),
+    formulas={"value": SIGMOID},
+)
+LOG_SIGMOID_FORM = elementwise(
+    "log_sigmoid",
+    wrt="x",
+    variable=x,
+    value=-sp.log(1 + sp.exp(-x)),
+    arrays={"x": x},
+    sample=sampler("x", -6, 6, reduction=False),
+    closed_form=1 - SIGMOID,
+    formulas={"value": -sp.log(1 + sp.exp(-x))},
+)
+
+
+@cache
+def _row(k: int, log: bool):
+    """Per-sample forms over k classes: outputs, and the gradient of their sum."""
+    xs = sp.symbols(f"x_1:{k + 1}", real=True)
+    z = sum(sp.exp(v) for v in xs)
+    outs = [v - sp.log(z) if log else sp.exp(v) / z for v in xs]
+    total = sum(outs)
+    grads = [derive(total, v) for v in xs]
+    fs = [lambdify(xs, o) for o in outs]
+    dfs = [lambdify(xs, g) for g in grads]
+    return xs, fs, dfs, outs, grads
+
+
+def _vector_evaluate(log: bool):
+    def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+        xv = np.moveaxis(np.asarray(a["x"]), a["axis"], -1)
+        xv = xv if np.iscomplexobj(xv) else xv.astype(np.float64)
+        k = xv.shape[-1]
+        _, fs, dfs, _, _ = _row(k, log)
+        cols = [xv[..., j] for j in range(k)]
+        out = np.stack([f(*cols) for f in fs], axis=-1)
+        g = np.stack([df(*cols) for df in dfs], axis=-1)
+        return np.moveaxis(out, -1, a["axis"]), np.moveaxis(g, -1, a["axis"])
+
+    return evaluate
+
+
+def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
+    xs, _, _, outs, grads = _row(3, log)
+    z = sum(sp.exp(v) for v in xs)
+    soft = [sp.exp(v) / z for v in xs]
+    return SymbolicLoss(
+        name=name,
+        wrt="x",
+        form="per sample over k = 3 classes (first output shown)",
+        variable=xs[0],
+        value=outs[0],
+        gradient=grads[0],
+        evaluate=_vector_evaluate(log),
+        sample=_vector_sampler,
+        closed_form=closed(soft),
+        formulas={"value": outs[0].subs({v: sp.Symbol(f"x_{j + 1}") for j, v in enumerate(xs)})},
+    )
+
+
+SOFTMAX_FORM = _vector_form("softmax", False, lambda s: sp.Integer(0))
+# d/dx_1 sum_j (x_j - log Z) = 1 - k softmax_1
+LOG_SOFTMAX_FORM = _vector_form("log_softmax", True, lambda s: 1 - 3 * s[0])
+
+FORMS = {
+    "sigmoid": SIGMOID_FORM,
+    "log_sigmoid": LOG_SIGMOID_FORM,
+    "softmax": SOFTMAX_FORM,
+    "log_softmax": LOG_SOFTMAX_FORM,
+}
