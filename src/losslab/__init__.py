@@ -11,6 +11,7 @@ from .cross_entropy import cross_entropy, nll_loss
 from .descent import DescentResult, gradient_descent
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
+from .kl_div import kl_div
 from .l1 import l1_loss
 from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
