@@ -94,6 +94,8 @@ def test_kl_div_argument_order_and_mean_vs_batchmean():
     with pytest.warns(UserWarning):  # torch warns that 'mean' is not the KL mean
         mean = F.kl_div(logq, p, reduction="mean").item()
     assert np.isclose(mean, batchmean * Y_TRUE.shape[0] / Y_TRUE.size)
+    assert np.isclose(losslab.kl_div(np.log(Y_PRED), Y_TRUE, reduction="batchmean"), batchmean)
+    assert np.isclose(losslab.kl_div(np.log(Y_PRED), Y_TRUE), mean)
 
 
 def test_categorical_entropy_is_in_nats():
