@@ -54,7 +54,6 @@ def test_three_way_check_at_random_points(name, dtype, seed):
 MISSING = {
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
-    "cross_entropy",
     "nll_loss",
     "entropy",
     "kl_divergence",
