@@ -1,10 +1,7 @@
-"""`import losslab` stays light: no SymPy, matplotlib, SciPy or torch, and a bounded import time.
+"""`import losslab` stays light: it loads no SymPy, matplotlib, SciPy or torch.
 
-The time bound here is a *regression guard* with generous slack (0.5 s of CPU time for NumPy and
-losslab together, best of 3 fresh interpreters), not a performance claim: the 0.2 s wall-clock
-target is measured and reported by ``bench/bench_losses.py``. CPU time (``process_time``) is
-used because wall time on a loaded CI machine varies several-fold; an import that starts pulling
-in SymPy (about 0.5 s) or torch (about 2 s) still trips the guard.
+How long the import takes is a performance figure, so it is measured and reported by
+``bench/bench_losses.py`` (target: under 0.2 s), never asserted by a timed unit test.
 """
 
 from __future__ import annotations
@@ -16,11 +13,9 @@ import sys
 HEAVY = ("sympy", "matplotlib", "scipy", "torch", "mpmath", "pandas")
 
 CODE = f"""
-import json, sys, time
-t0 = time.process_time()
+import json, sys
 import losslab
-t1 = time.process_time()
-print(json.dumps({{"seconds": t1 - t0, "heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
+print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules]}}))
 """
 
 
@@ -31,12 +26,9 @@ def _fresh_import() -> dict:
     return json.loads(out.stdout)
 
 
-def test_import_loads_no_heavy_module_and_is_quick():
-    runs = [_fresh_import() for _ in range(3)]
-    for run in runs:
-        assert run["heavy"] == [], f"`import losslab` imported {run['heavy']}"
-    best = min(run["seconds"] for run in runs)
-    assert best < 0.5, f"`import losslab` took {best:.3f} s of CPU (best of 3), guard is 0.5 s"
+def test_import_loads_no_heavy_module():
+    heavy = _fresh_import()["heavy"]
+    assert heavy == [], f"`import losslab` imported {heavy}"
 
 
 def test_symbolic_layer_loads_only_on_use():

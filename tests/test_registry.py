@@ -15,13 +15,3 @@ def test_grad_has_signature_of_function():
 def test_grad_rejects_unknown_function():
     with pytest.raises(TypeError, match="cannot differentiate"):
         losslab.grad(print)
-
-
-def test_import_is_light():
-    import subprocess
-    import sys
-
-    heavy = ("sympy", "matplotlib", "torch", "scipy")
-    code = f"import sys, losslab; print(any(m in sys.modules for m in {heavy!r}))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
