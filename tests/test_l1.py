@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -103,6 +103,7 @@ def test_zero_total_weight_allowed_for_sum():
     assert losslab.l1_loss([1.0, 2.0], [0.0, 0.0], reduction="sum", weight=[0, 0]) == 0.0
 
 
+@settings(deadline=None)  # shared CI machines: timing varies
 @given(arrays(np.float64, st.integers(1, 30), elements=finite), st.data())
 def test_properties(x, data):
     t = data.draw(arrays(np.float64, x.shape, elements=finite))
