@@ -108,8 +108,13 @@ def test_float32_preserved():
     assert losslab.entropy(p) == pytest.approx(losslab.entropy([0.1, 0.2, 0.3, 0.4]), rel=1e-6)
 
 
+def test_float32_distribution_cast_to_float64_is_accepted():
+    p32 = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    assert losslab.entropy(p32.astype(np.float64)) == pytest.approx(losslab.entropy(p32), rel=1e-6)
+
+
 def _fd(f, x, h=1e-10):
-    # p +- h e_i still sums to 1 within the validation tolerance (1e-9)
+    # p +- h e_i still sums to 1 within the validation tolerance (1e-6)
     g = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         e = np.zeros_like(x)

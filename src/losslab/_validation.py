@@ -123,8 +123,9 @@ def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> None:
     """Values in [0, 1] whose sum along ``axis`` is 1 (to a dtype-aware tolerance)."""
     check_probabilities(p, name)
     s = p.sum(axis=axis, dtype=np.float64)
-    tol = 1e-6 if p.dtype == np.float32 else 1e-9
-    tol = max(tol, 8 * np.finfo(p.dtype).eps * p.shape[axis])
+    # Loose enough for a distribution stored in float32 (even after a cast to float64), tight
+    # enough to catch logits, counts and forgotten normalisations.
+    tol = max(1e-6, 8 * float(np.finfo(np.float32).eps) * p.shape[axis])
     if np.any(np.abs(s - 1.0) > tol):
         worst = float(np.asarray(s).ravel()[np.argmax(np.abs(np.asarray(s) - 1.0).ravel())])
         raise ValueError(

@@ -5,9 +5,9 @@ means the natural log, i.e. nats, as in :func:`scipy.stats.entropy`; ``base=2`` 
 convention :math:`0 \log 0 = 0` is applied exactly, without warnings or NaN.
 
 **Input check.** Each distribution must have values in :math:`[0, 1]` that sum to 1 along ``axis``
-within :math:`10^{-9}` in float64 (:math:`10^{-6}` in float32; a little more for very long vectors:
-:math:`8 n \varepsilon`). Unlike SciPy, nothing is renormalised: an input that does not sum to 1 is
-a mistake and raises ``ValueError``.
+within :math:`10^{-6}` (a little more for very long vectors: :math:`8 n \varepsilon_{32}`, so that a
+distribution stored in float32 passes in either dtype). Unlike SciPy, nothing is renormalised:
+an input that does not sum to 1 is a mistake and raises ``ValueError``.
 
 **Zero probabilities in q.** Where :math:`q_i = 0` but :math:`p_i > 0`, the divergence and the
 cross-entropy are :math:`+\infty`. That is the mathematically correct value (``q`` says impossible
