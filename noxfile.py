@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit and property tests, plus every docstring example (doctest)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,docs]")
     session.run("pytest", "--doctest-modules", "src", "tests", *session.posargs)
 
 
