@@ -231,3 +231,20 @@ def test_properties(x, data):
     )
     g = losslab.grad(losslab.cross_entropy)(x, y, reduction="sum")
     np.testing.assert_allclose(g, losslab.softmax(x) - np.eye(c)[y], atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_confident_rows_keep_relative_accuracy(dtype):
+    # target logit 25 above the rest: loss = log(1 + sum_j e^(x_j - x_y)) ~ 1e-10, mpmath reference
+    x = np.array([[25.0, 0.0, -1.0, 0.5], [0.0, 30.0, 1.0, 2.0]], dtype=dtype)
+    y = np.array([0, 1])
+    with mpmath.workdps(50):
+        want = []
+        for row, label in zip(x.astype(np.float64), y, strict=True):
+            r = sum(mpmath.exp(mpmath.mpf(float(a)) - mpmath.mpf(float(row[label]))) for a in row)
+            want.append(float(mpmath.log(r)))
+    value, g = vg_ce(x, y, reduction="none")
+    rtol = 1e-14 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(value, want, rtol=rtol)
+    # gradient at the target = p_y - 1 = -(1 - p_y), relative accuracy kept as well
+    np.testing.assert_allclose(-g[[0, 1], y], [-np.expm1(-w) for w in want], rtol=rtol)

@@ -192,12 +192,27 @@ def _row_dot(zb: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (zb * u).sum(axis=1)
 
 
+def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarray) -> np.ndarray:
+    """``log(sum) - z_y`` per row, as ``log1p(rest / e_y)`` when the target is near the maximum.
+
+    ``rest`` is the sum of the non-target terms ``exp(z_j)``, ``ey = exp(z_y)``. For a confident
+    row ``sum = 1 + tiny`` and ``log(sum)`` would keep only the absolute accuracy of ``sum``.
+    """
+    near = zy > -1  # then ey > 1/e: no overflow in rest / ey
+    out = np.log(ssum)
+    out -= zy
+    q = np.divide(rest, ey, out=np.zeros_like(rest), where=near)
+    np.log1p(q, out=out, where=near)
+    return out
+
+
 def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndarray, Any]:
     """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
 
     Each row i has coefficients a_i (labels: f_i e_{y_i} + keep_i * smooth; probabilities: p_i),
     A_i = sum(a_i), and with z = x - max, lse = log(sum(exp(z))):
     loss_i = A_i lse_i - <a_i, z_i>,   grad_i = A_i softmax(x_i) - a_i.
+    For labels this is computed as f_i (lse_i - z_iy) + keep_i (sum(smooth) lse_i - <smooth, z_i>).
     """
     x2, dtype = pb.x2, pb.dtype
     m_rows, c = x2.shape
@@ -227,35 +242,44 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
             big_a = _row_dot(pblk, ones)
             az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
         np.exp(zb, out=zb)
-        ssum = _row_dot(zb, ones)
-        lse = np.log(ssum)
         lb = loss[s:e]
-        if pb.y is not None:
-            fb = None if pb.f is None else pb.f[s:e]
-            if fb is None:
-                np.subtract(lse, zy, out=lb)
-                big_a = None
-            else:
-                big_a = fb.copy()
-                if uz is not None:
-                    kb = pb.keep[s:e]
-                    big_a += kb * smooth_sum
-                np.multiply(big_a, lse, out=lb)
-                lb -= fb * zy
-                if uz is not None:
-                    lb -= kb * uz
-        else:
-            np.multiply(big_a, lse, out=lb)
+        if pb.y is None:
+            ssum = _row_dot(zb, ones)
+            np.multiply(big_a, np.log(ssum), out=lb)
             lb -= az
-        if need_grad:
-            coef = scale / ssum if big_a is None else (scale * big_a) / ssum
-            zb *= coef[:, None]
-            if pb.y is not None:
-                flat[idx] -= scale if fb is None else scale * fb
-                if uz is not None:
-                    zb -= (scale * kb)[:, None] * pb.smooth
-            else:
+            if need_grad:
+                zb *= ((scale * big_a) / ssum)[:, None]
                 zb -= scale * pblk
+            continue
+        # Labels: the target's term is taken out of the row sum, so that the loss of a confident
+        # row, log(1 + rest/e_y), and its gradient at the target, -rest/sum, keep full accuracy.
+        ey = flat[idx]
+        flat[idx] = 0
+        rest = _row_dot(zb, ones)
+        ssum = rest + ey
+        nll = _target_nll(zy, ey, rest, ssum)
+        fb = None if pb.f is None else pb.f[s:e]
+        big_a = fb
+        if fb is None:
+            lb[:] = nll
+        else:
+            np.multiply(fb, nll, out=lb)
+            if uz is not None:
+                kb = pb.keep[s:e]
+                lb += kb * (smooth_sum * np.log(ssum) - uz)
+                big_a = fb + kb * smooth_sum
+        if need_grad:
+            inv = scale / ssum
+            zb *= (inv if big_a is None else inv * big_a)[:, None]
+            if fb is None:
+                flat[idx] = -(inv * rest)
+            else:
+                at_target = -(fb * rest)
+                if uz is not None:
+                    at_target += (kb * smooth_sum) * ey
+                flat[idx] = inv * at_target
+            if uz is not None:
+                zb -= (scale * kb)[:, None] * pb.smooth
     return loss, grad
 
 
@@ -393,7 +417,7 @@ def cross_entropy(
     >>> print(losslab.cross_entropy(x, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]))
     1.0202002768802236
     >>> print(losslab.cross_entropy(x, [0, 0], label_smoothing=0.1))
-    1.5702002768802235
+    1.5702002768802237
     """
     pb = _prepare(
         input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
