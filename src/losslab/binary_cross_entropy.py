@@ -308,20 +308,26 @@ def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
         input, target, reduction, {"weight": weight, "pos_weight": pos_weight}
     )
     w, p = ws["weight"], ws["pos_weight"]
-    e, sp = _exp_neg_abs(x)
+    e, loss = _exp_neg_abs(x)
     one_m_t = 1 - t
     py = t if p is None else p * t  # p * y
     # (p y + 1 - y) log1p(e^-|x|) + (1 - y) max(x, 0) + p y max(-x, 0): no cancellation.
-    loss = sp * (py + one_m_t)
-    loss += one_m_t * np.maximum(x, 0)
-    loss += py * np.maximum(-x, 0)
+    if p is not None:
+        loss *= py + one_m_t  # the factor is 1 without pos_weight
+    buf = np.maximum(x, 0)
+    buf *= one_m_t
+    loss += buf
+    np.minimum(x, 0, out=buf)  # -max(-x, 0)
+    buf *= py
+    loss -= buf
     if w is not None:
-        loss *= w
+        loss *= w  # w broadcasts to input's shape
     grad = None
     if need_grad:
         s_pos, s_neg = _sigmoid_pair(x, e)
-        grad = one_m_t * s_pos
-        grad -= py * s_neg
+        grad = np.multiply(one_m_t, s_pos, out=s_pos)
+        s_neg *= py
+        grad -= s_neg
         if w is not None:
             grad *= w
         grad *= v.reduction_scale(loss.size, reduction, dtype)
