@@ -55,13 +55,6 @@ def _exp_neg_abs(x: np.ndarray):
     return e, np.log1p(e)
 
 
-def _softplus(z: np.ndarray) -> np.ndarray:
-    r"""Stable :math:`\log(1 + e^z) = \max(z, 0) + \log(1 + e^{-|z|})`, no overflow."""
-    _, sp = _exp_neg_abs(z)
-    sp += np.maximum(z, 0)
-    return sp
-
-
 def _sigmoid_pair(x: np.ndarray, e: np.ndarray):
     r""":math:`\sigma(x)` and :math:`\sigma(-x) = 1 - \sigma(x)`, both to full relative accuracy.
 
