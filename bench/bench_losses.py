@@ -14,6 +14,9 @@ Losses (shape (N, C); elementwise losses use all N*C entries):
                                         | F.cross_entropy
   bce-logits losslab.binary_cross_entropy_with_logits | articles: sigmoid then BCE with 1e-7
                                         | F.binary_cross_entropy_with_logits
+  l1, huber, smooth-l1, bce (probabilities), soft-margin, hinge-emb, kl-div: the other element-wise
+  losses against their torch.nn.functional namesake (naive: the textbook one-liner).
+Select losses with ``--losses mse,huber``; ``--repeats`` sets the number of timed repeats.
 """
 
 from __future__ import annotations
@@ -104,6 +107,60 @@ def naive_bce_logits_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray
     return value, (y - t) / x.size
 
 
+def naive_l1(x: np.ndarray, t: np.ndarray) -> Any:
+    return np.mean(np.abs(x - t))
+
+
+def naive_l1_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    d = x - t
+    return np.mean(np.abs(d)), np.sign(d) / d.size
+
+
+def naive_huber(x: np.ndarray, t: np.ndarray) -> Any:
+    d = np.abs(x - t)
+    return np.mean(np.where(d < 1, 0.5 * d * d, d - 0.5))
+
+
+def naive_huber_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    d = x - t
+    a = np.abs(d)
+    return np.mean(np.where(a < 1, 0.5 * d * d, a - 0.5)), np.clip(d, -1, 1) / d.size
+
+
+def naive_bce(p: np.ndarray, t: np.ndarray) -> Any:
+    return -np.mean(t * np.log(p + 1e-7) + (1 - t) * np.log(1 - p + 1e-7))
+
+
+def naive_bce_grad(p: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    return naive_bce(p, t), (p - t) / (p * (1 - p)) / p.size
+
+
+def naive_soft_margin(x: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.log(1 + np.exp(-y * x)))
+
+
+def naive_soft_margin_grad(x: np.ndarray, y: np.ndarray) -> tuple[Any, np.ndarray]:
+    e = np.exp(-y * x)
+    return np.mean(np.log(1 + e)), -y * e / (1 + e) / x.size
+
+
+def naive_hinge_emb(x: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.where(y == 1, x, np.maximum(1 - x, 0)))
+
+
+def naive_hinge_emb_grad(x: np.ndarray, y: np.ndarray) -> tuple[Any, np.ndarray]:
+    g = np.where(y == 1, 1.0, np.where(x <= 1, -1.0, 0.0)) / x.size
+    return naive_hinge_emb(x, y), g
+
+
+def naive_kl(logq: np.ndarray, p: np.ndarray) -> Any:
+    return np.mean(p * (np.log(p + 1e-7) - logq))
+
+
+def naive_kl_grad(logq: np.ndarray, p: np.ndarray) -> tuple[Any, np.ndarray]:
+    return naive_kl(logq, p), -p / p.size
+
+
 # --- problems ------------------------------------------------------------------------------------
 
 
@@ -121,9 +178,23 @@ def make_problem(loss: str, n: int, c: int, dtype: Any, rng: np.random.Generator
         onehot = np.zeros_like(x)
         onehot[np.arange(n), labels] = 1
         return {"x": x, "args": (x, labels), "naive": (x, onehot), "torch": (x, labels)}
-    if loss == "bce-logits":
+    if loss in ("bce-logits", "bce"):
         t = rng.uniform(0, 1, size=(n, c)).astype(dtype)
+        if loss == "bce":
+            x = rng.uniform(0.01, 0.99, size=(n, c)).astype(dtype)
         return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    if loss in ("l1", "huber", "smooth-l1"):
+        t = rng.standard_normal((n, c)).astype(dtype)
+        return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    if loss in ("soft-margin", "hinge-emb"):
+        y = np.where(rng.uniform(size=(n, c)) < 0.5, -1.0, 1.0).astype(dtype)
+        if loss == "hinge-emb":
+            x = np.abs(x)
+        return {"x": x, "args": (x, y), "naive": (x, y), "torch": (x, y)}
+    if loss == "kl-div":
+        p = naive_softmax(rng.standard_normal((n, c))).astype(dtype)
+        logq = np.log(naive_softmax(x)).astype(dtype)
+        return {"x": logq, "args": (logq, p), "naive": (logq, p), "torch": (logq, p)}
     raise ValueError(loss)
 
 
@@ -132,12 +203,26 @@ LOSSLAB = {
     "ce-labels": losslab.nll_loss,
     "softmax-ce": losslab.cross_entropy,
     "bce-logits": losslab.binary_cross_entropy_with_logits,
+    "l1": losslab.l1_loss,
+    "huber": losslab.huber_loss,
+    "smooth-l1": losslab.smooth_l1_loss,
+    "bce": losslab.binary_cross_entropy,
+    "soft-margin": losslab.soft_margin_loss,
+    "hinge-emb": losslab.hinge_embedding_loss,
+    "kl-div": losslab.kl_div,
 }
 NAIVE = {
     "mse": (naive_mse, naive_mse_grad),
     "ce-labels": (naive_ce_labels, naive_ce_labels_grad),
     "softmax-ce": (naive_softmax_ce, naive_softmax_ce_grad),
     "bce-logits": (naive_bce_logits, naive_bce_logits_grad),
+    "l1": (naive_l1, naive_l1_grad),
+    "huber": (naive_huber, naive_huber_grad),
+    "smooth-l1": (naive_huber, naive_huber_grad),
+    "bce": (naive_bce, naive_bce_grad),
+    "soft-margin": (naive_soft_margin, naive_soft_margin_grad),
+    "hinge-emb": (naive_hinge_emb, naive_hinge_emb_grad),
+    "kl-div": (naive_kl, naive_kl_grad),
 }
 
 
@@ -149,6 +234,13 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
         "ce-labels": F.nll_loss,
         "softmax-ce": F.cross_entropy,
         "bce-logits": F.binary_cross_entropy_with_logits,
+        "l1": F.l1_loss,
+        "huber": F.huber_loss,
+        "smooth-l1": F.smooth_l1_loss,
+        "bce": F.binary_cross_entropy,
+        "soft-margin": F.soft_margin_loss,
+        "hinge-emb": F.hinge_embedding_loss,
+        "kl-div": F.kl_div,
     }[loss]
 
 
@@ -230,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "--max-mb", type=float, default=100.0, help="skip problems whose input exceeds this"
     )
     ap.add_argument("--no-torch", action="store_true", help="do not time torch")
+    ap.add_argument("--losses", default=None, help="comma-separated subset, e.g. mse,huber")
     args = ap.parse_args(argv)
 
     global torch, F
@@ -247,7 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         grid = [(n, c) for n in (1_000, 100_000, 1_000_000) for c in (10, 1000)]
         dtypes = [np.float64, np.float32]
-    losses = list(LOSSLAB)
+    losses = list(LOSSLAB) if args.losses is None else args.losses.split(",")
+    unknown = [name for name in losses if name not in LOSSLAB]
+    if unknown:
+        ap.error(f"unknown loss(es) {unknown}; choose from {', '.join(LOSSLAB)}")
 
     if threadpool_info:
         pools = threadpool_info()
