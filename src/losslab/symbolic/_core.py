@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ __all__ = [
     "SymbolicLoss",
     "derive",
     "lambdify",
+    "prove_by_cases",
     "prove_equal",
     "reduce_elementwise",
 ]
@@ -51,6 +52,41 @@ def prove_equal(a: sp.Expr, b: sp.Expr, assumptions: Mapping[sp.Symbol, Any] | N
         if attempt(diff) == 0:
             return True
     return False
+
+
+def _decide(expr: sp.Expr) -> sp.Expr:
+    """Replace each inequality whose sign SymPy can decide from the assumptions by True/False.
+
+    ``delta > delta/(s + 1)`` with positive symbols is not evaluated by SymPy itself; its
+    difference ``delta*s/(s + 1)`` is known to be positive.
+    """
+
+    def decide(rel: sp.Basic) -> sp.Basic:
+        diff = sp.simplify(rel.lhs - rel.rhs)
+        sign = {
+            sp.StrictGreaterThan: diff.is_positive,
+            sp.GreaterThan: diff.is_nonnegative,
+            sp.StrictLessThan: diff.is_negative,
+            sp.LessThan: diff.is_nonpositive,
+        }.get(type(rel))
+        return rel if sign is None else sp.true if sign else sp.false
+
+    return expr.replace(lambda e: isinstance(e, sp.core.relational.Relational), decide)
+
+
+def prove_by_cases(a: sp.Expr, b: sp.Expr, cases: Iterable[Mapping[sp.Symbol, Any]]) -> bool:
+    r"""Prove ``a == b`` on each case of a partition (a substitution per region).
+
+    For piecewise forms (Huber) SymPy cannot simplify ``a - b`` in one go; the caller lists a
+    substitution per region, e.g. ``x = y + delta/(1 + s)`` with ``s > 0`` for
+    :math:`0 < x - y < \delta`, and each is proved with :func:`prove_equal` after deciding the
+    region's inequalities.  The cases must cover the real line (the caller states how).
+    """
+    for case in cases:
+        da, db = _decide(sp.simplify(a.subs(case))), _decide(sp.simplify(b.subs(case)))
+        if not prove_equal(sp.simplify(da), sp.simplify(db)):
+            return False
+    return True
 
 
 def lambdify(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., np.ndarray]:
@@ -133,6 +169,19 @@ class SymbolicLoss:
         checker; see :mod:`losslab.symbolic.latex`.
     domains : dict
         Ranges for the random points of the documentation checker, by variable name.
+    extra_proofs : tuple of (str, sympy.Expr, sympy.Expr[, cases])
+        Further identities :meth:`verify` proves (limits at domain edges, special cases); with
+        a fourth item, region by region (:func:`prove_by_cases`).
+    closed_form_cases : tuple of dict
+        When given, ``closed_form`` is proved region by region (:func:`prove_by_cases`).
+    simplex : callable or None
+        ``simplex(arguments) -> axis`` when ``wrt`` must stay a probability distribution along
+        that axis (``entropy``, ``kl_divergence``, ``cross_entropy_pq``): finite differences then
+        move along the simplex (see :mod:`losslab.gradcheck`).
+    magnitude : callable or None
+        ``magnitude(arguments)``, shaped like the value: the size of the terms the value is
+        computed from, when they cancel (:math:`D_{KL}` of nearby distributions); it enters the
+        rounding tolerance of the value.
     """
 
     name: str
@@ -149,7 +198,10 @@ class SymbolicLoss:
     subgradient: str = ""
     formulas: Mapping[str, sp.Expr] = field(default_factory=dict)
     domains: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    extra_proofs: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
+    extra_proofs: tuple[tuple[Any, ...], ...] = ()
+    closed_form_cases: tuple[Mapping[sp.Symbol, Any], ...] = ()
+    simplex: Callable[[dict[str, Any]], int] | None = None
+    magnitude: Callable[[dict[str, Any]], Any] | None = None
 
     @property
     def analytic(self) -> bool:
@@ -164,11 +216,15 @@ class SymbolicLoss:
         """
         out: dict[str, bool] = {}
         if self.closed_form is not None:
-            out["derived gradient == closed form used by NumPy"] = prove_equal(
-                self.gradient, self.closed_form, self.closed_form_assumptions
-            )
-        for text, a, b in self.extra_proofs:
-            out[text] = prove_equal(a, b)
+            key = "derived gradient == closed form used by NumPy"
+            if self.closed_form_cases:
+                out[key] = prove_by_cases(self.gradient, self.closed_form, self.closed_form_cases)
+            else:
+                out[key] = prove_equal(
+                    self.gradient, self.closed_form, self.closed_form_assumptions
+                )
+        for text, a, b, *cases in self.extra_proofs:
+            out[text] = prove_by_cases(a, b, cases[0]) if cases else prove_equal(a, b)
         return out
 
     def latex(self) -> dict[str, str]:
@@ -226,6 +282,9 @@ def elementwise(
     sample: Callable[[np.random.Generator, Any], dict[str, Any]],
     scale: str | None = None,
     h0: int | None = None,
+    defaults: Mapping[str, float] | None = None,
+    edge: Callable[[list[np.ndarray], np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
+    reduce: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[Any, Any]] | None = None,
     **extra: Any,
 ) -> SymbolicLoss:
     """A form whose value is a function of each element (losses, activations, penalties).
@@ -234,21 +293,33 @@ def elementwise(
     ``wrt`` argument first), ``scalars`` the scalar arguments.  The ``reduction`` argument,
     when the function has one, is applied; a ``weight`` argument multiplies each element.
     ``scale`` names a scalar argument that multiplies the sum (penalties' ``lam``): then the
-    value is ``scale * sum``.  ``h0`` is the gradient's step value at a kink.
+    value is ``scale * sum``.  ``h0`` is the gradient's step value at a kink.  ``defaults``
+    gives the value of an array or scalar argument passed as ``None`` (``pos_weight``: 1).
+    ``edge(values, out, grad)`` applies the documented rule at domain edges (``0 log 0 = 0``,
+    PyTorch's clamp) to the lambdified element values and gradients; ``reduce(out, grad,
+    arguments)`` replaces the default reduction.
     """
     scalars = dict(scalars or {})
+    defaults = dict(defaults or {})
     gradient = derive(value, variable)
     if h0 is not None:
         gradient = at_kink(gradient, h0)
     symbols = (*arrays.values(), *scalars.values())
     f, df = lambdify(symbols, value), lambdify(symbols, gradient)
 
+    def arg(a: dict[str, Any], k: str) -> Any:
+        return defaults[k] if a[k] is None else a[k]
+
     def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
-        vals = [_as_input(a[k]) for k in arrays] + [float(a[k]) for k in scalars]
+        vals = [_as_input(arg(a, k)) for k in arrays] + [float(arg(a, k)) for k in scalars]
         out, g = f(*vals), df(*vals)
+        if edge is not None:
+            out, g = edge(vals, out, g)
         if a.get("weight") is not None:
             w = np.asarray(a["weight"], dtype=np.float64)
             out, g = out * w, g * w
+        if reduce is not None:
+            return reduce(out, g, a)
         if "reduction" in a:
             return reduce_elementwise(out, g, a["reduction"])
         if scale is not None:

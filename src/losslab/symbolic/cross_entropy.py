@@ -1,9 +1,22 @@
-r"""Symbolic form of :func:`losslab.cross_entropy` (logits, class-index targets):
-per sample over :math:`k` classes, :math:`\ell = -\sum_j t_j \log \operatorname{softmax}(x)_j`
-with a one-hot :math:`t`, whose derived gradient SymPy proves equal to
-:math:`\operatorname{softmax}(x) - t` (the closed form the NumPy code uses).
+r"""Symbolic forms of :func:`losslab.cross_entropy` (logits) and :func:`losslab.nll_loss`
+(log-probabilities), per sample over :math:`k` classes.
 
-Covered: ``weight=None``, ``label_smoothing=0``; ``ignore_index`` is honoured.
+**cross_entropy.**  With class weights :math:`w`, label smoothing :math:`\varepsilon` and a target
+distribution :math:`t` (one-hot for class labels), PyTorch's loss is
+
+.. math::
+
+    \ell = -\sum_j a_j \log\operatorname{softmax}(x)_j, \qquad
+    a_j = w_j\Bigl((1 - \varepsilon)\,t_j + \frac{\varepsilon}{k}\Bigr).
+
+For labels, :math:`w_j t_j = w_{y}[j = y]`, so this one expression covers both target kinds; they
+differ only in the 'mean' denominator (labels: :math:`\sum_n w_{y_n}` over the counted rows;
+probabilities: the number of rows).  SymPy derives the gradient and proves it equal to the closed
+form the NumPy code uses, :math:`A\operatorname{softmax}(x)_j - a_j` with :math:`A = \sum_j a_j`,
+and, for :math:`w = 1`, :math:`\varepsilon = 0` and a one-hot :math:`t`, to
+:math:`\operatorname{softmax}(x) - t`.  ``ignore_index`` rows contribute nothing.
+
+**nll_loss.**  :math:`\ell = -\sum_j w_j t_j x_j = -w_y x_y`, linear in :math:`x`.
 """
 
 from __future__ import annotations
@@ -17,78 +30,178 @@ import sympy as sp
 from ._core import SymbolicLoss, derive, lambdify
 
 K = 3  # classes of the displayed and proved form
+eps = sp.Symbol("varepsilon", nonnegative=True)
 
 
 @cache
-def _row(k: int):
+def _row(k: int, kind: str):
+    """Per-sample value and gradients over k classes: ``kind`` is "ce" or "nll"."""
     xs = sp.symbols(f"x_1:{k + 1}", real=True)
-    ts = sp.symbols(f"t_1:{k + 1}", real=True)
-    z = sum(sp.exp(v) for v in xs)
-    value = -sum(t * (v - sp.log(z)) for t, v in zip(ts, xs, strict=True))
-    grads = [derive(value, v) for v in xs]
-    return (
-        xs,
-        ts,
-        value,
-        grads,
-        lambdify((*xs, *ts), value),
-        [lambdify((*xs, *ts), g) for g in grads],
-    )
-
-
-def _evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
-    if a.get("weight") is not None or a.get("label_smoothing", 0.0):
-        raise NotImplementedError("the symbolic cross_entropy covers weight=None, no smoothing")
-    x = np.asarray(a["input"])
-    x = x if np.iscomplexobj(x) else x.astype(np.float64)
-    single = x.ndim == 1
-    x2 = x[None, :] if single else np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
-    labels = np.asarray(a["target"]).reshape(-1)
-    k = x2.shape[1]
-    keep = labels != a["ignore_index"]
-    onehot = np.zeros(x2.shape)
-    onehot[np.flatnonzero(keep), labels[keep]] = 1.0
-    _, _, _, _, f, dfs = _row(k)
-    cols = [x2[:, j] for j in range(k)] + [onehot[:, j] for j in range(k)]
-    values = np.where(keep, f(*cols), 0.0)
-    grads = np.stack([df(*cols) for df in dfs], axis=-1) * keep[:, None]
-    red = a["reduction"]
-    if red == "mean":
-        values, grads = values.sum() / keep.sum(), grads / keep.sum()
-    elif red == "sum":
-        values = values.sum()
+    ts = sp.symbols(f"t_1:{k + 1}", nonnegative=True)
+    ws = sp.symbols(f"w_1:{k + 1}", nonnegative=True)
+    if kind == "ce":
+        z = sum(sp.exp(v) for v in xs)
+        a = [w * ((1 - eps) * t + eps / k) for w, t in zip(ws, ts, strict=True)]
+        value = -sum(c * (v - sp.log(z)) for c, v in zip(a, xs, strict=True))
     else:
-        values = values[0] if single else values.reshape(np.asarray(a["target"]).shape)
-    if single:
-        return values, grads[0]
-    shape = (x.shape[0], *x.shape[2:], k)
-    return values, np.moveaxis(grads.reshape(shape), -1, 1)
+        value = -sum(w * t * v for w, t, v in zip(ws, ts, xs, strict=True))
+    grads = [derive(value, v) for v in xs]
+    args = (*xs, *ts, *ws, eps)
+    return xs, ts, ws, value, grads, lambdify(args, value), [lambdify(args, g) for g in grads]
 
 
-def _sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
-    n, k = int(rng.integers(1, 5)), int(rng.integers(2, 5))
-    return {
-        "input": rng.uniform(-4, 4, (n, k)).astype(dtype),
-        "target": rng.integers(0, k, n),
-        "reduction": str(rng.choice(["mean", "sum", "none"])),
-    }
+def _rows(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 1:
+        return a[None, :]
+    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
-_xs, _ts, _value, _grads, _, _ = _row(K)
+def _from_rows(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if len(shape) <= 2:
+        return g.reshape(shape)
+    return np.moveaxis(g.reshape((shape[0], *shape[2:], shape[1])), -1, 1)
+
+
+def _evaluate(kind: str):
+    def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+        x = np.asarray(a["input"])
+        x = x if np.iscomplexobj(x) else x.astype(np.float64)
+        x2 = _rows(x)
+        m, k = x2.shape
+        w = np.ones(k) if a["weight"] is None else np.asarray(a["weight"], dtype=np.float64)
+        target = np.asarray(a["target"])
+        if target.dtype.kind == "f":  # probabilities (cross_entropy only)
+            t = _rows(target.astype(np.float64))
+            keep = np.ones(m)
+            denominator = float(m)
+        else:
+            labels = target.reshape(-1)
+            kept = labels != a["ignore_index"]
+            t = np.zeros((m, k))
+            t[np.flatnonzero(kept), labels[kept]] = 1.0
+            keep = kept.astype(float)
+            denominator = float(np.sum(w[np.where(kept, labels, 0)] * keep))
+        smoothing = float(a.get("label_smoothing", 0.0))
+        *_, f, dfs = _row(k, kind)
+        cols = [x2[:, j] for j in range(k)] + [t[:, j] for j in range(k)]
+        cols += [np.full(m, w[j]) for j in range(k)] + [smoothing]
+        values = f(*cols) * keep
+        grads = np.stack([df(*cols) for df in dfs], axis=-1) * keep[:, None]
+        red = a["reduction"]
+        if red == "mean":
+            values, grads = values.sum() / denominator, grads / denominator
+        elif red == "sum":
+            values = values.sum()
+        else:
+            values = values.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
+        return values, _from_rows(grads, x.shape)
+
+    return evaluate
+
+
+def _sample(kind: str):
+    def sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
+        n, k = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+        shape = (n, k) if rng.integers(0, 4) else (n, k, int(rng.integers(1, 3)))
+        if rng.integers(0, 5) == 0:
+            shape = (k,)
+        x = rng.uniform(-4, 4, shape)
+        if kind == "nll":
+            x = x - np.log(np.exp(x).sum(axis=0 if len(shape) == 1 else 1, keepdims=True))
+        a: dict[str, Any] = {
+            "input": x.astype(dtype),
+            "weight": None if rng.integers(0, 2) else rng.uniform(0.1, 2, k).astype(dtype),
+            "reduction": str(rng.choice(["mean", "sum", "none"])),
+        }
+        label_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+        if kind == "ce" and rng.integers(0, 3) == 0:
+            t = rng.uniform(0.05, 1, shape)
+            t /= t.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+            a["target"] = t.astype(dtype)
+        else:
+            labels = rng.integers(0, k, label_shape)
+            if labels.size > 1 and rng.integers(0, 2):
+                labels.flat[0] = -100  # an ignored position; others still count for 'mean'
+            a["target"] = labels
+        if kind == "ce":
+            a["label_smoothing"] = 0.0 if rng.integers(0, 2) else float(rng.uniform(0, 1))
+        return a
+
+    return sample
+
+
+def _plain(expr: sp.Expr) -> sp.Expr:
+    return expr.subs({s: sp.Symbol(s.name) for s in expr.free_symbols if s != eps})
+
+
+_xs, _ts, _ws, _value, _grads, _, _ = _row(K, "ce")
 _softmax = [sp.exp(v) / sum(sp.exp(u) for u in _xs) for v in _xs]
+_a = [w * ((1 - eps) * t + eps / K) for w, t in zip(_ws, _ts, strict=True)]
+_plain_case = {**{w: 1 for w in _ws}, eps: 0}
+_one_hot = {_ts[-1]: 1 - sum(_ts[:-1])}
+
+j, c = sp.Symbol("j", integer=True), sp.Symbol("c", integer=True)
+k_ = sp.Symbol("k", integer=True, positive=True)
+X, T = sp.IndexedBase("x"), sp.IndexedBase("t")
+_LOG_SOFTMAX = X[j] - sp.log(sp.Sum(sp.exp(X[c]), (c, 1, k_)))
+
 CROSS_ENTROPY = SymbolicLoss(
     name="cross_entropy",
     wrt="input",
-    form=f"per sample over k = {K} classes, one-hot target t (gradient: first entry)",
+    form=(
+        f"per sample over k = {K} classes, target distribution t (one-hot for labels), "
+        "class weights w, label smoothing (gradient: first entry)"
+    ),
     variable=_xs[0],
     value=_value,
     gradient=_grads[0],
-    evaluate=_evaluate,
-    sample=_sample,
-    # softmax_1 * (t_1 + ... + t_k) - t_1 with t one-hot (sum 1): softmax_1 - t_1.
-    closed_form=_softmax[0] - _ts[0],
-    closed_form_assumptions={_ts[-1]: 1 - sum(_ts[:-1])},
-    formulas={"value": _value.subs({s: sp.Symbol(s.name) for s in (*_xs, *_ts)})},
+    evaluate=_evaluate("ce"),
+    sample=_sample("ce"),
+    closed_form=sum(_a) * _softmax[0] - _a[0],
+    formulas={
+        "value": _plain(_value.subs(_plain_case)),
+        "smoothed": _plain(_value),
+        "sum": -sp.Sum(T[j] * _LOG_SOFTMAX, (j, 1, k_)),
+    },
+    extra_proofs=(
+        (
+            "w = 1, no smoothing, one-hot t: gradient softmax - t",
+            _grads[0].subs(_plain_case).subs(_one_hot),
+            (_softmax[0] - _ts[0]).subs(_one_hot),
+        ),
+        (
+            "w = 1, one-hot t: loss -log softmax(x)_y for y = 1",
+            _value.subs(_plain_case).subs({_ts[0]: 1, _ts[1]: 0, _ts[2]: 0}),
+            -sp.log(_softmax[0]),
+        ),
+    ),
 )
 
-FORMS = {"cross_entropy": CROSS_ENTROPY}
+_nxs, _nts, _nws, _nvalue, _ngrads, _, _ = _row(K, "nll")
+NLL_LOSS = SymbolicLoss(
+    name="nll_loss",
+    wrt="input",
+    form=f"per sample over k = {K} classes, one-hot t, class weights w (gradient: first entry)",
+    variable=_nxs[0],
+    value=_nvalue,
+    gradient=_ngrads[0],
+    evaluate=_evaluate("nll"),
+    sample=_sample("nll"),
+    closed_form=-_nws[0] * _nts[0],
+    formulas={"value": _plain(_nvalue), "sum": -sp.Sum(T[j] * X[j], (j, 1, k_))},
+    extra_proofs=(
+        (
+            "nll_loss(log_softmax(x)) = cross_entropy(x) (no smoothing)",
+            _nvalue.subs(
+                {
+                    v: u - sp.log(sum(sp.exp(e) for e in _xs))
+                    for v, u in zip(_nxs, _xs, strict=True)
+                },
+                simultaneous=True,
+            ),
+            _value.subs(eps, 0),
+        ),
+    ),
+)
+
+FORMS = {"cross_entropy": CROSS_ENTROPY, "nll_loss": NLL_LOSS}
