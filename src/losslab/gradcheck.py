@@ -244,21 +244,23 @@ def gradcheck(
     v_sym = np.asarray(v_sym, dtype=np.float64)
     # |g_k| + max|g|, plus max|v| for gradients that vanish by cancellation (softmax sums to 1);
     # over the finite entries (an infinite limit at a domain edge must match exactly).
-    scale = np.abs(g_sym) + _finite_max(g_sym) + _finite_max(v_sym)
-    report.errors["value: numpy vs symbolic"] = _abs_error(v_np64, v_sym)
-    terms = 0.0 if form.magnitude is None else np.asarray(form.magnitude(ref_args), dtype=float)
-    report.tolerances["value: numpy vs symbolic"] = (
-        ROUNDING * eps * (np.abs(v_sym) + _finite_mean(v_sym) + terms)
-    )
-    report.errors["numpy vs symbolic"] = _abs_error(g_np, g_sym)
-    report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale
-
-    # Central differences of the NumPy value, away from kinks.
+    # Entries at a kink or domain edge (where gradients may be huge) do not set the scale of others.
     step = eps ** (1 / 3) * np.maximum(1.0, np.abs(x.astype(np.float64)))
     at_kink = np.zeros(x.shape, dtype=bool)
     if form.kink_distance is not None:
         at_kink = np.asarray(form.kink_distance(ref_args)) < 4 * step
     report.at_kink = at_kink
+    # An infinite value or gradient (a limit at a domain edge) gets tolerance 0: equal or wrong.
+    scale = _finite(np.abs(g_sym) + _finite_max(g_sym[~at_kink]) + _finite_max(v_sym))
+    report.errors["value: numpy vs symbolic"] = _abs_error(v_np64, v_sym)
+    terms = 0.0 if form.magnitude is None else np.asarray(form.magnitude(ref_args), dtype=float)
+    report.tolerances["value: numpy vs symbolic"] = (
+        ROUNDING * eps * _finite(np.abs(v_sym) + _finite_mean(v_sym) + terms)
+    )
+    report.errors["numpy vs symbolic"] = _abs_error(g_np, g_sym)
+    report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale
+
+    # Central differences of the NumPy value, away from kinks.
     central = np.full(x.shape, np.nan)
     fd_tol = np.full(x.shape, np.inf)
 
@@ -289,6 +291,11 @@ def gradcheck(
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
     report.tolerances["numpy vs central"] = np.where(at_kink, 0.0, fd_tol + ROUNDING * eps * scale)
     return _finish(report, form, x, ref_args, wrt, scale, raise_exception)
+
+
+def _finite(a: Any) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a), a, 0.0)
 
 
 def _finite_max(a: np.ndarray) -> float:
@@ -345,9 +352,14 @@ def _simplex_differences(fn, arguments, wrt, x, g_np, step, at_kink, axis_of, re
 
             (fp, xp), (fm, xm) = total_at(h), total_at(-h)
             (fp2, _), (fm2, _) = total_at(2 * h), total_at(-2 * h)
+            if not np.all(np.isfinite([fp, fm, fp2, fm2])):  # an infinite value (q = 0 < p)
+                at_kink[k] = True
+                continue
             d1, d2 = (fp - fm) / (2 * h), (fp2 - fm2) / (4 * h)
             central[k] = d1
-            projected[k] = float(np.sum(g_np * (xp - xm))) / (2 * h)
+            moved_by = xp - xm  # 0 off the free entries (whose gradient may be infinite)
+            on = moved_by != 0
+            projected[k] = float(np.sum(g_np[on] * moved_by[on])) / (2 * h)
             magnitude = abs(fp) + abs(fm) + np.finfo(np.float64).tiny
             fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (2 * h)
     report.at_kink = at_kink
