@@ -26,8 +26,10 @@ vanish by cancellation, as that of the sum of a softmax):
   :math:`\sum_i p_i(|\log p_i| + |\log q_i|)` for :math:`D_{KL}`, 0 for most forms);
 * gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g)` (rounding only; :math:`\bar g`
   covers cancellation such as softmax minus one-hot);
-* symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted);
-* numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`.
+* symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted),
+  plus :math:`2.2\times10^{-308}/h`, the subnormal range of the imaginary part;
+* numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`,
+  :math:`|f|` the largest of the four evaluated values :math:`f(x \pm h), f(x \pm 2h)`.
 
 For central differences, :math:`t_k = |D(2h) - D(h)|/3` is the Richardson estimate of the
 truncation error :math:`h^2 f'''/6` (it does not use the gradient being checked), and
@@ -57,6 +59,9 @@ ROUNDING = 64
 FD_ROUNDING = 8
 #: Complex step.  Any tiny step works: nothing is subtracted.
 COMPLEX_STEP = 1e-30
+#: Absolute floor of the complex-step tolerance: an imaginary part below the smallest normal
+#: float64 is subnormal and has lost relative precision (gradients of order 1e-280 and below).
+CS_UNDERFLOW = np.finfo(np.float64).tiny / COMPLEX_STEP
 
 
 class GradcheckError(AssertionError):
@@ -271,7 +276,7 @@ def gradcheck(
         call[wrt] = xp
         return _total(fn(**call)), float(xp[k]) - float(x[k])
 
-    magnitude = abs(_total(value)) + np.finfo(np.float64).tiny
+    tiny = np.finfo(np.float64).tiny
     if form.simplex is not None:
         _simplex_differences(fn, arguments, wrt, x, g_np, step, at_kink, form.simplex, report)
         return _finish(report, form, x, ref_args, wrt, scale, raise_exception)
@@ -286,6 +291,9 @@ def gradcheck(
         d1 = (fp - fm) / (hp - hm)
         d2 = (fp2 - fm2) / (hp2 - hm2)
         central[k] = d1
+        # Rounding of the evaluated values f(x +- h), not of f(x): at w ~ 0, f(w) ~ 0 but
+        # f(w +- h) ~ h^2 carries the rounding error.
+        magnitude = max(abs(fp), abs(fm), abs(fp2), abs(fm2)) + tiny
         fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (hp - hm)
     report.gradients["central"] = central
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
@@ -390,7 +398,7 @@ def _finish(report, form, x, ref_args, wrt, scale, raise_exception) -> Gradcheck
             report.at_kink, 0.0, np.abs(g_sym - cs)
         )
         report.tolerances["symbolic vs complex step"] = np.where(
-            report.at_kink, 0.0, ROUNDING * _eps(np.float64) * scale
+            report.at_kink, 0.0, ROUNDING * _eps(np.float64) * scale + CS_UNDERFLOW
         )
 
     if raise_exception and not report.ok:
