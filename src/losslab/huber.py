@@ -9,53 +9,56 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
-from .l1 import _prepare_pair
+from .l1 import _l1_kernel, _prepare_pair
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
 
-def _huber_parts(x: np.ndarray, t: np.ndarray, delta: Any, need_grad: bool):
-    """Element losses (and derivatives, else None) of the unweighted Huber loss."""
-    diff = x - t
-    a = np.abs(diff)
-    q = np.minimum(a, delta)
-    # q * (a - q/2): 0.5 a^2 where a < delta, delta (a - delta/2) elsewhere, with no branch.
-    q *= -0.5
-    q += a
-    loss = np.minimum(a, delta, out=a)
-    loss *= q
-    grad = np.clip(diff, -delta, delta, out=diff) if need_grad else None
-    return loss, grad
+def _huber_kernel(delta: Any, weighted: bool, inv: Any = None):
+    """Block kernel of the Huber loss (divided by ``inv`` when given: smooth L1).
+
+    With ``a = |x - t|`` and ``q = min(a, delta)`` the loss is ``q (a - q/2)``: ``a^2/2`` where
+    ``a < delta`` and ``delta (a - delta/2)`` elsewhere, with no branch; the derivative is
+    ``copysign(q, x - t)``, the error clipped to ``[-delta, delta]``.
+    """
+
+    def kernel(blocks, loss, grad):
+        diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
+        a = np.abs(diff, out=loss)
+        q = np.minimum(a, delta)
+        if grad is not None:
+            np.copysign(q, diff, out=grad)
+        half = np.multiply(q, 0.5)
+        a -= half
+        a *= q
+        if inv is not None:
+            loss /= inv
+        if weighted:
+            loss *= blocks[2]
+            if grad is not None:
+                grad *= blocks[2]
+
+    return kernel
 
 
 def _huber(input, target, reduction, delta, weight, need_grad):
     d = v.check_positive_number(delta, "delta")
     x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
-    loss, grad = _huber_parts(x, t, dtype.type(d), need_grad)
-    if w is not None:
-        loss *= w
-        if need_grad:
-            grad *= w
-    if need_grad:
-        grad *= v.reduction_scale(loss.size, reduction, dtype)
-    return v.reduce(loss, reduction, dtype), grad
+    arrays = (x, t) if w is None else (x, t, w)
+    kernel = _huber_kernel(dtype.type(d), w is not None)
+    return v.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
 def _smooth_l1(input, target, reduction, beta, need_grad):
     b = v.check_positive_number(beta, "beta", allow_zero=True)
     x, t, _, dtype = _prepare_pair(input, target, reduction)
     if b == 0.0:
-        diff = x - t
-        loss, grad = np.abs(diff), (np.sign(diff) if need_grad else None)
+        kernel, factor = _l1_kernel, 1.0
     else:
-        b = dtype.type(b)
-        loss, grad = _huber_parts(x, t, b, need_grad)
-        loss /= b
-        if need_grad:
-            grad /= b
-    if need_grad:
-        grad *= v.reduction_scale(loss.size, reduction, dtype)
-    return v.reduce(loss, reduction, dtype), grad
+        kernel, factor = _huber_kernel(dtype.type(b), False, dtype.type(b)), 1.0 / b
+    return v.blocked_elementwise(
+        kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=factor
+    )
 
 
 def huber_loss(

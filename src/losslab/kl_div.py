@@ -34,28 +34,46 @@ def _prepare(input: ArrayLike, target: ArrayLike, reduction: str, log_target: An
     return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
 
 
-def _pointwise(x: np.ndarray, t: np.ndarray, log_target: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Element losses and the target probabilities p (the gradient is -p)."""
-    if log_target:
-        p = np.exp(t)
-        return p * (t - x), p
-    positive = t > 0
-    log_t = np.log(t, out=np.zeros_like(t), where=positive)  # 0 log 0 = 0
-    return t * (log_t - x), t
+def _kl_kernel(log_target: bool):
+    """Block kernel: element losses p (log p - x) with 0 log 0 = 0; derivative -p."""
+
+    def kernel(blocks, loss, grad):
+        x, t = blocks
+        if log_target:
+            p = np.exp(t, out=loss if grad is None else grad)
+            d = np.subtract(t, x)
+        else:
+            p = t
+            d = np.log(t, out=np.zeros_like(t), where=t > 0)  # 0 log 0 = 0
+            d -= x
+            if grad is not None:
+                np.copyto(grad, t)
+        np.multiply(p, d, out=loss)
+
+    return kernel
 
 
-def _scale(x: np.ndarray, reduction: str) -> float:
-    if reduction == "mean":
-        return 1.0 / x.size
+def _denominator(x: np.ndarray, reduction: str) -> float:
     if reduction == "batchmean" and x.ndim:
-        return 1.0 / x.shape[0]
-    return 1.0
+        return x.shape[0]
+    if reduction == "mean":
+        return x.size
+    return 1
 
 
-def _reduce(loss: np.ndarray, x: np.ndarray, reduction: str, dtype: np.dtype) -> Any:
-    if reduction == "none":
-        return loss
-    return dtype.type(loss.sum(dtype=np.float64) * _scale(x, reduction))
+def _kl(input, target, reduction, log_target, need_grad):
+    x, t, dtype = _prepare(input, target, reduction, log_target)
+    reduce_as = "mean" if reduction == "batchmean" else reduction
+    return v.blocked_elementwise(
+        _kl_kernel(bool(log_target)),
+        (x, t),
+        x.shape,
+        dtype,
+        reduce_as,
+        need_grad=need_grad,
+        denominator=_denominator(x, reduction),
+        grad_factor=-1.0,
+    )
 
 
 def kl_div(
@@ -142,18 +160,13 @@ def kl_div(
     >>> print(losslab.kl_div(logq, [[0.0, 0.0, 0.0, 1.0]]))  # 'mean' divides by 4 classes too
     0.08916873598468311
     """
-    x, t, dtype = _prepare(input, target, reduction, log_target)
-    loss, _ = _pointwise(x, t, bool(log_target))
-    return _reduce(loss, x, reduction, dtype)
+    return _kl(input, target, reduction, log_target, need_grad=False)[0]
 
 
 def _kl_div_value_and_grad(
     input: ArrayLike, target: ArrayLike, reduction: str = "mean", log_target: bool = False
 ):
-    x, t, dtype = _prepare(input, target, reduction, log_target)
-    loss, p = _pointwise(x, t, bool(log_target))
-    grad = p * (-dtype.type(_scale(x, reduction)))
-    return _reduce(loss, x, reduction, dtype), grad.astype(dtype, copy=False)
+    return _kl(input, target, reduction, log_target, need_grad=True)
 
 
 _registry.register(kl_div, wrt="input", value_and_grad=_kl_div_value_and_grad)

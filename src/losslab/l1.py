@@ -120,35 +120,36 @@ def l1_loss(
     >>> print(losslab.grad(losslab.l1_loss)([1.0, 2.0, 3.0], [2.0, 2.0, 2.0], reduction="sum"))
     [-1.  0.  1.]
     """
+    return _l1(input, target, reduction, weight, need_grad=False)[0]
+
+
+def _l1_kernel(blocks, loss, grad):
+    """|x - t| (times w) and its subgradient sign(x - t) (times w), with sign(0) = 0."""
+    diff = np.subtract(blocks[0], blocks[1], out=loss)
+    if grad is not None:
+        np.sign(diff, out=grad)
+    np.abs(diff, out=loss)
+    if len(blocks) == 3:
+        loss *= blocks[2]
+        if grad is not None:
+            grad *= blocks[2]
+
+
+def _l1(input, target, reduction, weight, need_grad):
     x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
-    loss = np.abs(x - t)
-    if w is None:
-        return v.reduce(loss, reduction, dtype)
-    loss *= w
-    if reduction == "mean":
-        return dtype.type(loss.sum(dtype=dtype) / _total_weight(w, dtype))
-    return v.reduce(loss, reduction, dtype)
+    arrays = (x, t) if w is None else (x, t, w)
+    denominator = None
+    if w is not None and reduction == "mean":
+        denominator = float(_total_weight(w, dtype))
+    return v.blocked_elementwise(
+        _l1_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad, denominator=denominator
+    )
 
 
 def _l1_loss_value_and_grad(
     input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
 ):
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
-    diff = x - t
-    loss = np.abs(diff)
-    grad = np.sign(diff)
-    if w is None:
-        value = v.reduce(loss, reduction, dtype)
-        grad *= v.reduction_scale(diff.size, reduction, dtype)
-        return value, grad
-    loss *= w
-    grad *= w
-    if reduction == "mean":
-        total = _total_weight(w, dtype)
-        value = dtype.type(loss.sum(dtype=dtype) / total)
-        grad /= total
-        return value, grad
-    return v.reduce(loss, reduction, dtype), grad
+    return _l1(input, target, reduction, weight, need_grad=True)
 
 
 _registry.register(l1_loss, wrt="input", value_and_grad=_l1_loss_value_and_grad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _registry
@@ -80,17 +81,24 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
     >>> print(losslab.mse_loss(y, t, reduction="sum") / 2)  # the article's 1/2-sum convention
     0.09750000000000003
     """
+    return _mse(input, target, reduction, need_grad=False)[0]
+
+
+def _mse_kernel(blocks, loss, grad):
+    x, t = blocks
+    diff = np.subtract(x, t, out=loss if grad is None else grad)
+    np.multiply(diff, diff, out=loss)
+
+
+def _mse(input, target, reduction, need_grad):
     x, t, dtype = _prepare(input, target, reduction)
-    diff = x - t
-    return v.reduce(diff * diff, reduction, dtype)
+    return v.blocked_elementwise(
+        _mse_kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=2.0
+    )
 
 
 def _mse_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
-    x, t, dtype = _prepare(input, target, reduction)
-    diff = x - t
-    value = v.reduce(diff * diff, reduction, dtype)
-    grad = diff * (2 * v.reduction_scale(diff.size, reduction, dtype))
-    return value, grad
+    return _mse(input, target, reduction, need_grad=True)
 
 
 _registry.register(mse_loss, wrt="input", value_and_grad=_mse_loss_value_and_grad)
