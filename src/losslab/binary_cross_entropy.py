@@ -156,28 +156,47 @@ def binary_cross_entropy(
     return _bce(input, target, weight, reduction, need_grad=False)[0]
 
 
+def _bce_kernel(blocks, loss, grad):
+    """Clamped BCE on probabilities and PyTorch's floored-denominator derivative."""
+    x, t = blocks[0], blocks[1]
+    tmp = np.negative(x)  # -x, then 1 - x for the gradient
+    log_1mx = np.log1p(tmp)
+    np.maximum(log_1mx, -_LOG_CLAMP, out=log_1mx)
+    log_x = np.log(x, out=loss)
+    np.maximum(log_x, -_LOG_CLAMP, out=log_x)
+    log_x *= t
+    if grad is not None:
+        np.subtract(x, t, out=grad)
+    one_m_t = np.subtract(1, t)
+    log_1mx *= one_m_t
+    log_x += log_1mx
+    np.subtract(0.0, log_x, out=loss)  # 0 - (-0.0) = 0.0, no -0.0
+    if grad is not None:
+        tmp += 1
+        tmp *= x
+        np.maximum(tmp, _GRAD_EPS, out=tmp)
+        grad /= tmp
+    if len(blocks) == 3:
+        loss *= blocks[2]
+        if grad is not None:
+            grad *= blocks[2]
+
+
+def _full_weight(w: np.ndarray | None, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(w,)`` expanded to ``x``'s shape (materialized when it broadcasts), or ``()``."""
+    if w is None:
+        return ()
+    return (w if w.shape == x.shape else np.broadcast_to(w, x.shape),)
+
+
 def _bce(input, target, weight, reduction, need_grad):
     x, t, ws, dtype = _prepare(input, target, reduction, {"weight": weight})
     v.check_probabilities(x, "input")
-    w = ws["weight"]
-    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-        nlog_x = np.negative(np.log(x))
-        nlog_1mx = np.negative(np.log1p(-x))
-    np.minimum(nlog_x, _LOG_CLAMP, out=nlog_x)
-    np.minimum(nlog_1mx, _LOG_CLAMP, out=nlog_1mx)
-    nlog_x *= t
-    nlog_1mx *= 1 - t
-    loss = np.add(nlog_x, nlog_1mx, out=nlog_x)
-    if w is not None:
-        loss = loss * w
-    grad = None
-    if need_grad:
-        den = np.maximum(x * (1 - x), dtype.type(_GRAD_EPS))
-        grad = (x - t) / den
-        if w is not None:
-            grad *= w
-        grad *= v.reduction_scale(loss.size, reduction, dtype)
-    return v.reduce(loss, reduction, dtype), grad
+    arrays = (x, t, *_full_weight(ws["weight"], x))
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
+        return v.blocked_elementwise(
+            _bce_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad
+        )
 
 
 def _binary_cross_entropy_value_and_grad(
@@ -296,35 +315,54 @@ def binary_cross_entropy_with_logits(
     return _bce_logits(input, target, weight, reduction, pos_weight, need_grad=False)[0]
 
 
+def _bce_logits_kernel(has_weight: bool, has_pos_weight: bool):
+    """Block kernel of BCE with logits (see the Notes of binary_cross_entropy_with_logits)."""
+
+    def kernel(blocks, loss, grad):
+        x, t = blocks[0], blocks[1]
+        w = blocks[2] if has_weight else None
+        p = blocks[-1] if has_pos_weight else None
+        e = np.abs(x)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # e^-|x|
+        np.log1p(e, out=loss)
+        one_m_t = np.subtract(1, t)
+        py = t if p is None else np.multiply(p, t)  # p * y
+        if p is not None:
+            loss *= py + one_m_t  # the factor is 1 without pos_weight
+        # + (1 - y) max(x, 0) + p y max(-x, 0): non-negative terms, no cancellation
+        c = np.maximum(x, 0)
+        c *= one_m_t
+        loss += c
+        np.minimum(x, 0, out=c)  # -max(-x, 0)
+        c *= py
+        loss -= c
+        if w is not None:
+            loss *= w
+        if grad is not None:
+            # (1 - y) sigma(x) - p y sigma(-x), with r = sigma(|x|), e r = sigma(-|x|)
+            r = np.add(e, 1, out=c)
+            np.divide(1, r, out=r)
+            e *= r
+            pos = np.greater_equal(x, 0)
+            s_pos = np.where(pos, r, e)
+            np.multiply(np.where(pos, e, r), py, out=grad)
+            s_pos *= one_m_t
+            np.subtract(s_pos, grad, out=grad)
+            if w is not None:
+                grad *= w
+
+    return kernel
+
+
 def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
     x, t, ws, dtype = _prepare(
         input, target, reduction, {"weight": weight, "pos_weight": pos_weight}
     )
     w, p = ws["weight"], ws["pos_weight"]
-    e, loss = _exp_neg_abs(x)
-    one_m_t = 1 - t
-    py = t if p is None else p * t  # p * y
-    # (p y + 1 - y) log1p(e^-|x|) + (1 - y) max(x, 0) + p y max(-x, 0): no cancellation.
-    if p is not None:
-        loss *= py + one_m_t  # the factor is 1 without pos_weight
-    buf = np.maximum(x, 0)
-    buf *= one_m_t
-    loss += buf
-    np.minimum(x, 0, out=buf)  # -max(-x, 0)
-    buf *= py
-    loss -= buf
-    if w is not None:
-        loss *= w  # w broadcasts to input's shape
-    grad = None
-    if need_grad:
-        s_pos, s_neg = _sigmoid_pair(x, e)
-        grad = np.multiply(one_m_t, s_pos, out=s_pos)
-        s_neg *= py
-        grad -= s_neg
-        if w is not None:
-            grad *= w
-        grad *= v.reduction_scale(loss.size, reduction, dtype)
-    return v.reduce(loss, reduction, dtype), grad
+    arrays = (x, t, *_full_weight(w, x), *_full_weight(p, x))
+    kernel = _bce_logits_kernel(w is not None, p is not None)
+    return v.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
 def _binary_cross_entropy_with_logits_value_and_grad(
