@@ -11,7 +11,6 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
-from .binary_cross_entropy import _exp_neg_abs, _sigmoid_pair
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
 
@@ -26,14 +25,18 @@ def _check_real(x: Any, name: str) -> float:
     return value
 
 
+def _check_signed(t: np.ndarray) -> None:
+    """Labels must be -1 or 1 (checked block by block inside the kernels)."""
+    bad = np.abs(t) != 1
+    if bad.any():
+        raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
+
+
 def _prepare_signed(input: Any, target: Any, reduction: str):
-    """Predictions and same-shape labels in {-1, 1}."""
+    """Predictions and same-shape labels (checked to be -1 or 1 by :func:`_signed_loss`)."""
     x = v.as_float_array(input, "input")
     t = v.as_float_array(target, "target", int_as=x.dtype)
     v.check_same_shape(x, t, "input", "target")
-    bad = (t != 1) & (t != -1)
-    if bad.any():
-        raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
     v.check_reduction(reduction)
     dtype = v.result_dtype(x, t)
     return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
@@ -43,6 +46,19 @@ def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np
     if grad is not None:
         grad *= v.reduction_scale(loss.size, reduction, dtype)
     return v.reduce(loss, reduction, dtype), grad
+
+
+def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0):
+    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels."""
+    x, t, dtype = _prepare_signed(input, target, reduction)
+
+    def checked(blocks, loss, grad):
+        _check_signed(blocks[1])
+        kernel(blocks[0], blocks[1], loss, grad)
+
+    return v.blocked_elementwise(
+        checked, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=grad_factor
+    )
 
 
 # ----------------------------------------------------------------------------- multi_margin_loss
@@ -268,14 +284,19 @@ def hinge_embedding_loss(
 
 def _hinge_embedding(input, target, margin, reduction, need_grad):
     m = _check_real(margin, "margin")
-    x, t, dtype = _prepare_signed(input, target, reduction)
-    gap = m - x
-    pos = t == 1
-    loss = np.where(pos, x, np.maximum(gap, 0))
-    grad = None
-    if need_grad:
-        grad = np.where(pos, 1.0, np.where(gap >= 0, -1.0, 0.0)).astype(dtype, copy=False)
-    return _finish(loss, grad, reduction, dtype)
+
+    def kernel(x, t, loss, grad):
+        pos = t == 1
+        gap = np.subtract(m, x, out=loss)
+        if grad is not None:
+            # 1 where the label is 1, else -1 where gap >= 0 and 0 elsewhere
+            np.greater_equal(gap, 0, out=grad, casting="unsafe")
+            np.subtract(0.0, grad, out=grad)  # 0 - 0 = +0.0, never -0.0
+            grad[...] = np.where(pos, 1.0, grad)
+        np.maximum(gap, 0, out=loss)
+        loss[...] = np.where(pos, x, loss)
+
+    return _signed_loss(kernel, input, target, reduction, need_grad)
 
 
 def _hinge_embedding_loss_value_and_grad(
@@ -349,16 +370,24 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean
     return _soft_margin(input, target, reduction, need_grad=False)[0]
 
 
+def _soft_margin_kernel(x, t, loss, grad):
+    # softplus(z), z = -y x (exact for y = ±1): log1p(e^-|x|) + max(z, 0) = ... - min(y x, 0)
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=loss)
+    yx = np.multiply(t, x)
+    if grad is not None:
+        # -y sigma(z): sigma(z) = 1/(1 + e) where z >= 0 (y x <= 0), e/(1 + e) elsewhere
+        r = np.add(e, 1)
+        np.divide(1, r, out=r)
+        np.multiply(np.where(yx > 0, e * r, r), t, out=grad)  # the sign is in grad_factor
+    np.minimum(yx, 0, out=yx)
+    loss -= yx
+
+
 def _soft_margin(input, target, reduction, need_grad):
-    x, t, dtype = _prepare_signed(input, target, reduction)
-    z = -t * x
-    e, loss = _exp_neg_abs(z)
-    loss += np.maximum(z, 0)
-    grad = None
-    if need_grad:
-        grad = _sigmoid_pair(z, e)[0]
-        grad *= -t
-    return _finish(loss, grad, reduction, dtype)
+    return _signed_loss(_soft_margin_kernel, input, target, reduction, need_grad, grad_factor=-1.0)
 
 
 def _soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
@@ -437,15 +466,17 @@ def hinge_loss(
 
 def _hinge(input, target, margin, reduction, need_grad):
     m = _check_real(margin, "margin")
-    x, t, dtype = _prepare_signed(input, target, reduction)
-    gap = m - t * x
-    loss = np.maximum(gap, 0)
-    grad = None
-    if need_grad:
-        grad = (gap > 0).astype(dtype)
-        grad *= -t
-        grad += 0.0  # turn -0.0 into 0.0 where the hinge is flat
-    return _finish(loss, grad, reduction, dtype)
+
+    def kernel(x, t, loss, grad):
+        gap = np.multiply(t, x, out=loss)
+        np.subtract(m, gap, out=gap)
+        if grad is not None:
+            np.greater(gap, 0, out=grad, casting="unsafe")
+            grad *= t
+            np.subtract(0.0, grad, out=grad)  # -y where the hinge is active, +0.0 elsewhere
+        np.maximum(gap, 0, out=loss)
+
+    return _signed_loss(kernel, input, target, reduction, need_grad)
 
 
 def _hinge_loss_value_and_grad(
