@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -70,3 +72,106 @@ def test_zero_at_target_and_nonnegative(x):
     assert np.isclose(
         losslab.mse_loss(x, 0 * x), losslab.mse_loss(x, 0 * x, reduction="sum") / x.size
     )
+
+
+# --- 0-d (scalar) input for every element-wise loss -------------------------------------------
+
+# (function, input, target, extra keyword arguments): 0-d values a torch user would pass
+ELEMENTWISE_0D = [
+    (losslab.mse_loss, 0.5, 1.0, {}),
+    (losslab.l1_loss, 0.5, 1.0, {}),
+    (losslab.l1_loss, 0.5, 1.0, {"weight": 2.0}),
+    (losslab.huber_loss, 3.0, 1.0, {}),
+    (losslab.huber_loss, 0.5, 1.0, {"delta": 2.0, "weight": 3.0}),
+    (losslab.smooth_l1_loss, 0.5, 1.0, {"beta": 2.0}),
+    (losslab.smooth_l1_loss, 0.5, 1.0, {"beta": 0.0}),
+    (losslab.binary_cross_entropy, 0.5, 1.0, {}),
+    (losslab.binary_cross_entropy, 0.25, 0.0, {"weight": 2.0}),
+    (losslab.binary_cross_entropy_with_logits, 0.5, 1.0, {}),
+    (losslab.binary_cross_entropy_with_logits, -2.0, 1.0, {"weight": 2.0, "pos_weight": 3.0}),
+    (losslab.hinge_embedding_loss, 0.5, -1.0, {}),
+    (losslab.soft_margin_loss, 0.5, -1.0, {}),
+    (losslab.hinge_loss, 0.5, 1.0, {}),
+    (losslab.kl_div, -0.5, 0.25, {}),
+    (losslab.kl_div, -0.5, -1.5, {"log_target": True}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    ("fn", "x", "t", "kwargs"), ELEMENTWISE_0D, ids=lambda a: getattr(a, "__name__", None)
+)
+def test_0d_input_like_a_one_element_array(fn, x, t, kwargs, reduction):
+    value, g = losslab.value_and_grad(fn)(x, t, reduction=reduction, **kwargs)
+    arr_kwargs = {
+        k: np.array([w]) if k in ("weight", "pos_weight") else w for k, w in kwargs.items()
+    }
+    ref_value, ref_g = losslab.value_and_grad(fn)(
+        np.array([x]), np.array([t]), reduction=reduction, **arr_kwargs
+    )
+    assert fn(x, t, reduction=reduction, **kwargs) == value
+    if reduction == "none":
+        assert isinstance(value, np.ndarray) and value.shape == ()  # torch: a 0-d tensor
+        assert value[()] == ref_value[0]
+    else:
+        assert isinstance(value, np.float64) and value == ref_value
+    assert isinstance(g, np.ndarray) and g.shape == () and g.dtype == np.float64
+    assert g[()] == ref_g[0]
+
+
+def test_0d_float32_input_stays_float32():
+    x = np.float32(0.5)
+    value, g = losslab.value_and_grad(losslab.binary_cross_entropy)(x, np.float32(1.0))
+    assert isinstance(value, np.float32) and g.dtype == np.float32 and g.shape == ()
+
+
+# --- blocked evaluation: many blocks, float32 accuracy -----------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        losslab.mse_loss,
+        losslab.l1_loss,
+        losslab.huber_loss,
+        losslab.binary_cross_entropy_with_logits,
+        losslab.soft_margin_loss,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_float32_sum_over_many_blocks_is_accurate(fn, reduction):
+    # 300_001 elements (several blocks and a ragged last one): the float32 result is within a few
+    # float32 ulps of the exact sum of the float64 element losses of the same float32 inputs.
+    rng = np.random.default_rng(3)
+    n = 300_001
+    x = rng.standard_normal(n).astype(np.float32)
+    if fn is losslab.soft_margin_loss:
+        t = np.where(rng.uniform(size=n) < 0.5, -1.0, 1.0).astype(np.float32)
+    elif fn is losslab.binary_cross_entropy_with_logits:
+        t = rng.uniform(size=n).astype(np.float32)
+    else:
+        t = rng.standard_normal(n).astype(np.float32)
+    got = fn(x, t, reduction=reduction)
+    assert got.dtype == np.float32
+    per64 = fn(x.astype(np.float64), t.astype(np.float64), reduction="none")
+    exact = math.fsum(per64.tolist()) / (n if reduction == "mean" else 1)
+    assert abs(float(got) - exact) <= 4 * np.finfo(np.float32).eps * abs(exact)
+    # the gradient matches the float64 one to float32 rounding of its terms (each at most 1 in
+    # size before the 1/n of 'mean'; soft-label BCE subtracts two such terms)
+    g32 = losslab.grad(fn)(x, t, reduction=reduction)
+    g64 = losslab.grad(fn)(x.astype(np.float64), t.astype(np.float64), reduction=reduction)
+    term = 1.0 / n if reduction == "mean" else 1.0
+    bound = 8 * float(np.finfo(np.float32).eps) * (np.abs(g64) + term)
+    assert np.all(np.abs(g32 - g64) <= bound)
+
+
+def test_non_contiguous_input_matches_contiguous():
+    rng = np.random.default_rng(4)
+    x, t = rng.standard_normal((300, 400)), rng.standard_normal((300, 400))
+    value, g = losslab.value_and_grad(losslab.mse_loss)(x.T, t.T, reduction="none")
+    ref_value, ref_g = losslab.value_and_grad(losslab.mse_loss)(
+        np.ascontiguousarray(x.T), np.ascontiguousarray(t.T), reduction="none"
+    )
+    np.testing.assert_array_equal(value, ref_value)
+    np.testing.assert_array_equal(g, ref_g)
