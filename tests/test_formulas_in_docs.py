@@ -81,3 +81,57 @@ def test_generated_markdown_is_accepted_by_the_checker():
     text = markdown("mse_loss")
     form = symbolic.get("mse_loss")
     assert sp.latex(form.gradient) in text
+
+
+# Page notation the checker reads (cases, sums without limits, P(i), \bigl[...\bigr], \ln p,
+# sums over j != y, two penalties side by side, renamed letters), each with a deliberate error
+# that must be caught.  The right versions are those of the site's pages.
+NOTATION = [
+    (
+        "huber_loss residual",
+        r"""\ell_\delta(r) =
+\begin{cases}
+\tfrac12 r^2 & |r| \le \delta,\\
+\delta\,\bigl(|r| - \tfrac12\delta\bigr) & |r| > \delta .
+\end{cases}""",
+        r"\tfrac12\delta\bigr)",
+        r"\delta\bigr)",
+    ),
+    ("entropy value P=p", r"H(P) = -\sum_i P(i)\,\log_b P(i),", r"= -\sum", r"= \sum"),
+    (
+        "kl_divergence ratio",
+        r"D = \sum_i p(i)\,\log_b \frac{p(i)}{q(i)} \;\ge\; 0,",
+        r"\frac{p(i)}{q(i)}",
+        r"\frac{q(i)}{p(i)}",
+    ),
+    (
+        "binary_cross_entropy probability",
+        r"\ell(p, t) = -\bigl[t \ln p + (1 - t)\ln(1 - p)\bigr].",
+        r"(1 - t)\ln(1 - p)",
+        r"(1 - t)\ln(p)",
+    ),
+    (
+        "multi_margin_loss svm s=x",
+        r"L_i = \sum_{j \ne y_i} \max(0,\ s_j - s_{y_i} + 1).",
+        "+ 1)",
+        "- 1)",
+    ),
+    (
+        "l1_penalty value l2_penalty.value",
+        r"\Omega_1 = \lambda \sum_i |w_i| \quad\text{(L1)}, \qquad "
+        r"\Omega_2 = \frac{\lambda}{2} \sum_i w_i^2 \quad\text{(L2)},",
+        r"\frac{\lambda}{2}",
+        r"\lambda",
+    ),
+    ("cross_entropy_pq one_hot", r"H(p, q) = -\log q_c .", r"-\log", r"\log"),
+]
+
+
+@pytest.mark.parametrize(("spec", "right", "old", "new"), NOTATION)
+def test_page_notation_is_checked_both_ways(spec, right, old, new):
+    page = f"<!-- formula: {spec} -->\n$$\n{right}\n$$\n"
+    findings = check_text(page)
+    assert findings and all(f.ok for f in findings), [str(f) for f in findings]
+    assert old in right
+    wrong = page.replace(old, new, 1)
+    assert not all(f.ok for f in check_text(wrong)), f"not caught: {new!r} for {old!r}"

@@ -21,11 +21,13 @@ It also compares the NumPy value with the SymPy value.  The comparisons and thei
 largest :math:`|g|` of the reference plus the largest :math:`|v|`, for gradients that
 vanish by cancellation, as that of the sum of a softmax):
 
-* value, numpy vs symbolic: :math:`64\varepsilon(|v_k| + \overline{|v|} + m_k)` (rounding only;
+* value, numpy vs symbolic: :math:`64\varepsilon(|v_k| + \overline{|v|} + m_k) + u` (rounding only;
   :math:`m_k` is the size of the terms that cancel in the value, stated by the form, e.g.
   :math:`\sum_i p_i(|\log p_i| + |\log q_i|)` for :math:`D_{KL}`, 0 for most forms);
-* gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g)` (rounding only; :math:`\bar g`
-  covers cancellation such as softmax minus one-hot);
+* gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g) + u` (rounding only;
+  :math:`\bar g` covers cancellation such as softmax minus one-hot; :math:`u` is the smallest
+  normal number of the dtype, below which a float32 result underflows, e.g.
+  :math:`(10^{-27})^2`);
 * symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted),
   plus :math:`2.2\times10^{-308}/h`, the subnormal range of the imaginary part;
 * numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`,
@@ -258,12 +260,14 @@ def gradcheck(
     # An infinite value or gradient (a limit at a domain edge) gets tolerance 0: equal or wrong.
     scale = _finite(np.abs(g_sym) + _finite_max(g_sym[~at_kink]) + _finite_max(v_sym))
     report.errors["value: numpy vs symbolic"] = _abs_error(v_np64, v_sym)
+    # Below the smallest normal number of the dtype, relative precision is gone (underflow).
+    underflow = float(np.finfo(out_dtype).tiny)
     terms = 0.0 if form.magnitude is None else np.asarray(form.magnitude(ref_args), dtype=float)
     report.tolerances["value: numpy vs symbolic"] = (
-        ROUNDING * eps * _finite(np.abs(v_sym) + _finite_mean(v_sym) + terms)
+        ROUNDING * eps * _finite(np.abs(v_sym) + _finite_mean(v_sym) + terms) + underflow
     )
     report.errors["numpy vs symbolic"] = _abs_error(g_np, g_sym)
-    report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale
+    report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale + underflow
 
     # Central differences of the NumPy value, away from kinks.
     central = np.full(x.shape, np.nan)

@@ -8,6 +8,8 @@ import sympy as sp
 from ._core import elementwise, sampler
 
 x, y = sp.symbols("x y", real=True)
+i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
+X, Y = sp.IndexedBase("x"), sp.IndexedBase("y")
 
 
 def _kink(a):
@@ -28,7 +30,11 @@ L1_LOSS = elementwise(
     closed_form=sp.sign(x - y),
     kink_distance=_kink,
     subgradient="sign(0) = 0 at x = y, as PyTorch",
-    formulas={"value": sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i"))},
+    formulas={
+        "value": sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i")),
+        "mean": sp.Sum(sp.Abs(X[i] - Y[i]), (i, 1, n)) / n,
+        "sum": sp.Sum(sp.Abs(X[i] - Y[i]), (i, 1, n)),
+    },
 )
 
 FORMS = {"l1_loss": L1_LOSS}

@@ -116,28 +116,122 @@ def _top_level_split(text: str, separators: Iterable[str]) -> list[str]:
     return parts
 
 
+_SIZE = re.compile(r"\\(?:[bB]igg?[lr]?|left|right)\b\s*")
+_SUM_NO_LIMITS = re.compile(r"\\sum_(?:\{\s*([A-Za-z])\s*\}|([A-Za-z])\b)")
+_SUM_EXCEPT = re.compile(r"\\sum_\{\s*([A-Za-z])\s*\\(?:ne|neq)\s*([^{}]*?|[^{}]*\{[^{}]*\})\s*\}")
+_SIGN = re.compile(r"\\(?:operatorname|mathrm)\{sign\}\s*\(([^()]*)\)")
+
+
 def _clean(tex: str) -> str:
     tex = tex.strip().rstrip(".,;").strip()
-    tex = re.sub(r"\\[,;:!]|\\quad\b|~", " ", tex)
+    tex = re.sub(r"\\[,;:! ]|\\q?quad\b|~", " ", tex)
+    tex = re.sub(r"\\text\{[^{}]*\}", " ", tex)  # annotations such as \text{(L1)}
     tex = re.sub(r"\\(?:mathrm|operatorname|text)\{(log|ln|exp|max|min)\}", r"\\\1", tex)
     tex = re.sub(r"\\(?:displaystyle|limits)\b", "", tex)
     tex = tex.replace(r"\tfrac", r"\frac").replace(r"\dfrac", r"\frac")
+    tex = _SIZE.sub("", tex).replace("[", "(").replace("]", ")")
+    # sign(u) = u/|u| (the two differ only at u = 0, where the numeric check never lands)
+    tex = _SIGN.sub(r"\\frac{(\1)}{|\1|}", tex)
     return tex
+
+
+def _indices(tex: str) -> str:
+    r"""Sums written without limits run from 1 to :math:`n`; ``P(i)`` under a sum over ``i``
+    is the entry ``P_i``; :math:`\sum_{j \ne y}` is read with the label :math:`y` = class 1,
+    i.e. :math:`\sum_{j=2}^{n}` with :math:`y` replaced by 1 (the forms state multi-class
+    losses for label 1; by symmetry nothing is lost)."""
+    m = _SUM_EXCEPT.search(tex)
+    if m:
+        label = m[2].strip()
+        tex = tex[: m.start()] + rf"\sum_{{{m[1]}=2}}^{{n}}" + tex[m.end() :]
+        tex = tex.replace("{" + label + "}", "{1}").replace(label, "{1}")
+    tex = _SUM_NO_LIMITS.sub(lambda m: rf"\sum_{{{m[1] or m[2]}=1}}^{{n}}", tex)
+    for var in set(re.findall(r"\\sum_\{([A-Za-z])=", tex)):
+        tex = re.sub(rf"\b([A-Za-z])\(\s*{var}\s*\)", rf"\1_{{{var}}}", tex)
+    return tex
+
+
+_LOG_OF_SYMBOL = re.compile(
+    r"\\(ln|log)(_\{[^{}]*\}|_[A-Za-z0-9])?\s*([A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?)(?![\w({])"
+)
+
+
+def _group_logs(tex: str) -> str:
+    r"""``\ln(u) + v`` as ``(\ln(u)) + v``: Lark's ``\ln`` would take ``(u) + v`` as its
+    argument.  (``t (\ln(p))`` is then ambiguous, a product or a function ``t``; :func:`_latex`
+    takes the product.)"""
+    out, i = [], 0
+    for m in re.finditer(r"\\(?:ln|log)(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\(", tex):
+        if m.start() < i:
+            continue
+        depth, j = 0, m.end() - 1
+        while j < len(tex):
+            depth += {"(": 1, ")": -1}.get(tex[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        out += [tex[i : m.start()], "(", tex[m.start() : j + 1], ")"]
+        i = j + 1
+    return "".join(out) + tex[i:]
+
+
+def _latex(tex: str) -> sp.Expr:
+    r"""``parse_latex`` (Lark), with ``\ln p`` read as ``\ln(p)`` and, when the grammar is
+    ambiguous (``\delta (u)``: a product or a function?), the reading without a function."""
+    from sympy.parsing.latex import parse_latex
+
+    tex = _group_logs(_LOG_OF_SYMBOL.sub(lambda m: rf"\{m[1]}{m[2] or ''}({m[3]})", tex))
+    out = parse_latex(tex, backend="lark")
+    if not isinstance(out, sp.Basic) and getattr(out, "data", None) == "_ambig":
+        options = [c for c in out.children if isinstance(c, sp.Basic)]
+        plain = [c for c in options if not c.atoms(sp.core.function.AppliedUndef)]
+        out = (plain or options)[0]
+    return out
+
+
+def _cases(tex: str) -> sp.Expr | None:
+    r"""``\begin{cases} e_1 & c_1 \\ e_2 & \text{otherwise} \end{cases}`` as a Piecewise."""
+    m = re.search(r"\\begin\{cases\}(.*)\\end\{cases\}", tex, re.S)
+    if not m:
+        return None
+    pieces = []
+    for row in _top_level_split(m[1], [r"\\"]):
+        if not row.strip():
+            continue
+        expr, _, cond = row.partition("&")
+        cond = cond.strip().rstrip(",.;").strip()
+        value = _latex(_indices(_clean(expr)))
+        if not cond or "otherwise" in cond or re.fullmatch(r"\\text\{[^{}]*\}", cond):
+            pieces.append((value, True))
+        else:
+            pieces.append((value, _latex(_clean(cond))))
+    if pieces[-1][1] is not True:
+        pieces[-1] = (pieces[-1][0], True)  # the last case covers the rest
+    return sp.Piecewise(*pieces)
 
 
 def equations(block: str) -> list[str]:
     r"""The equations of a display block, split at ``\qquad`` and ``\\``."""
-    pieces = _top_level_split(block, [r"\qquad", r"\\"])
+    # Rows of a cases environment are not separate equations.
+    hold = "\x00"
+    block = re.sub(
+        r"\\begin\{cases\}.*?\\end\{cases\}",
+        lambda m: m[0].replace("\\\\", hold),
+        block,
+        flags=re.S,
+    )
+    pieces = [p.replace(hold, "\\\\") for p in _top_level_split(block, [r"\qquad", r"\\"])]
     return [p.strip().rstrip(",.;").strip() for p in pieces if p.strip().rstrip(",.;").strip()]
 
 
 def parse(tex: str) -> sp.Expr:
     """Parse the right-hand side of ``tex`` (after the last top-level ``=``) with SymPy."""
-    from sympy.parsing.latex import parse_latex
-
-    rhs = _top_level_split(_clean(tex), ["="])[-1]
-    expr = parse_latex(rhs, backend="lark")
-    return expr.subs(sp.Symbol("e"), sp.E)
+    rhs = _top_level_split(tex, ["="])[-1]
+    cases = _cases(rhs)
+    if cases is not None:
+        return cases.subs(sp.Symbol("e"), sp.E)
+    rhs = _top_level_split(_clean(rhs), [r"\geq", r"\leq", r"\ge", r"\le"])[0]
+    return _latex(_indices(rhs)).subs(sp.Symbol("e"), sp.E)
 
 
 # --------------------------------------------------------------------------- comparing
@@ -176,7 +270,14 @@ def _canonical(expr: sp.Expr) -> sp.Expr:
 
 def _expand(expr: sp.Expr, sizes: Mapping[str, int]) -> sp.Expr:
     expr = expr.xreplace({s: sizes[s.name] for s in expr.free_symbols if s.name in sizes})
-    return expr.doit()
+    expr = expr.doit()
+    # x[2] after expansion is the symbol x_2 (as a page writes a fixed entry, s_{1}).
+    entries = {
+        ix: sp.Symbol(f"{ix.base.label}_{ix.indices[0]}")
+        for ix in expr.atoms(sp.Indexed)
+        if len(ix.indices) == 1 and ix.indices[0].is_Integer
+    }
+    return expr.xreplace(entries)
 
 
 def _leaves(expr: sp.Expr) -> set[sp.Expr]:
@@ -186,6 +287,23 @@ def _leaves(expr: sp.Expr) -> set[sp.Expr]:
     return {a for a in out if not isinstance(a, sp.IndexedBase)}
 
 
+def _rename(expr: sp.Expr, renames: Mapping[str, str]) -> sp.Expr:
+    """Page notation -> form notation: symbol ``s`` or ``s_j`` and indexed ``s[j]`` become ``x``."""
+    if not renames:
+        return expr
+    repl: dict[sp.Basic, sp.Basic] = {}
+    for sym in expr.free_symbols:
+        if not isinstance(sym, sp.Symbol):
+            continue
+        base, sep, sub = sym.name.partition("_")
+        if base in renames:
+            repl[sym] = sp.Symbol(renames[base] + sep + sub)
+    for ib in expr.atoms(sp.IndexedBase):
+        if ib.label.name in renames:
+            repl[ib] = sp.IndexedBase(renames[ib.label.name])
+    return expr.xreplace(repl)
+
+
 def equivalent(
     written: sp.Expr,
     reference: sp.Expr,
@@ -193,13 +311,14 @@ def equivalent(
     *,
     points: int = 6,
     seed: int = 0,
+    renames: Mapping[str, str] | None = None,
 ) -> tuple[bool, str]:
     """Whether ``written`` (parsed from a page) equals ``reference`` (a form's formula).
 
     Returns ``(equal, how)``: ``how`` says ``"proved by simplify"``, ``"agrees at N random
     points"`` or what differs.
     """
-    a, b = _canonical(written), _canonical(reference)
+    a, b = _rename(_canonical(written), renames or {}), _canonical(reference)
     if not a.has(sp.Sum) and not b.has(sp.Sum):
         names_a = {str(s) for s in a.free_symbols}
         names_b = {str(s) for s in b.free_symbols}
@@ -262,7 +381,12 @@ class Finding:
 
 
 def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
-    name, *parts = spec.split()
+    r"""Check one marked block.  ``spec`` is ``NAME PART... [page=form...]``: one PART per
+    equation, ``other_name.part`` for a formula of another form (two penalties side by side),
+    and ``page=form`` renames the page's letters to the form's (``s=x`` for scores ``s_j``)."""
+    name, *words = spec.split()
+    renames = dict(w.split("=", 1) for w in words if "=" in w)
+    parts = [w for w in words if "=" not in w]
     eqs = equations(block)
     if len(parts) != len(eqs):
         return [
@@ -278,9 +402,10 @@ def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
         ]
     findings = []
     for part, tex in zip(parts, eqs, strict=True):
+        form_name, _, formula = part.rpartition(".")
         try:
-            form = get(name)
-            reference = form.formulas[part]
+            form = get(form_name or name)
+            reference = form.formulas[formula]
         except KeyError:
             findings.append(Finding(path, line, name, part, tex, False, "no such form or formula"))
             continue
@@ -290,7 +415,7 @@ def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
             msg = f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
             findings.append(Finding(path, line, name, part, tex, False, msg))
             continue
-        ok, how = equivalent(written, reference, form.domains)
+        ok, how = equivalent(written, reference, form.domains, renames=renames)
         findings.append(Finding(path, line, name, part, tex, ok, how))
     return findings
 

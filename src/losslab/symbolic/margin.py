@@ -132,6 +132,7 @@ SOFT_MARGIN_LOSS = elementwise(
 # ----------------------------------------------------------------------------- multi_margin_loss
 
 _S = sp.Symbol("s", positive=True)
+_X, _j, _n = sp.IndexedBase("x"), sp.Symbol("j", integer=True), sp.Symbol("n", integer=True)
 K = 3  # classes of the displayed and proved form
 
 
@@ -228,9 +229,17 @@ def _multi_margin_form() -> SymbolicLoss:
         formulas={
             "value": value.subs(onehot).subs(plain),
             "squared": value2.subs(onehot).subs(plain),
-            "svm": (K * value / w).subs({m: 1, **onehot}).subs(plain),
+            # CS231n's multi-class SVM loss for label 1: C times the unweighted loss.
+            "svm": sp.Sum(sp.Max(0, _X[_j] - _X[1] + 1), (_j, 2, _n)),
         },
         extra_proofs=(
+            (
+                "k times the unweighted loss, margin 1, label 1 = the CS231n SVM sum over j != 1",
+                (K * value / w).subs({m: 1, **onehot}),
+                sp.Sum(sp.Max(0, _X[_j] - _X[1] + 1), (_j, 2, K))
+                .doit()
+                .subs({_X[c]: xs[c - 1] for c in range(1, K + 1)}),
+            ),
             (
                 "p = 2: gradient 2 (w/k) max(0, z) at a competitor (continuous, no kink)",
                 at_kink(derive(value2, xs[1]), 0).subs(onehot),
