@@ -47,25 +47,6 @@ def _prepare(input: Any, target: Any, reduction: str, weights: dict[str, Any]):
     return x.astype(dtype, copy=False), t.astype(dtype, copy=False), ws, dtype
 
 
-def _exp_neg_abs(x: np.ndarray):
-    """``e = exp(-|x|)`` and ``log1p(e)``: the overflow-free pieces of softplus and sigmoid."""
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    return e, np.log1p(e)
-
-
-def _sigmoid_pair(x: np.ndarray, e: np.ndarray):
-    r""":math:`\sigma(x)` and :math:`\sigma(-x) = 1 - \sigma(x)`, both to full relative accuracy.
-
-    ``e`` must be ``exp(-|x|)``.
-    """
-    r = 1.0 / (1.0 + e)
-    er = e * r
-    pos = x >= 0
-    return np.where(pos, r, er), np.where(pos, er, r)
-
-
 def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
