@@ -15,24 +15,14 @@ import pytest
 import losslab
 
 torch = pytest.importorskip("torch")
+from torchref import torch_value_and_grad  # noqa: E402
+
 F = torch.nn.functional
 pytestmark = pytest.mark.parity
 
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
-
-
-def _torch_value_and_grad(fn, x, *args, **kwargs):
-    """Value and d(value.sum())/d(input) from torch, like losslab's value_and_grad."""
-    xt = torch.from_numpy(x.copy()).requires_grad_()
-    conv = {
-        k: torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a
-        for k, a in kwargs.items()
-    }
-    out = fn(xt, *(torch.from_numpy(a) for a in args), **conv)
-    out.sum().backward()
-    return out.detach().numpy(), xt.grad.numpy()
 
 
 def _shape(rng):
@@ -57,7 +47,7 @@ def test_binary_cross_entropy(seed, reduction, dtype):
     kwargs = {"reduction": reduction}
     if seed % 4 >= 2:
         kwargs["weight"] = _weights(rng, seed, shape, dtype)
-    want_v, want_g = _torch_value_and_grad(F.binary_cross_entropy, x, t, **kwargs)
+    want_v, want_g = torch_value_and_grad(F.binary_cross_entropy, x, t, **kwargs)
     value, g = losslab.value_and_grad(losslab.binary_cross_entropy)(x, t, **kwargs)
     np.testing.assert_allclose(value, want_v, **TOL[dtype])
     np.testing.assert_allclose(g, want_g, **TOL[dtype])
@@ -69,7 +59,7 @@ def test_binary_cross_entropy(seed, reduction, dtype):
 def test_binary_cross_entropy_at_the_clamp(dtype):
     x = np.array([0.0, 1.0, 0.0, 1.0, 1e-30, 1 - 1e-7, 0.5, 1e-13], dtype=dtype)
     t = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.3, 0.0], dtype=dtype)
-    want_v, want_g = _torch_value_and_grad(F.binary_cross_entropy, x, t, reduction="none")
+    want_v, want_g = torch_value_and_grad(F.binary_cross_entropy, x, t, reduction="none")
     value, g = losslab.value_and_grad(losslab.binary_cross_entropy)(x, t, reduction="none")
     np.testing.assert_allclose(value, want_v, rtol=TOL[dtype]["rtol"], atol=0)
     np.testing.assert_allclose(g, want_g, rtol=TOL[dtype]["rtol"], atol=0)
@@ -89,7 +79,7 @@ def test_binary_cross_entropy_with_logits(seed, reduction, dtype):
         kwargs["weight"] = _weights(rng, seed, shape, dtype)
     if seed % 3 == 1:
         kwargs["pos_weight"] = rng.uniform(0.0, 4.0, size=shape[-1:]).astype(dtype)
-    want_v, want_g = _torch_value_and_grad(F.binary_cross_entropy_with_logits, x, t, **kwargs)
+    want_v, want_g = torch_value_and_grad(F.binary_cross_entropy_with_logits, x, t, **kwargs)
     fn = losslab.binary_cross_entropy_with_logits
     value, g = losslab.value_and_grad(fn)(x, t, **kwargs)
     np.testing.assert_allclose(value, want_v, **TOL[dtype])
@@ -104,7 +94,7 @@ def test_logits_extremes(dtype):
     t = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5], dtype=dtype)
     pw = np.array([2.0], dtype=dtype)
     fn = F.binary_cross_entropy_with_logits
-    want_v, want_g = _torch_value_and_grad(fn, x, t, reduction="none", pos_weight=pw)
+    want_v, want_g = torch_value_and_grad(fn, x, t, reduction="none", pos_weight=pw)
     fn = losslab.binary_cross_entropy_with_logits
     value, g = losslab.value_and_grad(fn)(x, t, reduction="none", pos_weight=pw)
     assert np.isfinite(value).all() and np.isfinite(g).all()

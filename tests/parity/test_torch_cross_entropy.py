@@ -13,20 +13,13 @@ import pytest
 import losslab
 
 torch = pytest.importorskip("torch")
+from torchref import torch_value_and_grad  # noqa: E402
+
 F = torch.nn.functional
 pytestmark = pytest.mark.parity
 
 REDUCTIONS = ["mean", "sum", "none"]
 TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
-
-
-def _torch_value_and_grad(fn, x, *args, **kwargs):
-    xt = torch.from_numpy(x.copy()).requires_grad_()
-    targs = [torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args]
-    tkw = {k: torch.from_numpy(a) if isinstance(a, np.ndarray) else a for k, a in kwargs.items()}
-    out = fn(xt, *targs, **tkw)
-    out.sum().backward()
-    return out.detach().numpy(), xt.grad.numpy()
 
 
 def _config(seed, dtype):
@@ -61,7 +54,7 @@ def test_cross_entropy_labels(seed, reduction, dtype):
         y.reshape(-1)[0] = -100 if seed % 3 else 2 % c
         kwargs["ignore_index"] = -100 if seed % 3 else 2 % c
     try:
-        want_v, want_g = _torch_value_and_grad(F.cross_entropy, x, y, **kwargs)
+        want_v, want_g = torch_value_and_grad(F.cross_entropy, x, y, **kwargs)
     except RuntimeError:  # pragma: no cover - torch rejects the configuration
         pytest.skip("torch rejects this configuration")
     if reduction == "mean" and not np.isfinite(want_v):
@@ -93,7 +86,7 @@ def test_cross_entropy_probabilities(seed, reduction, dtype):
         kwargs["weight"] = rng.uniform(0.0, 2.0, size=c).astype(dtype)
     if seed % 2:
         kwargs["label_smoothing"] = float(rng.uniform(0, 1))
-    want_v, want_g = _torch_value_and_grad(F.cross_entropy, x, t, **kwargs)
+    want_v, want_g = torch_value_and_grad(F.cross_entropy, x, t, **kwargs)
     value, g = losslab.value_and_grad(losslab.cross_entropy)(x, t, **kwargs)
     np.testing.assert_allclose(value, want_v, **TOL[dtype])
     np.testing.assert_allclose(g, want_g, **TOL[dtype])
@@ -111,7 +104,7 @@ def test_nll_loss(seed, reduction):
         y = y.copy()
         y.reshape(-1)[-1] = 7
         kwargs["ignore_index"] = 7
-    want_v, want_g = _torch_value_and_grad(F.nll_loss, logp, y, **kwargs)
+    want_v, want_g = torch_value_and_grad(F.nll_loss, logp, y, **kwargs)
     value, g = losslab.value_and_grad(losslab.nll_loss)(logp, y, **kwargs)
     np.testing.assert_allclose(value, want_v, rtol=1e-13, atol=0)
     np.testing.assert_allclose(g, want_g, rtol=1e-13, atol=0)
@@ -130,7 +123,7 @@ def test_extreme_logits(scale):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(50, 7)) * scale
     y = rng.integers(0, 7, size=50)
-    want_v, want_g = _torch_value_and_grad(F.cross_entropy, x, y, reduction="none")
+    want_v, want_g = torch_value_and_grad(F.cross_entropy, x, y, reduction="none")
     value, g = losslab.value_and_grad(losslab.cross_entropy)(x, y, reduction="none")
     # torch returns 0 for rows whose loss is below eps (log of 1 + tiny); we return the tiny loss
     np.testing.assert_allclose(value, want_v, rtol=1e-12, atol=1e-15)

@@ -14,24 +14,14 @@ import pytest
 import losslab
 
 torch = pytest.importorskip("torch")
+from torchref import torch_value_and_grad  # noqa: E402
+
 F = torch.nn.functional
 pytestmark = pytest.mark.parity
 
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
-
-
-def _torch_value_and_grad(fn, x, *args, **kwargs):
-    """Value and d(value.sum())/d(input) from torch, like losslab's value_and_grad."""
-    xt = torch.from_numpy(x.copy()).requires_grad_()
-    conv = {
-        k: torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a
-        for k, a in kwargs.items()
-    }
-    out = fn(xt, *(torch.from_numpy(np.asarray(a)) for a in args), **conv)
-    out.sum().backward()
-    return out.detach().numpy(), xt.grad.numpy()
 
 
 def _compare(fn, want, x, *args, dtype, **kwargs):
@@ -58,7 +48,7 @@ def test_multi_margin_loss(seed, p, reduction, dtype):
         kwargs["weight"] = rng.uniform(0.0, 3.0, size=c).astype(dtype)
     if seed == 0:  # a single sample, shape (C,)
         x, y = x[0], y[0]
-    want = _torch_value_and_grad(F.multi_margin_loss, x, np.asarray(y), **kwargs)
+    want = torch_value_and_grad(F.multi_margin_loss, x, np.asarray(y), **kwargs)
     _compare(losslab.multi_margin_loss, want, x, y, dtype=dtype, **kwargs)
 
 
@@ -72,7 +62,7 @@ def test_hinge_embedding_loss(seed, reduction, dtype):
     x = (rng.integers(0, 13, size=shape) / 4).astype(dtype)  # distances, some == margin
     y = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
     kwargs = {"margin": margin, "reduction": reduction}
-    want = _torch_value_and_grad(F.hinge_embedding_loss, x, y, **kwargs)
+    want = torch_value_and_grad(F.hinge_embedding_loss, x, y, **kwargs)
     _compare(losslab.hinge_embedding_loss, want, x, y, dtype=dtype, **kwargs)
 
 
@@ -84,13 +74,13 @@ def test_soft_margin_loss(seed, reduction, dtype):
     shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
     x = (rng.normal(size=shape) * float(rng.choice([0.1, 1.0, 10.0, 30.0]))).astype(dtype)
     y = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
-    want = _torch_value_and_grad(F.soft_margin_loss, x, y, reduction=reduction)
+    want = torch_value_and_grad(F.soft_margin_loss, x, y, reduction=reduction)
     _compare(losslab.soft_margin_loss, want, x, y, dtype=dtype, reduction=reduction)
 
 
 def test_soft_margin_where_torch_overflows():
     x, y = np.array([-1e4, 800.0]), np.array([1.0, -1.0])
-    want_v, want_g = _torch_value_and_grad(F.soft_margin_loss, x, y, reduction="none")
+    want_v, want_g = torch_value_and_grad(F.soft_margin_loss, x, y, reduction="none")
     assert np.isinf(want_v).all() and np.isnan(want_g).all()  # PyTorch's direct log(1 + exp)
     value, g = losslab.value_and_grad(losslab.soft_margin_loss)(x, y, reduction="none")
     np.testing.assert_array_equal(value, [1e4, 800.0])
@@ -111,14 +101,14 @@ def test_hinge_loss(seed, reduction, dtype):
     x = (rng.integers(-12, 13, size=shape) / 4).astype(dtype)  # some y x == margin
     y = rng.choice([-1.0, 1.0], size=shape).astype(dtype)
     kwargs = {"margin": float(rng.choice([1.0, 0.5])), "reduction": reduction}
-    want = _torch_value_and_grad(_torch_hinge, x, y, **kwargs)
+    want = torch_value_and_grad(_torch_hinge, x, y, **kwargs)
     _compare(losslab.hinge_loss, want, x, y, dtype=dtype, **kwargs)
 
 
 def test_multi_margin_weight_after_the_power():
     # PyTorch's docs put w[y] inside the max(...)^p; its kernel multiplies afterwards.
     x, y, w = np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([3]), np.array([1.0, 2.0, 3.0, 4.0])
-    want_v, _ = _torch_value_and_grad(F.multi_margin_loss, x, y, p=2, weight=w)
+    want_v, _ = torch_value_and_grad(F.multi_margin_loss, x, y, p=2, weight=w)
     assert losslab.multi_margin_loss(x, y, p=2, weight=w) == pytest.approx(want_v, rel=1e-14)
     inside = np.sum(np.maximum(0, 4.0 * (1 - 0.8 + x[0, :3])) ** 2) / 4
     assert abs(want_v - inside) > 1.0

@@ -13,24 +13,14 @@ import pytest
 import losslab
 
 torch = pytest.importorskip("torch")
+from torchref import torch_value_and_grad  # noqa: E402
+
 F = torch.nn.functional
 pytestmark = pytest.mark.parity
 
 REDUCTIONS = ["mean", "sum", "none"]
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
-
-
-def _torch_value_and_grad(fn, x, *args, **kwargs):
-    """Value and d(value.sum())/d(input) from torch, like losslab's value_and_grad."""
-    xt = torch.from_numpy(x.copy()).requires_grad_()
-    conv = {
-        k: torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a
-        for k, a in kwargs.items()
-    }
-    out = fn(xt, *(torch.from_numpy(a) for a in args), **conv)
-    out.sum().backward()
-    return out.detach().numpy(), xt.grad.numpy()
 
 
 def _data(seed, dtype):
@@ -46,7 +36,7 @@ def _data(seed, dtype):
 
 def _check(name, x, t, dtype, **kwargs):
     fn = getattr(losslab, name)
-    want_v, want_g = _torch_value_and_grad(getattr(F, name), x, t, **kwargs)
+    want_v, want_g = torch_value_and_grad(getattr(F, name), x, t, **kwargs)
     value, g = losslab.value_and_grad(fn)(x, t, **kwargs)
     np.testing.assert_allclose(value, want_v, **TOL[dtype])
     np.testing.assert_allclose(g, want_g, **TOL[dtype])
@@ -100,7 +90,7 @@ def test_kinks_explicitly():
         ("smooth_l1_loss", {"beta": 0.0}),
         ("smooth_l1_loss", {"beta": 2.0}),
     ]:
-        want_v, want_g = _torch_value_and_grad(getattr(F, name), x, t, reduction="none", **kw)
+        want_v, want_g = torch_value_and_grad(getattr(F, name), x, t, reduction="none", **kw)
         value, g = losslab.value_and_grad(getattr(losslab, name))(x, t, reduction="none", **kw)
         np.testing.assert_array_equal(value, want_v)
         np.testing.assert_array_equal(g, want_g)
