@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 
@@ -175,7 +176,7 @@ def _bce(input, target, weight, reduction, need_grad):
     v.check_probabilities(x, "input")
     arrays = (x, t, *_full_weight(ws["weight"], x))
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
-        return v.blocked_elementwise(
+        return r.blocked_elementwise(
             _bce_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad
         )
 
@@ -343,7 +344,7 @@ def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
     w, p = ws["weight"], ws["pos_weight"]
     arrays = (x, t, *_full_weight(w, x), *_full_weight(p, x))
     kernel = _bce_logits_kernel(w is not None, p is not None)
-    return v.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
+    return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
 def _binary_cross_entropy_with_logits_value_and_grad(

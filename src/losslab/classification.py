@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _validation as v
 
 __all__ = ["accuracy", "zero_one_loss"]
@@ -117,7 +118,7 @@ def zero_one_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
     v.check_reduction(reduction)
     pred, labels, dtype = _predicted_labels(input, target)
     wrong = (pred != labels).astype(dtype)
-    return v.reduce(wrong, reduction, dtype)
+    return r.reduce(wrong, reduction, dtype)
 
 
 def accuracy(input: ArrayLike, target: ArrayLike) -> Any:
@@ -183,4 +184,4 @@ def accuracy(input: ArrayLike, target: ArrayLike) -> Any:
     0.0
     """
     pred, labels, dtype = _predicted_labels(input, target)
-    return v.reduce((pred == labels).astype(dtype), "mean", dtype)
+    return r.reduce((pred == labels).astype(dtype), "mean", dtype)

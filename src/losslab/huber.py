@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 from .l1 import _l1_kernel, _prepare_pair
@@ -46,7 +47,7 @@ def _huber(input, target, reduction, delta, weight, need_grad):
     x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
     arrays = (x, t) if w is None else (x, t, w)
     kernel = _huber_kernel(dtype.type(d), w is not None)
-    return v.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
+    return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
 def _smooth_l1(input, target, reduction, beta, need_grad):
@@ -56,7 +57,7 @@ def _smooth_l1(input, target, reduction, beta, need_grad):
         kernel, factor = _l1_kernel, 1.0
     else:
         kernel, factor = _huber_kernel(dtype.type(b), False, dtype.type(b)), 1.0 / b
-    return v.blocked_elementwise(
+    return r.blocked_elementwise(
         kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=factor
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 
@@ -64,7 +65,7 @@ def _denominator(x: np.ndarray, reduction: str) -> float:
 def _kl(input, target, reduction, log_target, need_grad):
     x, t, dtype = _prepare(input, target, reduction, log_target)
     reduce_as = "mean" if reduction == "batchmean" else reduction
-    return v.blocked_elementwise(
+    return r.blocked_elementwise(
         _kl_kernel(bool(log_target)),
         (x, t),
         x.shape,

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 
@@ -141,7 +142,7 @@ def _l1(input, target, reduction, weight, need_grad):
     denominator = None
     if w is not None and reduction == "mean":
         denominator = float(_total_weight(w, dtype))
-    return v.blocked_elementwise(
+    return r.blocked_elementwise(
         _l1_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad, denominator=denominator
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 
@@ -44,8 +45,8 @@ def _prepare_signed(input: Any, target: Any, reduction: str):
 
 def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
     if grad is not None:
-        grad *= v.reduction_scale(loss.size, reduction, dtype)
-    return v.reduce(loss, reduction, dtype), grad
+        grad *= r.reduction_scale(loss.size, reduction, dtype)
+    return r.reduce(loss, reduction, dtype), grad
 
 
 def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0):
@@ -56,7 +57,7 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0):
         _check_signed(blocks[1])
         kernel(blocks[0], blocks[1], loss, grad)
 
-    return v.blocked_elementwise(
+    return r.blocked_elementwise(
         checked, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=grad_factor
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _reduction as r
 from . import _registry
 from . import _validation as v
 
@@ -92,7 +93,7 @@ def _mse_kernel(blocks, loss, grad):
 
 def _mse(input, target, reduction, need_grad):
     x, t, dtype = _prepare(input, target, reduction)
-    return v.blocked_elementwise(
+    return r.blocked_elementwise(
         _mse_kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=2.0
     )
 

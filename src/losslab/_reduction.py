@@ -1,0 +1,90 @@
+"""Reductions and the block-wise engine shared by the element-wise losses.
+
+PyTorch-style reductions ('mean', 'sum', 'none') live here, with the blocked evaluator that keeps
+every temporary of an element-wise loss in cache and never allocates an input-sized temporary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> Any:
+    """Apply a PyTorch-style reduction. Scalars come back as NumPy scalars."""
+    dtype = loss.dtype if dtype is None else dtype
+    if reduction == "none":
+        return loss.astype(dtype, copy=False)
+    if reduction == "sum":
+        return dtype.type(loss.sum(dtype=dtype))
+    return dtype.type(loss.mean(dtype=dtype))
+
+
+def reduction_scale(n: int, reduction: str, dtype: np.dtype) -> Any:
+    """d(reduced)/d(each unreduced loss): 1/n for 'mean', 1 otherwise."""
+    return dtype.type(1.0 / n) if reduction == "mean" else dtype.type(1.0)
+
+
+# Elements per block of the element-wise loss kernels: 32 Ki float64 = 256 KiB per temporary, so a
+# kernel's few temporaries stay in L2 cache and no input-sized temporary is ever allocated.
+BLOCK = 1 << 15
+
+
+def blocked_elementwise(
+    kernel: Any,
+    arrays: tuple[np.ndarray, ...],
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    reduction: str,
+    *,
+    need_grad: bool,
+    denominator: float | None = None,
+    grad_factor: float = 1.0,
+) -> tuple[Any, np.ndarray | None]:
+    """Evaluate an element-wise loss (and its gradient) block by block, then reduce.
+
+    ``arrays`` are same-size inputs of ``dtype`` (any shape; flattened here, a copy only when not
+    contiguous). ``kernel(blocks, loss_out, grad_out)`` receives the matching 1-D blocks of the
+    inputs and must write the element losses into ``loss_out`` and, when ``grad_out`` is not
+    None, their derivatives into ``grad_out`` (both 1-D, the block's length; the kernel may use
+    them as scratch before writing the result). The inputs are never written.
+
+    Returns ``(value, grad)``: ``value`` reduced as PyTorch does ('mean' divides by
+    ``denominator``, the number of elements by default) -- a NumPy scalar, or an array of
+    ``shape`` for 'none' (0-d for 0-d input) -- and ``grad`` (``shape``, or None) already
+    multiplied by ``grad_factor`` times the reduction's scale. The sum is pairwise within a
+    block (``np.add.reduce``, in ``dtype``) and the block sums are added in float64, so float32
+    keeps its accuracy.
+    """
+    flat = [a.reshape(-1) for a in arrays]
+    n = flat[0].size
+    if denominator is None:
+        denominator = n
+    factor = grad_factor / denominator if reduction == "mean" else grad_factor
+    scale = None if factor == 1.0 else dtype.type(factor)
+    per_element = reduction == "none"
+    loss = np.empty(n, dtype) if per_element else None
+    grad = np.empty(n, dtype) if need_grad else None
+    block = min(n, BLOCK)
+    scratch = None if per_element else np.empty(block, dtype)
+    nblocks = -(-n // block)
+    partial = None if per_element else np.empty(nblocks, np.float64)
+    for k in range(nblocks):
+        s = k * block
+        e = min(s + block, n)
+        lb = loss[s:e] if per_element else scratch[: e - s]
+        gb = grad[s:e] if need_grad else None
+        kernel([a[s:e] for a in flat], lb, gb)
+        if not per_element:
+            partial[k] = np.add.reduce(lb)
+        if scale is not None and gb is not None:
+            gb *= scale
+    if need_grad:
+        grad = grad.reshape(shape)
+    if per_element:
+        return loss.reshape(shape), grad
+    total = np.add.reduce(partial)
+    if reduction == "mean":
+        total /= denominator
+    return dtype.type(total), grad
