@@ -162,6 +162,10 @@ CROSS_ENTROPY = SymbolicLoss(
         "value": _plain(_value.subs(_plain_case)),
         "smoothed": _plain(_value),
         "sum": -sp.Sum(T[j] * _LOG_SOFTMAX, (j, 1, k_)),
+        # Label c, no weights or smoothing: -x_c + log sum_j e^{x_j}, and the gradient entry k
+        # softmax(x)_k - t_k (one-hot t), as the pages state them.
+        "label": -sp.Symbol("x_c") + sp.log(sp.Sum(sp.exp(X[j]), (j, 1, k_))),
+        "gradient": sp.exp(sp.Symbol("x_k")) / sp.Sum(sp.exp(X[j]), (j, 1, k_)) - sp.Symbol("t_k"),
     },
     extra_proofs=(
         (

@@ -147,6 +147,7 @@ def _axis(a: dict[str, Any]) -> int:
 
 
 _PLAIN = {p: sp.Symbol("p_i", real=True), q: sp.Symbol("q_i", real=True)}
+_DELTA = sp.Symbol("delta", positive=True)  # losslab.book's 1e-7
 i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
 P, Q = sp.IndexedBase("p"), sp.IndexedBase("q")
 
@@ -227,6 +228,11 @@ CROSS_ENTROPY_PQ = elementwise(
         # One-hot p at class c: only the term of q_c is left (natural log).
         "one_hot": (CROSS.subs({p: 1, b: sp.E})).subs(q, sp.Symbol("q_c", real=True)),
         "gradient": (-p / (q * sp.log(b))).subs(_PLAIN),
+        "nats": _summed(CROSS.subs(b, sp.E)),
+        "one_hot_gradient": sp.diff(-sp.log(q), q).subs(q, sp.Symbol("q_c", real=True)),
+        # The articles' cross_entropy_error (losslab.book): -sum p ln(q + delta), delta = 1e-7.
+        "book": _summed(-p * sp.log(q + _DELTA)),
+        "book_gradient": sp.diff(-p * sp.log(q + _DELTA), q).subs(_PLAIN),
     },
     extra_proofs=(
         ("H(p, q) = H(p) + D(p || q), term by term", CROSS, ENTROPY + KL),

@@ -224,6 +224,16 @@ def equations(block: str) -> list[str]:
     return [p.strip().rstrip(",.;").strip() for p in pieces if p.strip().rstrip(",.;").strip()]
 
 
+def sides(tex: str) -> list[str]:
+    r"""The sides of an equation ``L = A = B`` split at its top-level ``=`` (a ``cases``
+    environment stays whole, on the last side)."""
+    at = tex.find(r"\begin{cases}")
+    head, env = (tex, "") if at < 0 else (tex[:at], tex[at:])
+    out = _top_level_split(head, ["="])
+    out[-1] += env
+    return out
+
+
 def parse(tex: str) -> sp.Expr:
     """Parse the right-hand side of ``tex`` (after the last top-level ``=``) with SymPy."""
     rhs = _top_level_split(tex, ["="])[-1]
@@ -288,7 +298,8 @@ def _leaves(expr: sp.Expr) -> set[sp.Expr]:
 
 
 def _rename(expr: sp.Expr, renames: Mapping[str, str]) -> sp.Expr:
-    """Page notation -> form notation: symbol ``s`` or ``s_j`` and indexed ``s[j]`` become ``x``."""
+    """Page notation -> form notation: symbol ``s`` or ``s_j`` and indexed ``s[j]`` become ``x``
+    (``s=x``); with ``_k=_i`` the entry ``x_k`` becomes ``x_i``."""
     if not renames:
         return expr
     repl: dict[sp.Basic, sp.Basic] = {}
@@ -296,8 +307,10 @@ def _rename(expr: sp.Expr, renames: Mapping[str, str]) -> sp.Expr:
         if not isinstance(sym, sp.Symbol):
             continue
         base, sep, sub = sym.name.partition("_")
-        if base in renames:
-            repl[sym] = sp.Symbol(renames[base] + sep + sub)
+        if "_" + sub in renames:  # ``_k=_i``: the page's entry x_k is the form's x_i
+            sub = renames["_" + sub][1:]
+        if base in renames or sep + sub != sym.name[len(base) :]:
+            repl[sym] = sp.Symbol(renames.get(base, base) + sep + sub)
     for ib in expr.atoms(sp.IndexedBase):
         if ib.label.name in renames:
             repl[ib] = sp.IndexedBase(renames[ib.label.name])
@@ -382,8 +395,11 @@ class Finding:
 
 def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
     r"""Check one marked block.  ``spec`` is ``NAME PART... [page=form...]``: one PART per
-    equation, ``other_name.part`` for a formula of another form (two penalties side by side),
-    and ``page=form`` renames the page's letters to the form's (``s=x`` for scores ``s_j``)."""
+    equation (``-`` for one that states a convention, such as :math:`0\log 0 = 0`, and is
+    skipped), ``other_name.part`` for a formula of another form (two penalties side by side),
+    and ``page=form`` renames the page's letters to the form's (``s=x`` for scores ``s_j``,
+    ``_k=_i`` for the entry ``x_k``).  ``a|b`` names one formula per right-hand side of a
+    chain ``L = A = B`` (a single name checks the last side only)."""
     name, *words = spec.split()
     renames = dict(w.split("=", 1) for w in words if "=" in w)
     parts = [w for w in words if "=" not in w]
@@ -401,23 +417,39 @@ def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
             )
         ]
     findings = []
-    for part, tex in zip(parts, eqs, strict=True):
-        form_name, _, formula = part.rpartition(".")
-        try:
-            form = get(form_name or name)
-            reference = form.formulas[formula]
-        except KeyError:
-            findings.append(Finding(path, line, name, part, tex, False, "no such form or formula"))
-            continue
-        try:
-            written = parse(tex)
-        except Exception as exc:
-            msg = f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-            findings.append(Finding(path, line, name, part, tex, False, msg))
-            continue
-        ok, how = equivalent(written, reference, form.domains, renames=renames)
-        findings.append(Finding(path, line, name, part, tex, ok, how))
+    for chain, equation in zip(parts, eqs, strict=True):
+        # ``a|b``: one formula per right-hand side of a chain ``L = A = B`` (else the last).
+        names, pieces = chain.split("|"), [equation]
+        if len(names) > 1:
+            pieces = sides(equation)[1:]
+            if len(pieces) != len(names):
+                msg = f"marker names {len(names)} side(s), equation has {len(pieces)}"
+                findings.append(Finding(path, line, name, chain, equation, False, msg))
+                continue
+        for part, tex in zip(names, pieces, strict=True):
+            findings += _check_one(path, line, name, part, tex, renames)
     return findings
+
+
+def _check_one(
+    path: str, line: int, name: str, part: str, tex: str, renames: Mapping[str, str]
+) -> list[Finding]:
+    """Check one equation (or one side of a chain) against formula ``part`` of form ``name``."""
+    if part == "-":  # a stated convention (0 log 0 = 0), not a formula of the form
+        return []
+    form_name, _, formula = part.rpartition(".")
+    try:
+        form = get(form_name or name)
+        reference = form.formulas[formula]
+    except KeyError:
+        return [Finding(path, line, name, part, tex, False, "no such form or formula")]
+    try:
+        written = parse(tex)
+    except Exception as exc:
+        msg = f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return [Finding(path, line, name, part, tex, False, msg)]
+    ok, how = equivalent(written, reference, form.domains, renames=renames)
+    return [Finding(path, line, name, part, tex, ok, how)]
 
 
 def check_text(text: str, path: str = "<text>") -> list[Finding]:

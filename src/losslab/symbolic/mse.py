@@ -50,6 +50,9 @@ MSE_LOSS = SymbolicLoss(
         "value": (sp.Symbol("x_i", real=True) - sp.Symbol("y_i", real=True)) ** 2,
         "mean": sp.Sum((X[i] - Y[i]) ** 2, (i, 1, n)) / n,
         "sum": sp.Sum((X[i] - Y[i]) ** 2, (i, 1, n)),
+        # The articles' E = 1/2 sum (y - t)^2 (losslab.book.mean_squared_error) and its gradient.
+        "book": sp.Sum((X[i] - Y[i]) ** 2, (i, 1, n)) / 2,
+        "book_gradient": sp.Symbol("x_i", real=True) - sp.Symbol("y_i", real=True),
         # d mean / d x_i: the derived per-element gradient divided by n.
         "gradient": GRADIENT.subs({x: sp.Symbol("x_i", real=True), y: sp.Symbol("y_i", real=True)})
         / n,

@@ -29,7 +29,7 @@ SIGMOID_FORM = elementwise(
     arrays={"x": x},
     sample=sampler("x", -6, 6, reduction=False),
     closed_form=SIGMOID * (1 - SIGMOID),
-    formulas={"value": SIGMOID},
+    formulas={"value": SIGMOID, "gradient": derive(SIGMOID, x)},
 )
 LOG_SIGMOID_FORM = elementwise(
     "log_sigmoid",
@@ -84,8 +84,23 @@ def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
         evaluate=_vector_evaluate(log),
         sample=_vector_sampler,
         closed_form=closed(soft),
-        formulas={"value": outs[0].subs({v: sp.Symbol(f"x_{j + 1}") for j, v in enumerate(xs)})},
+        formulas={
+            "value": outs[0].subs({v: sp.Symbol(f"x_{j + 1}") for j, v in enumerate(xs)}),
+            **_general(log),
+        },
     )
+
+
+def _general(log: bool) -> dict[str, sp.Expr]:
+    """Entry k over n classes, and the same shifted by any m (the max in the NumPy code)."""
+    xk, m = sp.Symbol("x_k"), sp.Symbol("m")
+    j, n, xj = sp.Symbol("j", integer=True), sp.Symbol("n", integer=True), sp.IndexedBase("x")
+    if log:
+        return {"general": xk - sp.log(sp.Sum(sp.exp(xj[j]), (j, 1, n)))}
+    return {
+        "general": sp.exp(xk) / sp.Sum(sp.exp(xj[j]), (j, 1, n)),
+        "shifted": sp.exp(xk - m) / sp.Sum(sp.exp(xj[j] - m), (j, 1, n)),
+    }
 
 
 SOFTMAX_FORM = _vector_form("softmax", False, lambda s: sp.Integer(0))
