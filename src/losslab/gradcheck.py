@@ -22,8 +22,9 @@ largest :math:`|g|` of the reference plus the largest :math:`|v|`, for gradients
 vanish by cancellation, as that of the sum of a softmax):
 
 * value, numpy vs symbolic: :math:`64\varepsilon(|v_k| + \overline{|v|} + m_k) + u` (rounding only;
-  :math:`m_k` is the size of the terms that cancel in the value, stated by the form, e.g.
-  :math:`\sum_i p_i(|\log p_i| + |\log q_i|)` for :math:`D_{KL}`, 0 for most forms);
+  :math:`m_k` is the size of the terms that cancel in the value, stated by the form: the value
+  recomputed from the absolute values of the element terms for element-wise forms,
+  :math:`\sum_i p_i(|\log p_i| + |\log q_i|)` for :math:`D_{KL}`, 0 for the others);
 * gradient, numpy vs symbolic: :math:`64\varepsilon(|g_k| + \bar g) + u` (rounding only;
   :math:`\bar g` covers cancellation such as softmax minus one-hot; :math:`u` is the smallest
   normal number of the dtype, below which a float32 result underflows, e.g.
@@ -31,7 +32,8 @@ vanish by cancellation, as that of the sum of a softmax):
 * symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted),
   plus :math:`2.2\times10^{-308}/h`, the subnormal range of the imaginary part;
 * numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`,
-  :math:`|f|` the largest of the four evaluated values :math:`f(x \pm h), f(x \pm 2h)`.
+  :math:`|f|` the largest of the four evaluated values :math:`f(x \pm h), f(x \pm 2h)` and of
+  :math:`\sum_k m_k` (the terms that cancel, as in the value comparison).
 
 For central differences, :math:`t_k = |D(2h) - D(h)|/3` is the Richardson estimate of the
 truncation error :math:`h^2 f'''/6` (it does not use the gradient being checked), and
@@ -281,8 +283,12 @@ def gradcheck(
         return _total(fn(**call)), float(xp[k]) - float(x[k])
 
     tiny = np.finfo(np.float64).tiny
+    # Terms that cancel in the value (kl_div, hinge_embedding with negative x) round at their size.
+    cancelling = float(np.sum(_finite(terms)))
     if form.simplex is not None:
-        _simplex_differences(fn, arguments, wrt, x, g_np, step, at_kink, form.simplex, report)
+        _simplex_differences(
+            fn, arguments, wrt, x, g_np, step, at_kink, form.simplex, report, cancelling
+        )
         return _finish(report, form, x, ref_args, wrt, scale, raise_exception)
     for k in np.ndindex(x.shape):
         if at_kink[k]:
@@ -297,7 +303,7 @@ def gradcheck(
         central[k] = d1
         # Rounding of the evaluated values f(x +- h), not of f(x): at w ~ 0, f(w) ~ 0 but
         # f(w +- h) ~ h^2 carries the rounding error.
-        magnitude = max(abs(fp), abs(fm), abs(fp2), abs(fm2)) + tiny
+        magnitude = max(abs(fp), abs(fm), abs(fp2), abs(fm2), cancelling) + tiny
         fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (hp - hm)
     report.gradients["central"] = central
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
@@ -326,7 +332,9 @@ def _abs_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(a == b, 0.0, np.abs(a - b))
 
 
-def _simplex_differences(fn, arguments, wrt, x, g_np, step, at_kink, axis_of, report) -> None:
+def _simplex_differences(
+    fn, arguments, wrt, x, g_np, step, at_kink, axis_of, report, cancelling
+) -> None:
     r"""Central differences along the probability simplex (``wrt`` must stay a distribution).
 
     For entry k, the direction is :math:`u_k = e_k - \frac{1}{|S|}\sum_{j \in S} e_j` where S
@@ -372,7 +380,7 @@ def _simplex_differences(fn, arguments, wrt, x, g_np, step, at_kink, axis_of, re
             moved_by = xp - xm  # 0 off the free entries (whose gradient may be infinite)
             on = moved_by != 0
             projected[k] = float(np.sum(g_np[on] * moved_by[on])) / (2 * h)
-            magnitude = abs(fp) + abs(fm) + np.finfo(np.float64).tiny
+            magnitude = abs(fp) + abs(fm) + cancelling + np.finfo(np.float64).tiny
             fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (2 * h)
     report.at_kink = at_kink
     report.gradients["central"] = central

@@ -168,7 +168,8 @@ class SymbolicLoss:
         Named formulas (``"value"``, ``"mean"``, ``"gradient"``, ...) for the documentation
         checker; see :mod:`losslab.symbolic.latex`.
     domains : dict
-        Ranges for the random points of the documentation checker, by variable name.
+        Ranges ``(low, high)`` or discrete values ``[a, b, ...]`` for the random points of
+        the documentation checker, by variable name.
     extra_proofs : tuple of (str, sympy.Expr, sympy.Expr[, cases])
         Further identities :meth:`verify` proves (limits at domain edges, special cases); with
         a fourth item, region by region (:func:`prove_by_cases`).
@@ -197,7 +198,7 @@ class SymbolicLoss:
     kink_distance: Callable[[dict[str, Any]], np.ndarray] | None = None
     subgradient: str = ""
     formulas: Mapping[str, sp.Expr] = field(default_factory=dict)
-    domains: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    domains: Mapping[str, Any] = field(default_factory=dict)
     extra_proofs: tuple[tuple[Any, ...], ...] = ()
     closed_form_cases: tuple[Mapping[sp.Symbol, Any], ...] = ()
     simplex: Callable[[dict[str, Any]], int] | None = None
@@ -310,7 +311,7 @@ def elementwise(
     def arg(a: dict[str, Any], k: str) -> Any:
         return defaults[k] if a[k] is None else a[k]
 
-    def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+    def elements(a: dict[str, Any]) -> tuple[Any, Any]:
         vals = [_as_input(arg(a, k)) for k in arrays] + [float(arg(a, k)) for k in scalars]
         out, g = f(*vals), df(*vals)
         if edge is not None:
@@ -318,6 +319,17 @@ def elementwise(
         if a.get("weight") is not None:
             w = np.asarray(a["weight"], dtype=np.float64)
             out, g = out * w, g * w
+        return out, g
+
+    def magnitude(a: dict[str, Any]) -> Any:
+        """The value computed from |element values|: the size of terms that may cancel."""
+        out, g = elements(a)
+        return finish(np.abs(out), g, a)[0]
+
+    def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+        return finish(*elements(a), a)
+
+    def finish(out: Any, g: Any, a: dict[str, Any]) -> tuple[Any, Any]:
         if reduce is not None:
             return reduce(out, g, a)
         if "reduction" in a:
@@ -326,6 +338,7 @@ def elementwise(
             return out.sum(), g
         return out, g
 
+    extra.setdefault("magnitude", magnitude)
     return SymbolicLoss(
         name=name,
         wrt=wrt,

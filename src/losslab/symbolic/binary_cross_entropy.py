@@ -113,6 +113,15 @@ BINARY_CROSS_ENTROPY = elementwise(
         "value": BCE.subs({x: _s("x_i"), y: _s("y_i")}),
         "probability": BCE.subs({x: _s("p"), y: _s("t")}),
         "gradient": ((x - y) / (x * (1 - x))).subs({x: _s("x_i"), y: _s("y_i")}),
+        # The docstring's statements: the clamp and PyTorch's floored gradient, with weights.
+        "clamped": -_s("w_i")
+        * (
+            _s("y_i") * sp.Max(sp.log(_s("x_i")), -100)
+            + (1 - _s("y_i")) * sp.Max(sp.log(1 - _s("x_i")), -100)
+        ),
+        "gradient_floor": _s("w_i")
+        * (_s("x_i") - _s("y_i"))
+        / sp.Max(_s("x_i") * (1 - _s("x_i")), _s("epsilon")),
     },
     extra_proofs=(
         (
@@ -126,7 +135,14 @@ BINARY_CROSS_ENTROPY = elementwise(
             (-sp.log(1 - x)).subs(x, 1 - sp.exp(-100) * (1 + _sp)),
         ),
     ),
-    domains={"x": (0.05, 0.95), "p": (0.05, 0.95), "y": (0.0, 1.0), "t": (0.0, 1.0)},
+    domains={
+        "x": (0.05, 0.95),
+        "p": (0.05, 0.95),
+        "y": (0.0, 1.0),
+        "t": (0.0, 1.0),
+        "w": (0.0, 2.0),
+        "epsilon": (1e-13, 1e-12),
+    },
 )
 
 BINARY_CROSS_ENTROPY_WITH_LOGITS = elementwise(
@@ -148,6 +164,9 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = elementwise(
             {x: _s("x"), y: _s("t")}
         ),
         "gradient": (SIGMOID - y).subs({x: _s("x_i"), y: _s("y_i")}),
+        "weighted": _s("w_i") * BCE_LOGITS.subs({x: _s("x_i"), y: _s("y_i"), pw: _s("p")}),
+        "weighted_gradient": _s("w_i")
+        * ((pw * y + 1 - y) * SIGMOID - pw * y).subs({x: _s("x_i"), y: _s("y_i"), pw: _s("p")}),
     },
     extra_proofs=(
         (
@@ -161,7 +180,7 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = elementwise(
             SIGMOID - y,
         ),
     ),
-    domains={"x": (-4.0, 4.0), "y": (0.0, 1.0), "t": (0.0, 1.0)},
+    domains={"x": (-4.0, 4.0), "y": (0.0, 1.0), "t": (0.0, 1.0), "w": (0.0, 2.0), "p": (0.0, 3.0)},
 )
 
 FORMS = {

@@ -87,8 +87,9 @@ HUBER_LOSS = elementwise(
         "value": HUBER.subs({x: _m("x_i"), y: _m("y_i")}),
         "residual": HUBER.subs(x, _m("r") + y),
         "gradient": _clip(_m("x_i") - _m("y_i"), delta),
+        "weighted": _m("w_i") * HUBER.subs({x: _m("x_i"), y: _m("y_i")}),
     },
-    domains={"delta": (0.2, 2.0)},
+    domains={"delta": (0.2, 2.0), "w": (0.0, 2.0)},
 )
 SMOOTH_L1_LOSS = elementwise(
     "smooth_l1_loss",

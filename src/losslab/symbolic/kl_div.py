@@ -100,6 +100,7 @@ KL_DIV = elementwise(
         "value": KL.subs({x: _s("x_i"), p: _s("p_i", positive=True)}),
         "log_target": KL_LOG.subs({x: _s("x_i"), t: _s("t_i")}),
         "gradient": -_s("p_i"),
+        "probabilities": _s("p_i") * (sp.log(_s("p_i")) - sp.log(_s("q_i"))),
     },
     extra_proofs=(
         ("log_target=True is the same loss of p = e^t", KL_LOG.subs(t, sp.log(p)), KL),
@@ -107,8 +108,15 @@ KL_DIV = elementwise(
         ("with x = log q: p log(p / q)", KL.subs(x, sp.log(_q)), p * sp.log(p / _q)),
         ("0 log 0 = 0 (limit p -> 0+)", sp.limit(KL, p, 0, "+"), sp.Integer(0)),
     ),
-    domains={"p": (0.05, 1.0), "t": (-4.0, 0.0), "x": (-4.0, 0.0)},
+    domains={"p": (0.05, 1.0), "q": (0.05, 1.0), "t": (-4.0, 0.0), "x": (-4.0, 0.0)},
 )
-KL_DIV = dataclasses.replace(KL_DIV, evaluate=_evaluate)  # dispatch on log_target
+
+
+def _magnitude(a: dict[str, Any]) -> Any:
+    return (_LOG if a["log_target"] else _PROB).magnitude(a)
+
+
+# Dispatch on log_target (the element rule 0 log 0 = 0 lives in _PROB).
+KL_DIV = dataclasses.replace(KL_DIV, evaluate=_evaluate, magnitude=_magnitude)
 
 FORMS = {"kl_div": KL_DIV}

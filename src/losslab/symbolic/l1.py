@@ -32,6 +32,7 @@ L1_LOSS = elementwise(
     subgradient="sign(0) = 0 at x = y, as PyTorch",
     formulas={
         "value": sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i")),
+        "weighted": sp.Symbol("w_i") * sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i")),
         "mean": sp.Sum(sp.Abs(X[i] - Y[i]), (i, 1, n)) / n,
         "sum": sp.Sum(sp.Abs(X[i] - Y[i]), (i, 1, n)),
     },

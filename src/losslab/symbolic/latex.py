@@ -132,6 +132,42 @@ def _clean(tex: str) -> str:
     tex = _SIZE.sub("", tex).replace("[", "(").replace("]", ")")
     # sign(u) = u/|u| (the two differ only at u = 0, where the numeric check never lands)
     tex = _SIGN.sub(r"\\frac{(\1)}{|\1|}", tex)
+    tex = _macros(tex)
+    # Other upright words are variables: \mathrm{margin} is the symbol ``margin``.
+    tex = re.sub(r"\\(?:mathrm|operatorname)\{([A-Za-z]{2,})\}", r"\\mathit{\1}", tex)
+    return tex
+
+
+#: Functions the grammar lacks, as LaTeX the grammar has (``#`` is the argument).
+MACROS = {
+    r"\mathrm{softplus}": r"\log(1 + e^{#})",
+    r"\operatorname{softplus}": r"\log(1 + e^{#})",
+    r"\operatorname{log1p}": r"\log(1 + #)",
+    r"\mathrm{log1p}": r"\log(1 + #)",
+    r"\sigma": r"\frac{1}{1 + e^{-(#)}}",
+}
+
+
+def _macros(tex: str) -> str:
+    """Expand ``\\mathrm{softplus}(u)``, ``\\operatorname{log1p}(u)`` and ``\\sigma(u)``."""
+    for name, body in MACROS.items():
+        start = 0
+        while (k := tex.find(name, start)) >= 0:
+            j = k + len(name)
+            while j < len(tex) and tex[j] == " ":
+                j += 1
+            if j >= len(tex) or tex[j] != "(":
+                start = j
+                continue
+            depth, e = 0, j
+            while e < len(tex):
+                depth += {"(": 1, ")": -1}.get(tex[e], 0)
+                if depth == 0:
+                    break
+                e += 1
+            arg = tex[j + 1 : e]
+            tex = tex[:k] + "(" + body.replace("#", arg) + ")" + tex[e + 1 :]
+            start = k
     return tex
 
 
@@ -144,7 +180,8 @@ def _indices(tex: str) -> str:
     if m:
         label = m[2].strip()
         tex = tex[: m.start()] + rf"\sum_{{{m[1]}=2}}^{{n}}" + tex[m.end() :]
-        tex = tex.replace("{" + label + "}", "{1}").replace(label, "{1}")
+        tex = tex.replace("_{" + label + "}", "_{1}")
+        tex = re.sub(rf"_{re.escape(label)}(?![A-Za-z0-9_])", "_{1}", tex)
     tex = _SUM_NO_LIMITS.sub(lambda m: rf"\sum_{{{m[1] or m[2]}=1}}^{{n}}", tex)
     for var in set(re.findall(r"\\sum_\{([A-Za-z])=", tex)):
         tex = re.sub(rf"\b([A-Za-z])\(\s*{var}\s*\)", rf"\1_{{{var}}}", tex)
@@ -172,7 +209,9 @@ def _group_logs(tex: str) -> str:
             j += 1
         out += [tex[i : m.start()], "(", tex[m.start() : j + 1], ")"]
         i = j + 1
-    return "".join(out) + tex[i:]
+    out.append(tex[i:])
+    # ``(1 - y)\\max(a, b)``: the grammar has no product of a parenthesis and a function.
+    return re.sub(r"\)\s*(\\(?:max|min|exp|frac|sqrt)\b)", r") \\cdot \1", "".join(out))
 
 
 def _latex(tex: str) -> sp.Expr:
@@ -194,8 +233,11 @@ def _cases(tex: str) -> sp.Expr | None:
     m = re.search(r"\\begin\{cases\}(.*)\\end\{cases\}", tex, re.S)
     if not m:
         return None
+    prefix = tex[: m.start()].strip()
+    factor = _latex(_indices(_clean(prefix))) if prefix else sp.Integer(1)
     pieces = []
     for row in _top_level_split(m[1], [r"\\"]):
+        row = re.sub(r"^\s*\[[\d.]*(?:ex|em|pt)\]", "", row)  # \\[1ex] spacing
         if not row.strip():
             continue
         expr, _, cond = row.partition("&")
@@ -207,7 +249,7 @@ def _cases(tex: str) -> sp.Expr | None:
             pieces.append((value, _latex(_clean(cond))))
     if pieces[-1][1] is not True:
         pieces[-1] = (pieces[-1][0], True)  # the last case covers the rest
-    return sp.Piecewise(*pieces)
+    return factor * sp.Piecewise(*pieces)
 
 
 def equations(block: str) -> list[str]:
@@ -236,7 +278,9 @@ def sides(tex: str) -> list[str]:
 
 def parse(tex: str) -> sp.Expr:
     """Parse the right-hand side of ``tex`` (after the last top-level ``=``) with SymPy."""
-    rhs = _top_level_split(tex, ["="])[-1]
+    at = tex.find(r"\begin{cases}")
+    head, env = (tex, "") if at < 0 else (tex[:at], tex[at:])  # no split inside the cases
+    rhs = _top_level_split(head, ["="])[-1] + env
     cases = _cases(rhs)
     if cases is not None:
         return cases.subs(sp.Symbol("e"), sp.E)
@@ -359,8 +403,11 @@ def equivalent(
             values = {}
             for name in sorted({str(v) for v in la}):
                 base = re.split(r"[\[_]", name)[0]
-                lo, hi = domains.get(base, (-2.0, 2.0))
-                values[name] = float(rng.uniform(lo, hi))
+                domain = domains.get(base, (-2.0, 2.0))
+                if isinstance(domain, list):  # a discrete set, e.g. labels [-1, 1]
+                    values[name] = float(rng.choice(domain))
+                else:
+                    values[name] = float(rng.uniform(*domain))
             sub_a = {v: values[str(v)] for v in la}
             sub_b = {v: values[str(v)] for v in lb}
             va = complex(ea.xreplace(sub_a).evalf(30))

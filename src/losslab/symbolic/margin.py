@@ -96,6 +96,7 @@ HINGE_EMBEDDING_LOSS = elementwise(
     kink_distance=_embedding_kink,
     subgradient="-1 at x = margin for y = -1 (H(0) = 1, as torch's clamp_min)",
     formulas={
+        "value": HINGE_EMBEDDING.subs(_INDEXED),
         "positive": HINGE_EMBEDDING.subs(y, 1).subs(_INDEXED),
         "negative": HINGE_EMBEDDING.subs(y, -1).subs(_INDEXED),
     },
@@ -103,6 +104,7 @@ HINGE_EMBEDDING_LOSS = elementwise(
         ("y = 1 gives x", HINGE_EMBEDDING.subs(y, 1), x),
         ("y = -1 gives max(0, margin - x)", HINGE_EMBEDDING.subs(y, -1), sp.Max(0, m - x)),
     ),
+    domains={"y": [-1.0, 1.0]},  # labels: the two cases of the formula
 )
 SOFT_MARGIN_LOSS = elementwise(
     "soft_margin_loss",
@@ -226,10 +228,15 @@ def _multi_margin_form() -> SymbolicLoss:
         * ((1 - ts[0]) * step[0] - ts[0] * sum((1 - t) * h for t, h in zip(ts, step, strict=True))),
         kink_distance=_multi_margin_kink,
         subgradient="0 where margin - x_y + x_j = 0 (H(0) = 0, PyTorch's strict z > 0)",
+        domains={"p": [1.0, 2.0], "w": (0.0, 2.0)},
         formulas={
             "value": value.subs(onehot).subs(plain),
             "squared": value2.subs(onehot).subs(plain),
             # CS231n's multi-class SVM loss for label 1: C times the unweighted loss.
+            # Any p, class weight w_y and C classes, for label 1 (the docstring's formula).
+            "general": sp.Symbol("w_1")
+            / sp.Symbol("C")
+            * sp.Sum(sp.Max(0, m - _X[1] + _X[_j]) ** sp.Symbol("p"), (_j, 2, _n)),
             "svm": sp.Sum(sp.Max(0, _X[_j] - _X[1] + 1), (_j, 2, _n)),
         },
         extra_proofs=(
