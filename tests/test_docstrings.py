@@ -8,7 +8,13 @@ import losslab
 
 PUBLIC = {name: getattr(losslab, name) for name in losslab.__all__}
 # Tools whose docstring explains a procedure rather than a formula.
-NO_FORMULA = {"differentiable_functions", "sample_batch", "iterate_minibatches"}
+NO_FORMULA = {
+    "differentiable_functions",
+    "sample_batch",
+    "iterate_minibatches",
+    "set_num_threads",
+    "get_num_threads",
+}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

@@ -486,6 +486,16 @@ ROWS += [
     for name in ("grad", "value_and_grad")
 ]
 
+ROWS += [
+    Row(
+        # n=None restores the default thread count, so the valid call leaves no state behind.
+        "set_num_threads",
+        lambda: {"n": None},
+        [Case("zero", "n", 0, ValueError), Case("negative", "n", -2, ValueError), *int_cases("n")],
+    ),
+    Row("get_num_threads", lambda: {}, []),
+]
+
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {
     "differentiable_functions": "takes no arguments",

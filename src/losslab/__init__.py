@@ -19,6 +19,7 @@ from .mse import mse_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
 from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
+from .threads import get_num_threads, set_num_threads
 
 # One line per module above, alphabetical by module; __all__ follows from them.
 __all__ = sorted(

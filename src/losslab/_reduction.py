@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .threads import run_chunks
+
 
 def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> Any:
     """Apply a PyTorch-style reduction. Scalars come back as NumPy scalars."""
@@ -56,6 +58,12 @@ def blocked_elementwise(
     multiplied by ``grad_factor`` times the reduction's scale. The sum is pairwise within a
     block (``np.add.reduce``, in ``dtype``) and the block sums are added in float64, so float32
     keeps its accuracy.
+
+    Large inputs are split into runs of consecutive blocks evaluated on
+    :func:`losslab.get_num_threads` threads (:func:`losslab.threads.run_chunks`); the kernel must
+    therefore write only to the blocks it is given and keep no state between calls. Block
+    boundaries and the order of the final sum do not depend on the thread count, so the result
+    is bit-identical for every thread count.
     """
     flat = [a.reshape(-1) for a in arrays]
     n = flat[0].size
@@ -67,19 +75,25 @@ def blocked_elementwise(
     loss = np.empty(n, dtype) if per_element else None
     grad = np.empty(n, dtype) if need_grad else None
     block = min(n, BLOCK)
-    scratch = None if per_element else np.empty(block, dtype)
     nblocks = -(-n // block)
     partial = None if per_element else np.empty(nblocks, np.float64)
-    for k in range(nblocks):
-        s = k * block
-        e = min(s + block, n)
-        lb = loss[s:e] if per_element else scratch[: e - s]
-        gb = grad[s:e] if need_grad else None
-        kernel([a[s:e] for a in flat], lb, gb)
-        if not per_element:
-            partial[k] = np.add.reduce(lb)
-        if scale is not None and gb is not None:
-            gb *= scale
+
+    def run(first: int, stop: int) -> None:
+        # Blocks first..stop-1. Runs on one thread at a time with its own scratch buffer; it
+        # writes only its blocks' slices of loss/grad and its slots of ``partial``.
+        scratch = None if per_element else np.empty(block, dtype)
+        for k in range(first, stop):
+            s = k * block
+            e = min(s + block, n)
+            lb = loss[s:e] if per_element else scratch[: e - s]
+            gb = grad[s:e] if need_grad else None
+            kernel([a[s:e] for a in flat], lb, gb)
+            if not per_element:
+                partial[k] = np.add.reduce(lb)
+            if scale is not None and gb is not None:
+                gb *= scale
+
+    run_chunks(run, nblocks)
     if need_grad:
         grad = grad.reshape(shape)
     if per_element:

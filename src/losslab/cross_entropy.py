@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from .threads import run_chunks
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -219,67 +220,74 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
     block = max(1, min(m_rows, max(256, _BLOCK_ELEMENTS // c)))
     loss = np.empty(m_rows, dtype)
     grad = np.empty((m_rows, c), dtype) if need_grad else None
-    work = None if need_grad else np.empty((block, c), dtype)
-    mx = np.empty(block, dtype)
     ones = np.ones(c, dtype)
     base = np.arange(block) * c if pb.y is not None else None
     smooth_sum = None if pb.smooth is None else pb.smooth.sum(dtype=dtype)
     scale = dtype.type(scale)
-    for s in range(0, m_rows, block):
-        e = min(s + block, m_rows)
-        b = e - s
-        xb, mb = x2[s:e], mx[:b]
-        _row_max(xb, mb)
-        zb = grad[s:e] if need_grad else work[:b]
-        np.subtract(xb, mb[:, None], out=zb)
-        flat = zb.reshape(-1)
-        if pb.y is not None:
-            idx = base[:b] + pb.y[s:e]
-            zy = flat[idx]
-            uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
-        else:
-            pblk = pb.p[s:e]
-            big_a = _row_dot(pblk, ones)
-            az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
-        np.exp(zb, out=zb)
-        lb = loss[s:e]
-        if pb.y is None:
-            ssum = _row_dot(zb, ones)
-            np.multiply(big_a, np.log(ssum), out=lb)
-            lb -= az
-            if need_grad:
-                zb *= ((scale * big_a) / ssum)[:, None]
-                zb -= scale * pblk
-            continue
-        # Labels: the target's term is taken out of the row sum, so that the loss of a confident
-        # row, log(1 + rest/e_y), and its gradient at the target, -rest/sum, keep full accuracy.
-        ey = flat[idx]
-        flat[idx] = 0
-        rest = _row_dot(zb, ones)
-        ssum = rest + ey
-        nll = _target_nll(zy, ey, rest, ssum)
-        fb = None if pb.f is None else pb.f[s:e]
-        big_a = fb
-        if fb is None:
-            lb[:] = nll
-        else:
-            np.multiply(fb, nll, out=lb)
-            if uz is not None:
-                kb = pb.keep[s:e]
-                lb += kb * (smooth_sum * np.log(ssum) - uz)
-                big_a = fb + kb * smooth_sum
-        if need_grad:
-            inv = scale / ssum
-            zb *= (inv if big_a is None else inv * big_a)[:, None]
-            if fb is None:
-                flat[idx] = -(inv * rest)
+
+    def run(first: int, stop: int) -> None:
+        # Row blocks first..stop-1, possibly on a worker thread (losslab.threads.run_chunks):
+        # own scratch (mx, work), writes only its rows of loss and grad.
+        work = None if need_grad else np.empty((block, c), dtype)
+        mx = np.empty(block, dtype)
+        for s in range(first * block, min(stop * block, m_rows), block):
+            e = min(s + block, m_rows)
+            b = e - s
+            xb, mb = x2[s:e], mx[:b]
+            _row_max(xb, mb)
+            zb = grad[s:e] if need_grad else work[:b]
+            np.subtract(xb, mb[:, None], out=zb)
+            flat = zb.reshape(-1)
+            if pb.y is not None:
+                idx = base[:b] + pb.y[s:e]
+                zy = flat[idx]
+                uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
             else:
-                at_target = -(fb * rest)
+                pblk = pb.p[s:e]
+                big_a = _row_dot(pblk, ones)
+                az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
+            np.exp(zb, out=zb)
+            lb = loss[s:e]
+            if pb.y is None:
+                ssum = _row_dot(zb, ones)
+                np.multiply(big_a, np.log(ssum), out=lb)
+                lb -= az
+                if need_grad:
+                    zb *= ((scale * big_a) / ssum)[:, None]
+                    zb -= scale * pblk
+                continue
+            # Labels: the target's term is taken out of the row sum, so that the loss of a
+            # confident row, log(1 + rest/e_y), and its gradient at the target, -rest/sum, keep
+            # full accuracy.
+            ey = flat[idx]
+            flat[idx] = 0
+            rest = _row_dot(zb, ones)
+            ssum = rest + ey
+            nll = _target_nll(zy, ey, rest, ssum)
+            fb = None if pb.f is None else pb.f[s:e]
+            big_a = fb
+            if fb is None:
+                lb[:] = nll
+            else:
+                np.multiply(fb, nll, out=lb)
                 if uz is not None:
-                    at_target += (kb * smooth_sum) * ey
-                flat[idx] = inv * at_target
-            if uz is not None:
-                zb -= (scale * kb)[:, None] * pb.smooth
+                    kb = pb.keep[s:e]
+                    lb += kb * (smooth_sum * np.log(ssum) - uz)
+                    big_a = fb + kb * smooth_sum
+            if need_grad:
+                inv = scale / ssum
+                zb *= (inv if big_a is None else inv * big_a)[:, None]
+                if fb is None:
+                    flat[idx] = -(inv * rest)
+                else:
+                    at_target = -(fb * rest)
+                    if uz is not None:
+                        at_target += (kb * smooth_sum) * ey
+                    flat[idx] = inv * at_target
+                if uz is not None:
+                    zb -= (scale * kb)[:, None] * pb.smooth
+
+    run_chunks(run, -(-m_rows // block))
     return loss, grad
 
 
