@@ -189,3 +189,11 @@ def test_rejects_instead_of_normalising_like_scipy():
     # rel_entr is scipy's element-wise term of the same KL
     p, q = np.array([0.2, 0.8]), np.array([0.5, 0.5])
     assert losslab.kl_divergence(p, q) == pytest.approx(scipy.special.rel_entr(p, q).sum())
+
+
+@pytest.mark.parametrize("fn", ["entropy", "kl_divergence", "cross_entropy_pq"])
+@pytest.mark.parametrize("base", [0.5, 1.0])
+def test_base_at_most_one_is_refused(fn, base):
+    args = ([0.5, 0.5],) if fn == "entropy" else ([0.5, 0.5], [0.25, 0.75])
+    with pytest.raises(ValueError, match=r"`base` is .*expected a logarithm base > 1"):
+        getattr(losslab, fn)(*args, base=base)
