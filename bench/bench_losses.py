@@ -1,11 +1,16 @@
 """Benchmark losslab against the articles' naive NumPy and torch.nn.functional on the CPU.
 
-Run ``python bench/bench_losses.py`` (full, a few minutes on 2 cores) or ``--quick`` (< 30 s).
-Everything runs in one process with the same thread count for NumPy's BLAS (threadpoolctl) and
-torch (``torch.set_num_threads``). Each time is the median of several repeats after one warm-up.
-Printed: a table of milliseconds and the ratios losslab/torch and losslab/read-pass (one
-``x.sum()`` over the input) and losslab/read+write-pass (``x.copy()``); then PASS/MISS for each
-performance target of the project. The script never fails on a MISS: it reports.
+Run ``python bench/bench_losses.py`` (full, a few minutes on 2 cores) or ``--quick`` (< 1 min).
+Everything runs in one process. losslab is timed at the thread count(s) of ``--threads``
+(``losslab.set_num_threads``; e.g. ``--threads 1,2`` times both), torch at each count of
+``--torch-threads`` (default 1 and 2, ``torch.set_num_threads``); NumPy's BLAS pool
+(threadpoolctl) gets the largest losslab count. Each time is the median of several rounds after
+one warm-up, every implementation timed once per round (interleaved, so load from other processes
+hits all of them alike). Printed: a table of milliseconds and the ratios losslab/torch (at
+losslab's thread count, and at 2 threads), losslab/read-pass (one ``x.sum()`` over the input) and
+losslab/read+write-pass (``x.copy()``); then PASS/MISS for each performance target of the
+project, "no loss slower than torch" judged against torch at losslab's thread count (and, for
+information, at 2 threads). The script never fails on a MISS: it reports.
 
 Losses (shape (N, C); elementwise losses use all N*C entries):
   mse       losslab.mse_loss          | articles: mean((y - t)**2)     | F.mse_loss
@@ -257,6 +262,29 @@ def median_ms(fn: Callable[[], Any], repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
+Timer = tuple[Callable[[], Any], Callable[[], Any]]  # (untimed setup, timed call)
+
+
+def interleaved_medians(timers: dict[str, Timer], repeats: int) -> dict[str, float]:
+    """Median ms of each timer, timed in rounds (one call of each per round, after one warm-up
+    each), so that a burst of load from other processes hits all of them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in timers}
+    for setup, fn in timers.values():
+        setup()
+        fn()
+    for _ in range(repeats):
+        for name, (setup, fn) in timers.items():
+            setup()
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * statistics.median(v) for name, v in samples.items()}
+
+
+def _nothing() -> None:
+    return None
+
+
 def peak_extra_bytes(fn: Callable[[], Any]) -> int:
     """Peak bytes allocated while ``fn`` runs (NumPy reports its buffers to tracemalloc)."""
     gc.collect()
@@ -270,7 +298,8 @@ def peak_extra_bytes(fn: Callable[[], Any]) -> int:
     return peak - base
 
 
-def torch_timers(loss: str, prob: dict, repeats: int) -> tuple[float, float]:
+def torch_calls(loss: str, prob: dict) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """torch forward (no_grad) and forward + backward on the problem."""
     f = torch_fns(loss)
     a, b = (torch.from_numpy(np.ascontiguousarray(v)) for v in prob["torch"])
 
@@ -286,7 +315,7 @@ def torch_timers(loss: str, prob: dict, repeats: int) -> tuple[float, float]:
         out.backward()
         return leaf.grad
 
-    return median_ms(fwd, repeats), median_ms(fwd_bwd, repeats)
+    return fwd, fwd_bwd
 
 
 def import_time(repeats: int = 3) -> float:
@@ -313,11 +342,23 @@ def float32_ulps(n: int, rng: np.random.Generator) -> float:
 # --- main ----------------------------------------------------------------------------------------
 
 
+def _ints(text: str) -> list[int]:
+    return sorted({int(part) for part in text.split(",") if part.strip()})
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small smoke run (< 30 s)")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--repeats", type=int, default=None, help="timed repeats (median)")
+    ap.add_argument("--quick", action="store_true", help="small smoke run (< 1 min)")
+    ap.add_argument(
+        "--threads",
+        default=None,
+        help="losslab thread count(s), e.g. 2 or 1,2 (each timed in the same run; default: "
+        "losslab.get_num_threads()); NumPy's BLAS pool gets the largest",
+    )
+    ap.add_argument(
+        "--torch-threads", default="1,2", help="torch thread counts timed in the same run"
+    )
+    ap.add_argument("--repeats", type=int, default=None, help="timed rounds (median)")
     ap.add_argument(
         "--max-mb", type=float, default=100.0, help="skip problems whose input exceeds this"
     )
@@ -328,11 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     global torch, F
     if args.no_torch:
         torch = F = None
-    threads = args.threads
-    limiter = threadpool_limits(limits=threads) if threadpool_limits else None
-    if torch is not None:
-        torch.set_num_threads(threads)
-    repeats = args.repeats or (3 if args.quick else 5)
+    ll_threads = _ints(args.threads) if args.threads else [losslab.get_num_threads()]
+    t_threads = _ints(args.torch_threads) if torch is not None else []
+    if min(ll_threads + t_threads + [1]) < 1:
+        ap.error("thread counts must be >= 1")
+    blas_threads = max(ll_threads)
+    limiter = threadpool_limits(limits=blas_threads) if threadpool_limits else None
+    repeats = args.repeats or (5 if args.quick else 7)
 
     if args.quick:
         grid = [(1_000, 10), (100_000, 10), (1_000_000, 10)]  # N=1e6 for softmax-ce only
@@ -352,22 +395,33 @@ def main(argv: list[str] | None = None) -> int:
         blas = "threadpoolctl not installed: NumPy threads not controlled"
     print(f"# losslab benchmark, {datetime.date.today().isoformat()}, {platform.node()}")
     print(
-        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"python {platform.python_version()}, numpy {np.__version__}, "
-        f"torch {torch.__version__ if torch else 'not installed'}"
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; python {platform.python_version()}, "
+        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}"
     )
-    torch_threads = torch.get_num_threads() if torch else "-"
-    print(f"# threads: numpy/BLAS {threads} ({blas}); torch {torch_threads}; "
-          f"median of {repeats} after one warm-up")  # fmt: skip
-    print("# times in ms; ratios: ll/torch = losslab / torch, ll/read = losslab / x.sum(), "
-          "ll/rw = losslab / x.copy()")  # fmt: skip
+    t_list = ",".join(map(str, t_threads)) or "-"
+    print(f"# threads: losslab {','.join(map(str, ll_threads))} (column thr; "
+          f"losslab.set_num_threads); numpy/BLAS {blas_threads} ({blas}); "
+          f"torch {t_list} (torch.set_num_threads); the naive NumPy runs on 1 thread")  # fmt: skip
+    print(f"# median of {repeats} rounds after one warm-up; every implementation is timed once "
+          "per round, interleaved")  # fmt: skip
+    print("# times in ms; ll/t= = losslab / torch at losslab's thread count (thr), "
+          "ll/t2 = losslab / torch 2 threads,")  # fmt: skip
+    print("# ll/read = losslab / x.sum(), ll/rw = losslab / x.copy()")
+    tcols = "".join(f"{f'torch{k}':>9}" for k in t_threads)
     header = (
-        f"{'loss':<11}{'dtype':<8}{'N':>9}{'C':>6} {'mode':<9}"
-        f"{'losslab':>9}{'naive':>9}{'torch':>9}{'read':>8}{'r+w':>8}"
-        f"{'ll/torch':>9}{'ll/read':>8}{'ll/rw':>7}"
+        f"{'loss':<11}{'dtype':<8}{'N':>8}{'C':>5} {'mode':<9}{'thr':>3}"
+        f"{'losslab':>9}{'naive':>9}{tcols}{'read':>7}{'r+w':>7}"
+        f"{'ll/t=':>7}{'ll/t2':>7}{'ll/read':>8}{'ll/rw':>7}"
     )
     print(header)
     print("-" * len(header))
+
+    def use_losslab(k: int) -> Callable[[], None]:
+        return lambda: losslab.set_num_threads(k)
+
+    def use_torch(k: int) -> Callable[[], None]:
+        return lambda: torch.set_num_threads(k)
 
     rng = np.random.default_rng(0)
     results: list[dict] = []
@@ -385,41 +439,55 @@ def main(argv: list[str] | None = None) -> int:
                 x = prob["x"]
                 ll = LOSSLAB[loss]
                 vg = losslab.value_and_grad(ll)
-                read = median_ms(lambda x=x: x.sum(), repeats)
-                rw = median_ms(lambda x=x: x.copy(), repeats)
                 naive_f, naive_g = NAIVE[loss]
-                with np.errstate(all="ignore"):
-                    t_naive = (
-                        median_ms(partial(naive_f, *prob["naive"]), repeats),
-                        median_ms(partial(naive_g, *prob["naive"]), repeats),
-                    )
-                t_ll = (
-                    median_ms(partial(ll, *prob["args"]), repeats),
-                    median_ms(partial(vg, *prob["args"]), repeats),
-                )
-                t_torch = torch_timers(loss, prob, repeats) if torch else (math.nan, math.nan)
+                fwd_t, bwd_t = torch_calls(loss, prob) if torch else (None, None)
+                times = {}
+                for mode, ll_fn, naive_fn, torch_fn in (
+                    ("forward", partial(ll, *prob["args"]), partial(naive_f, *prob["naive"]),
+                     fwd_t),
+                    ("fwd+grad", partial(vg, *prob["args"]), partial(naive_g, *prob["naive"]),
+                     bwd_t),
+                ):  # fmt: skip
+                    timers: dict[str, Timer] = {
+                        f"ll{k}": (use_losslab(k), ll_fn) for k in ll_threads
+                    }
+                    timers["naive"] = (_nothing, naive_fn)
+                    for k in t_threads:
+                        timers[f"torch{k}"] = (use_torch(k), torch_fn)
+                    timers["read"] = (_nothing, x.sum)
+                    timers["rw"] = (_nothing, x.copy)
+                    with np.errstate(all="ignore"):
+                        times[mode] = interleaved_medians(timers, repeats)
+                losslab.set_num_threads(max(ll_threads))
                 peak = peak_extra_bytes(partial(vg, *prob["args"]))
-                for k, mode in enumerate(("forward", "fwd+grad")):
-                    base = read if k == 0 else rw
-                    row = {
-                        "loss": loss, "dtype": np.dtype(dtype).name, "N": n, "C": c,
-                        "mode": mode, "losslab": t_ll[k], "naive": t_naive[k],
-                        "torch": t_torch[k], "read": read, "rw": rw,
-                        "peak": peak, "nbytes": x.nbytes,
-                    }  # fmt: skip
-                    results.append(row)
-                    print(
-                        f"{loss:<11}{row['dtype']:<8}{n:>9}{c:>6} {mode:<9}"
-                        f"{t_ll[k]:>9.2f}{t_naive[k]:>9.2f}{t_torch[k]:>9.2f}{read:>8.2f}"
-                        f"{rw:>8.2f}{t_ll[k] / t_torch[k]:>9.2f}{t_ll[k] / read:>8.1f}"
-                        f"{t_ll[k] / base if k else t_ll[k] / rw:>7.1f}",
-                        flush=True,
-                    )
+                for mode, t in times.items():
+                    base = t["read"] if mode == "forward" else t["rw"]
+                    for k in ll_threads:
+                        same = t.get(f"torch{k}", math.nan)
+                        two = t.get("torch2", math.nan)
+                        row = {
+                            "loss": loss, "dtype": np.dtype(dtype).name, "N": n, "C": c,
+                            "mode": mode, "thr": k, "losslab": t[f"ll{k}"], "naive": t["naive"],
+                            "torch_same": same, "torch2": two, "read": t["read"], "rw": t["rw"],
+                            "peak": peak, "nbytes": x.nbytes,
+                        }  # fmt: skip
+                        results.append(row)
+                        tvals = "".join(f"{t[f'torch{j}']:>9.2f}" for j in t_threads)
+                        print(
+                            f"{loss:<11}{row['dtype']:<8}{n:>8}{c:>5} {mode:<9}{k:>3}"
+                            f"{row['losslab']:>9.2f}{row['naive']:>9.2f}{tvals}"
+                            f"{row['read']:>7.2f}{row['rw']:>7.2f}"
+                            f"{row['losslab'] / same:>7.2f}{row['losslab'] / two:>7.2f}"
+                            f"{row['losslab'] / t['read']:>8.1f}{row['losslab'] / base:>7.1f}",
+                            flush=True,
+                        )
                 del prob
+    losslab.set_num_threads(None)
     for s in skipped:
         print(f"# skipped (above --max-mb {args.max_mb:.0f}): {s}")
 
-    print("\n# peak extra memory of losslab value_and_grad (tracemalloc) vs input + gradient")
+    print(f"\n# peak extra memory of losslab value_and_grad ({max(ll_threads)} threads; "
+          "tracemalloc) vs input + gradient")  # fmt: skip
     seen = set()
     for r in results:
         key = (r["loss"], r["dtype"], r["N"], r["C"])
@@ -436,25 +504,33 @@ def main(argv: list[str] | None = None) -> int:
     def verdict(ok: bool | None) -> str:
         return "n/a " if ok is None else ("PASS" if ok else "MISS")
 
-    key = [r for r in results if r["loss"] == "softmax-ce" and r["N"] == 1_000_000
-           and r["C"] == 10 and r["dtype"] == "float64" and r["mode"] == "fwd+grad"]  # fmt: skip
-    if key:
+    for k in ll_threads:
+        key = [r for r in results if r["loss"] == "softmax-ce" and r["N"] == 1_000_000
+               and r["C"] == 10 and r["dtype"] == "float64" and r["mode"] == "fwd+grad"
+               and r["thr"] == k]  # fmt: skip
+        if not key:
+            print("n/a  softmax CE N=1e6 C=10 float64 was not measured")
+            break
         r = key[0]
-        ok_t = None if math.isnan(r["torch"]) else r["losslab"] <= 0.5 * r["torch"]
-        print(f"{verdict(ok_t)} softmax CE fwd+grad N=1e6 C=10 float64: {r['losslab']:.1f} ms "
-              f"<= 0.5 x torch ({threads} threads) {0.5 * r['torch']:.1f} ms")  # fmt: skip
+        ok_t = None if math.isnan(r["torch2"]) else r["losslab"] <= 0.5 * r["torch2"]
+        half = 0.5 * r["torch2"]
+        print(f"{verdict(ok_t)} softmax CE fwd+grad N=1e6 C=10 float64, losslab {k} thread(s): "
+              f"{r['losslab']:.1f} ms <= 0.5 x torch (2 threads) {half:.1f} ms")  # fmt: skip
         ok_rw = r["losslab"] <= 4 * r["rw"]
-        print(f"{verdict(ok_rw)} softmax CE fwd+grad N=1e6 C=10 float64: {r['losslab']:.1f} ms "
-              f"<= 4 x read+write pass {4 * r['rw']:.1f} ms")  # fmt: skip
-    else:
-        print("n/a  softmax CE N=1e6 C=10 float64 was not measured")
-    big = [r for r in results if r["N"] >= 100_000 and not math.isnan(r["torch"])]
-    slower = [r for r in big if r["losslab"] > r["torch"]]
-    print(f"{verdict(not slower if big else None)} no loss slower than torch at N >= 1e5 "
-          f"({len(big) - len(slower)}/{len(big)} rows faster)")  # fmt: skip
-    for r in slower:
-        print(f"     slower: {r['loss']} {r['dtype']} N={r['N']} C={r['C']} {r['mode']}: "
-              f"{r['losslab']:.2f} ms vs torch {r['torch']:.2f} ms")  # fmt: skip
+        print(f"{verdict(ok_rw)} softmax CE fwd+grad N=1e6 C=10 float64, losslab {k} thread(s): "
+              f"{r['losslab']:.1f} ms <= 4 x read+write pass {4 * r['rw']:.1f} ms")  # fmt: skip
+    for k in ll_threads:
+        for label, col in ((f"torch at the same thread count ({k})", "torch_same"),
+                           ("torch with 2 threads", "torch2")):  # fmt: skip
+            big = [r for r in results if r["N"] >= 100_000 and r["thr"] == k
+                   and not math.isnan(r[col])]  # fmt: skip
+            slower = [r for r in big if r["losslab"] > r[col]]
+            print(f"{verdict(not slower if big else None)} no loss slower than {label} at "
+                  f"N >= 1e5, losslab {k} thread(s) ({len(big) - len(slower)}/{len(big)} rows "
+                  "faster)")  # fmt: skip
+            for r in slower:
+                print(f"     slower: {r['loss']} {r['dtype']} N={r['N']} C={r['C']} "
+                      f"{r['mode']}: {r['losslab']:.2f} ms vs {r[col]:.2f} ms")  # fmt: skip
     peaks = {(r["loss"], r["dtype"], r["N"], r["C"]): r for r in results if r["N"] >= 100_000}
     heavy = [r for r in peaks.values() if r["peak"] > 1.25 * 2 * r["nbytes"]]
     print(f"{verdict(not heavy if peaks else None)} peak extra memory <= about input + gradient "
