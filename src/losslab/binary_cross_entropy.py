@@ -57,6 +57,7 @@ def binary_cross_entropy(
     r"""Binary cross-entropy between predicted probabilities and targets in [0, 1].
 
     .. math::
+        :formula: binary_cross_entropy clamped
 
         \ell_i = -w_i\bigl[\,y_i \max(\log x_i, -100)
                  + (1 - y_i)\max(\log(1 - x_i), -100)\,\bigr]
@@ -101,6 +102,7 @@ def binary_cross_entropy(
     **Gradient.** ``losslab.grad`` returns PyTorch's formula
 
     .. math::
+        :formula: binary_cross_entropy gradient_floor -
 
         \frac{\partial \ell_i}{\partial x_i} = w_i\,\frac{x_i - y_i}{\max\bigl(x_i(1 - x_i),
         \varepsilon\bigr)}, \qquad \varepsilon = 10^{-12}
@@ -200,6 +202,7 @@ def binary_cross_entropy_with_logits(
     r"""Binary cross-entropy of :math:`\sigma(x)` computed from the logits :math:`x`, stably.
 
     .. math::
+        :formula: binary_cross_entropy_with_logits weighted|weighted
 
         \ell_i = -w_i\bigl[\,p\,y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))\,\bigr]
                = w_i\bigl[\,p\,y_i\,\mathrm{softplus}(-x_i)
@@ -243,6 +246,7 @@ def binary_cross_entropy_with_logits(
     **Stability.** The loss is evaluated as
 
     .. math::
+        :formula: binary_cross_entropy_with_logits weighted
 
         \ell_i = w_i\bigl[(p y_i + 1 - y_i)\log(1 + e^{-|x_i|})
                  + (1 - y_i)\max(x_i, 0) + p\,y_i \max(-x_i, 0)\bigr],
@@ -257,6 +261,7 @@ def binary_cross_entropy_with_logits(
     **Gradient.**
 
     .. math::
+        :formula: binary_cross_entropy_with_logits weighted_gradient|weighted_gradient
 
         \frac{\partial \ell_i}{\partial x_i} = w_i\bigl[(1 - y_i)\,\sigma(x_i)
             - p\,y_i\,\sigma(-x_i)\bigr] = w_i\bigl[(p y_i + 1 - y_i)\sigma(x_i) - p y_i\bigr],

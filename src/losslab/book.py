@@ -72,6 +72,7 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> Any:
     r"""The book's "mean squared error": half the sum of squared differences.
 
     .. math::
+        :formula: mse_loss book y=x t=y
 
         E = \frac{1}{2}\sum_k (y_k - t_k)^2
 

@@ -72,6 +72,7 @@ def huber_loss(
     r"""Huber loss: quadratic for small errors, linear (slope :math:`\delta`) for large ones.
 
     .. math::
+        :formula: huber_loss weighted
 
         \ell_i = w_i
         \begin{cases}
@@ -161,6 +162,7 @@ def smooth_l1_loss(
     r"""Smooth L1 loss: the Huber curve rescaled so that its linear part has slope 1.
 
     .. math::
+        :formula: smooth_l1_loss value
 
         \ell_i =
         \begin{cases}

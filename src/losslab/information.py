@@ -95,6 +95,7 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     r"""Shannon entropy :math:`H(p)` of a discrete distribution.
 
     .. math::
+        :formula: entropy value -
 
         H(p) = -\sum_i p_i \log_b p_i, \qquad 0 \log 0 = 0
 
@@ -174,6 +175,7 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, base: float | None = None, axis: i
     r"""Kullback-Leibler divergence :math:`D_{KL}(p \,\|\, q)` of ``q`` from ``p``.
 
     .. math::
+        :formula: kl_divergence value -
 
         D_{KL}(p \,\|\, q) = \sum_i p_i \left(\log_b p_i - \log_b q_i\right),
         \qquad 0 \log \tfrac{0}{q_i} = 0
@@ -265,6 +267,7 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
     r"""Cross-entropy :math:`H(p, q)` of the distribution ``q`` relative to ``p``.
 
     .. math::
+        :formula: cross_entropy_pq value|- -
 
         H(p, q) = -\sum_i p_i \log_b q_i = H(p) + D_{KL}(p \,\|\, q),
         \qquad 0 \log q_i = 0 \text{ when } p_i = 0

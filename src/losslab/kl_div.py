@@ -86,6 +86,7 @@ def kl_div(
     ``log_target=True``):
 
     .. math::
+        :formula: kl_div probabilities -
 
         \ell_i = p_i\left(\log p_i - \log q_i\right), \qquad 0 \log 0 = 0,
 

@@ -51,6 +51,7 @@ def l1_loss(
     r"""Mean absolute error (L1 loss) between ``input`` and ``target``.
 
     .. math::
+        :formula: l1_loss weighted mean
 
         \ell_i = w_i\,|x_i - y_i|, \qquad
         \mathrm{MAE}(x, y) = \frac{1}{n}\sum_{i=1}^{n} |x_i - y_i|

@@ -78,6 +78,7 @@ def multi_margin_loss(
     For a sample with scores :math:`x \in \mathbb{R}^C` and label :math:`y`:
 
     .. math::
+        :formula: multi_margin_loss general
 
         \ell = \frac{w_y}{C}\sum_{j \ne y} \max\bigl(0,\ \mathrm{margin} - x_y + x_j\bigr)^p
 
@@ -221,6 +222,7 @@ def hinge_embedding_loss(
     r"""Hinge embedding loss: similar pairs' distances down, dissimilar ones past a margin.
 
     .. math::
+        :formula: hinge_embedding_loss value
 
         \ell_i = \begin{cases}
             x_i & y_i = 1 \\
@@ -313,6 +315,7 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean
     r"""Soft margin (logistic) loss for labels :math:`\pm 1`.
 
     .. math::
+        :formula: soft_margin_loss value
 
         \ell_i = \log\bigl(1 + e^{-y_i x_i}\bigr)
 
@@ -404,6 +407,7 @@ def hinge_loss(
     r"""Binary hinge loss (the linear SVM loss) for labels :math:`\pm 1`.
 
     .. math::
+        :formula: hinge_loss value
 
         \ell_i = \max\bigl(0,\ \mathrm{margin} - y_i x_i\bigr)
 

@@ -27,6 +27,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
     r"""Mean squared error between ``input`` and ``target``.
 
     .. math::
+        :formula: mse_loss value mean
 
         \ell_i = (x_i - y_i)^2, \qquad
         \mathrm{MSE}(x, y) = \frac{1}{n}\sum_{i=1}^{n} (x_i - y_i)^2

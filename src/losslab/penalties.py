@@ -36,6 +36,7 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     r"""L1 penalty: :math:`\lambda` times the sum of absolute weights.
 
     .. math::
+        :formula: l1_penalty value
 
         \Omega_1(w) = \lambda \sum_i |w_i|
 
@@ -93,6 +94,7 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     r"""L2 penalty (weight decay): half of :math:`\lambda` times the sum of squared weights.
 
     .. math::
+        :formula: l2_penalty value
 
         \Omega_2(w) = \frac{\lambda}{2} \sum_i w_i^2
 
@@ -171,6 +173,7 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
     r"""Proximal operator of :func:`l1_penalty`: soft thresholding.
 
     .. math::
+        :formula: l1_penalty -|prox
 
         \operatorname{prox}_{\lambda|\cdot|}(a)
         = \operatorname*{arg\,min}_w \tfrac12 (w - a)^2 + \lambda |w|
@@ -224,6 +227,7 @@ def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
     r"""Proximal operator of :func:`l2_penalty`: uniform shrinkage.
 
     .. math::
+        :formula: l2_penalty prox
 
         \operatorname*{arg\,min}_w \tfrac12 (w - a)^2 + \tfrac{\lambda}{2} w^2
         = \frac{a}{1 + \lambda}

@@ -64,6 +64,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
     r"""Softmax along ``axis``, computed with the max shift (never overflows).
 
     .. math::
+        :formula: softmax general|shifted -
 
         \operatorname{softmax}(x)_k = \frac{e^{x_k}}{\sum_j e^{x_j}}
         = \frac{e^{x_k - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
@@ -186,6 +187,7 @@ def sigmoid(x: ArrayLike) -> Any:
     r"""Logistic sigmoid, evaluated without overflow for any finite ``x``.
 
     .. math::
+        :formula: sigmoid value|value
 
         \sigma(x) = \frac{1}{1 + e^{-x}} =
         \begin{cases} \dfrac{1}{1 + e^{-|x|}} & x \ge 0 \\[1ex]
@@ -238,6 +240,7 @@ def log_sigmoid(x: ArrayLike) -> Any:
     r"""Logarithm of the sigmoid, :math:`\log\sigma(x) = -\operatorname{softplus}(-x)`, stably.
 
     .. math::
+        :formula: log_sigmoid value|value
 
         \log\sigma(x) = -\log\left(1 + e^{-x}\right)
         = \min(x, 0) - \operatorname{log1p}\left(e^{-|x|}\right)
