@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -193,7 +194,7 @@ def _blocked(x, reduction="sum", need_grad=True):
     return value, grad, seen
 
 
-def test_large_input_is_split_over_threads_and_each_block_runs_once():
+def test_large_input_runs_each_block_once_and_the_caller_takes_part():
     losslab.set_num_threads(2)
     n = 9 * BLOCK + 7
     x = np.arange(n, dtype=np.float64)
@@ -201,9 +202,28 @@ def test_large_input_is_split_over_threads_and_each_block_runs_once():
     starts = sorted(int(first) for _, first, _ in seen)
     assert starts == [k * BLOCK for k in range(10)]  # every block exactly once
     assert sum(size for _, _, size in seen) == n
-    assert len({ident for ident, _, _ in seen}) == 2  # the caller and one worker
     assert threading.get_ident() in {ident for ident, _, _ in seen}
     assert value == x.sum() and np.array_equal(grad, np.ones(n))
+
+
+def test_a_pool_worker_takes_blocks():
+    # Whether a worker gets a block depends on the OS scheduler (the caller takes the next block
+    # whenever the worker is late), so try a few times with slow blocks.
+    losslab.set_num_threads(2)
+    idents = set()
+
+    def make():
+        def run(k):
+            idents.add(threading.get_ident())
+            time.sleep(0.002)  # releases the GIL, like a ufunc
+
+        return run
+
+    for _ in range(20):
+        threads.run_blocks(make, 8)
+        if len(idents) > 1:
+            break
+    assert threading.get_ident() in idents and len(idents) == 2
 
 
 def test_small_input_stays_in_the_calling_thread():
@@ -323,3 +343,31 @@ def test_pool_works_in_a_forked_child():
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_lowest_failing_block_wins_when_two_fail_at_once():
+    # Blocks 2 and 3 raise only after meeting at a barrier, i.e. while both are in flight on
+    # different threads; the error of block 2 must win, as in the single-threaded loop.
+    losslab.set_num_threads(2)
+    for _ in range(10):
+        barrier = threading.Barrier(2)
+        met = []
+
+        def make(barrier=barrier, met=met):
+            def run(k):
+                if k in (2, 3):
+                    try:
+                        barrier.wait(timeout=0.5)
+                        met.append(k)
+                    except threading.BrokenBarrierError:
+                        pass
+                    raise ValueError(f"block {k}")
+                time.sleep(0.001)
+
+            return run
+
+        with pytest.raises(ValueError, match=r"^block 2$"):
+            threads.run_blocks(make, 8)
+        if met:
+            break
+    assert sorted(met) == [2, 3], "the two failing blocks never ran at the same time"

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .threads import run_chunks
+from .threads import run_blocks
 
 
 def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> Any:
@@ -59,11 +59,10 @@ def blocked_elementwise(
     block (``np.add.reduce``, in ``dtype``) and the block sums are added in float64, so float32
     keeps its accuracy.
 
-    Large inputs are split into runs of consecutive blocks evaluated on
-    :func:`losslab.get_num_threads` threads (:func:`losslab.threads.run_chunks`); the kernel must
-    therefore write only to the blocks it is given and keep no state between calls. Block
-    boundaries and the order of the final sum do not depend on the thread count, so the result
-    is bit-identical for every thread count.
+    The blocks of large inputs are shared out among :func:`losslab.get_num_threads` threads
+    (:func:`losslab.threads.run_blocks`); the kernel must therefore write only to the blocks it
+    is given and keep no state between calls. Block boundaries and the order of the final sum do
+    not depend on the thread count, so the result is bit-identical for every thread count.
     """
     flat = [a.reshape(-1) for a in arrays]
     n = flat[0].size
@@ -78,11 +77,12 @@ def blocked_elementwise(
     nblocks = -(-n // block)
     partial = None if per_element else np.empty(nblocks, np.float64)
 
-    def run(first: int, stop: int) -> None:
-        # Blocks first..stop-1. Runs on one thread at a time with its own scratch buffer; it
-        # writes only its blocks' slices of loss/grad and its slots of ``partial``.
+    def worker() -> Any:
+        # One per thread: its own scratch buffer. Block k writes only its slices of loss/grad
+        # and its slot of ``partial``.
         scratch = None if per_element else np.empty(block, dtype)
-        for k in range(first, stop):
+
+        def run(k: int) -> None:
             s = k * block
             e = min(s + block, n)
             lb = loss[s:e] if per_element else scratch[: e - s]
@@ -93,7 +93,9 @@ def blocked_elementwise(
             if scale is not None and gb is not None:
                 gb *= scale
 
-    run_chunks(run, nblocks)
+        return run
+
+    run_blocks(worker, nblocks)
     if need_grad:
         grad = grad.reshape(shape)
     if per_element:

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
-from .threads import run_chunks
+from .threads import run_blocks
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -225,12 +225,14 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
     smooth_sum = None if pb.smooth is None else pb.smooth.sum(dtype=dtype)
     scale = dtype.type(scale)
 
-    def run(first: int, stop: int) -> None:
-        # Row blocks first..stop-1, possibly on a worker thread (losslab.threads.run_chunks):
-        # own scratch (mx, work), writes only its rows of loss and grad.
+    def worker() -> Any:
+        # One per thread (losslab.threads.run_blocks): its own scratch (mx, work); row block k
+        # writes only its rows of loss and grad.
         work = None if need_grad else np.empty((block, c), dtype)
         mx = np.empty(block, dtype)
-        for s in range(first * block, min(stop * block, m_rows), block):
+
+        def run(k: int) -> None:
+            s = k * block
             e = min(s + block, m_rows)
             b = e - s
             xb, mb = x2[s:e], mx[:b]
@@ -255,7 +257,7 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
                 if need_grad:
                     zb *= ((scale * big_a) / ssum)[:, None]
                     zb -= scale * pblk
-                continue
+                return
             # Labels: the target's term is taken out of the row sum, so that the loss of a
             # confident row, log(1 + rest/e_y), and its gradient at the target, -rest/sum, keep
             # full accuracy.
@@ -287,7 +289,9 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
                 if uz is not None:
                     zb -= (scale * kb)[:, None] * pb.smooth
 
-    run_chunks(run, -(-m_rows // block))
+        return run
+
+    run_blocks(worker, -(-m_rows // block))
     return loss, grad
 
 

@@ -16,7 +16,7 @@ import contextvars
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import _validation as v
@@ -128,8 +128,8 @@ def get_num_threads() -> int:
     return env if env is not None else min(2, os.cpu_count() or 1)
 
 
-def _submit(task: Callable[..., None], runs: list[tuple[int, int]]) -> list[Future]:
-    """Submit ``task(*run)`` for each run to the shared pool, each in a copy of the caller's
+def _submit(task: Callable[[], None], count: int) -> None:
+    """Submit ``count`` calls of ``task`` to the shared pool, each in a copy of the caller's
     context (so ``np.errstate`` applies in the workers).
 
     The pool is created on first use, grown when more workers are needed and made anew in a
@@ -138,37 +138,83 @@ def _submit(task: Callable[..., None], runs: list[tuple[int, int]]) -> list[Futu
     global _pool, _pool_key
     pid = os.getpid()
     with _lock:
-        if _pool is None or _pool_key[1] != pid or _pool_key[0] < len(runs):
+        if _pool is None or _pool_key[1] != pid or _pool_key[0] < count:
             if _pool is not None and _pool_key[1] == pid:
                 _pool.shutdown(wait=False)  # its queued work still runs
-            _pool = ThreadPoolExecutor(len(runs), thread_name_prefix="losslab")
-            _pool_key = (len(runs), pid)
-        return [_pool.submit(contextvars.copy_context().run, task, *run) for run in runs]
+            _pool = ThreadPoolExecutor(count, thread_name_prefix="losslab")
+            _pool_key = (count, pid)
+        for _ in range(count):
+            _pool.submit(contextvars.copy_context().run, task)
 
 
-def run_chunks(task: Callable[[int, int], None], nblocks: int) -> None:
-    """Call ``task(first, stop)`` on consecutive runs of blocks covering ``range(nblocks)``.
+class _Blocks:
+    """Block indices handed out in increasing order to whichever thread asks next."""
 
-    With one thread, or fewer than :data:`MIN_BLOCKS` blocks, this is ``task(0, nblocks)`` in
-    the calling thread. Otherwise the blocks are cut into ``get_num_threads()`` runs: the first
-    run is done by the calling thread, the others by the pool. All runs finish before this
-    returns; if several raised, the exception of the earliest run is re-raised, which is the one
+    def __init__(self, nblocks: int, make_worker: Callable[[], Callable[[int], None]]) -> None:
+        self.nblocks = nblocks
+        self.make_worker = make_worker
+        self.next = 0
+        self.busy = 0  # claimed and not finished
+        self.errors: dict[int, BaseException] = {}
+        self.cond = threading.Condition()
+
+    def _claim(self) -> int | None:
+        with self.cond:
+            if self.errors or self.next >= self.nblocks:
+                return None
+            self.busy += 1
+            self.next += 1
+            return self.next - 1
+
+    def _done(self, k: int, exc: BaseException | None) -> None:
+        with self.cond:
+            self.busy -= 1
+            if exc is not None:
+                self.errors[k] = exc
+            if not self.busy:
+                self.cond.notify_all()
+
+    def work(self) -> None:
+        """Evaluate blocks until none is left (a late worker finds none and returns at once)."""
+        fn = None
+        while (k := self._claim()) is not None:
+            exc = None
+            try:
+                if fn is None:
+                    fn = self.make_worker()
+                fn(k)
+            except BaseException as e:  # recorded; the caller re-raises it
+                exc = e
+            self._done(k, exc)
+
+    def wait(self) -> None:
+        with self.cond:
+            while self.busy:
+                self.cond.wait()
+        if self.errors:
+            raise self.errors[min(self.errors)]
+
+
+def run_blocks(make_worker: Callable[[], Callable[[int], None]], nblocks: int) -> None:
+    """Evaluate ``fn(k)`` for every block ``k`` in ``range(nblocks)``, ``fn = make_worker()``.
+
+    ``make_worker`` is called once per thread that takes part, so each thread gets its own
+    scratch buffers; ``fn(k)`` must write only block ``k``'s share of the outputs. With one
+    thread, or fewer than :data:`MIN_BLOCKS` blocks, the blocks run in order in the calling
+    thread. Otherwise ``min(get_num_threads(), nblocks // 2) - 1`` pool workers are asked to
+    help: the calling thread and the workers take the next unclaimed block until none is left,
+    so a worker that the OS schedules late costs nothing (the caller does the work) and the
+    caller waits only for blocks already started. After a block raises no new block is started;
+    once the started ones finish, the exception of the lowest failing block is re-raised, the one
     a single-threaded loop would have met first.
     """
     threads = min(get_num_threads(), nblocks // 2) if nblocks >= MIN_BLOCKS else 1
     if threads <= 1:
-        task(0, nblocks)
+        fn = make_worker()
+        for k in range(nblocks):
+            fn(k)
         return
-    bounds = [nblocks * i // threads for i in range(threads + 1)]
-    futures = _submit(task, [(bounds[i], bounds[i + 1]) for i in range(1, threads)])
-    first: BaseException | None = None
-    try:
-        task(bounds[0], bounds[1])
-    except BaseException as exc:  # re-raised below, after the workers finish
-        first = exc
-    for f in futures:
-        exc = f.exception()  # waits
-        if first is None and exc is not None:
-            first = exc
-    if first is not None:
-        raise first
+    state = _Blocks(nblocks, make_worker)
+    _submit(state.work, threads - 1)
+    state.work()
+    state.wait()
