@@ -33,8 +33,10 @@ def _check_base(base: Any) -> float | None:
     if base is None:
         return None
     value = v.check_positive_number(base, "base")
-    if value == 1.0:
-        raise ValueError("`base` is 1, expected a logarithm base > 0 other than 1 (or None)")
+    if value <= 1.0:
+        # A base below 1 flips the sign of every measure (and of their infinite limits):
+        # it measures nothing useful, so it is refused rather than silently supported.
+        raise ValueError(f"`base` is {base!r}, expected a logarithm base > 1 (2, e, 10) or None")
     return value
 
 
@@ -104,7 +106,8 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     p : array_like
         Probabilities, at least 1-D, summing to 1 along ``axis``.
     base : float, optional
-        Logarithm base :math:`b`; ``None`` (default) is the natural log (nats), ``2`` gives bits.
+        Logarithm base :math:`b > 1`; ``None`` (default) is the natural log (nats), ``2``
+        gives bits.
     axis : int, default -1
         Axis of the distribution.
 
@@ -187,7 +190,8 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, base: float | None = None, axis: i
     q : array_like
         The approximating (predicted) distribution, same shape as ``p``.
     base : float, optional
-        Logarithm base; ``None`` (default) is the natural log (nats), ``2`` gives bits.
+        Logarithm base :math:`b > 1`; ``None`` (default) is the natural log (nats), ``2``
+        gives bits.
     axis : int, default -1
         Axis of the distributions.
 
@@ -280,7 +284,8 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
     q : array_like
         The predicted distribution, same shape as ``p``.
     base : float, optional
-        Logarithm base; ``None`` (default) is the natural log (nats), ``2`` gives bits.
+        Logarithm base :math:`b > 1`; ``None`` (default) is the natural log (nats), ``2``
+        gives bits.
     axis : int, default -1
         Axis of the distributions.
 
