@@ -403,14 +403,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# threads: losslab {','.join(map(str, ll_threads))} (column thr; "
           f"losslab.set_num_threads); numpy/BLAS {blas_threads} ({blas}); "
           f"torch {t_list} (torch.set_num_threads); the naive NumPy runs on 1 thread")  # fmt: skip
-    print(f"# median of {repeats} rounds after one warm-up; every implementation is timed once "
-          "per round, interleaved")  # fmt: skip
+    print(f"# median of {repeats} rounds after one warm-up; losslab (each thread count), "
+          "naive, read, r+w timed once per round, interleaved; torch per thread count")  # fmt: skip
     print("# times in ms; ll/t= = losslab / torch at losslab's thread count (thr), "
           "ll/t2 = losslab / torch 2 threads,")  # fmt: skip
     print("# ll/read = losslab / x.sum(), ll/rw = losslab / x.copy()")
     tcols = "".join(f"{f'torch{k}':>9}" for k in t_threads)
     header = (
-        f"{'loss':<11}{'dtype':<8}{'N':>8}{'C':>5} {'mode':<9}{'thr':>3}"
+        f"{'loss':<12}{'dtype':<8}{'N':>8}{'C':>5} {'mode':<9}{'thr':>3}"
         f"{'losslab':>9}{'naive':>9}{tcols}{'read':>7}{'r+w':>7}"
         f"{'ll/t=':>7}{'ll/t2':>7}{'ll/read':>8}{'ll/rw':>7}"
     )
@@ -419,9 +419,6 @@ def main(argv: list[str] | None = None) -> int:
 
     def use_losslab(k: int) -> Callable[[], None]:
         return lambda: losslab.set_num_threads(k)
-
-    def use_torch(k: int) -> Callable[[], None]:
-        return lambda: torch.set_num_threads(k)
 
     rng = np.random.default_rng(0)
     results: list[dict] = []
@@ -452,12 +449,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"ll{k}": (use_losslab(k), ll_fn) for k in ll_threads
                     }
                     timers["naive"] = (_nothing, naive_fn)
-                    for k in t_threads:
-                        timers[f"torch{k}"] = (use_torch(k), torch_fn)
                     timers["read"] = (_nothing, x.sum)
                     timers["rw"] = (_nothing, x.copy)
                     with np.errstate(all="ignore"):
                         times[mode] = interleaved_medians(timers, repeats)
+                    # torch's thread count is not switched between rounds: a switch makes the
+                    # next call wake (or spawn) OpenMP threads, which is not its steady state.
+                    for k in t_threads:
+                        torch.set_num_threads(k)
+                        times[mode][f"torch{k}"] = median_ms(torch_fn, repeats)
                 losslab.set_num_threads(max(ll_threads))
                 peak = peak_extra_bytes(partial(vg, *prob["args"]))
                 for mode, t in times.items():
@@ -474,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                         results.append(row)
                         tvals = "".join(f"{t[f'torch{j}']:>9.2f}" for j in t_threads)
                         print(
-                            f"{loss:<11}{row['dtype']:<8}{n:>8}{c:>5} {mode:<9}{k:>3}"
+                            f"{loss:<12}{row['dtype']:<8}{n:>8}{c:>5} {mode:<9}{k:>3}"
                             f"{row['losslab']:>9.2f}{row['naive']:>9.2f}{tvals}"
                             f"{row['read']:>7.2f}{row['rw']:>7.2f}"
                             f"{row['losslab'] / same:>7.2f}{row['losslab'] / two:>7.2f}"
