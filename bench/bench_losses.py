@@ -495,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         seen.add(key)
         ratio = r["peak"] / (2 * r["nbytes"])
-        print(f"{r['loss']:<11}{r['dtype']:<8}{r['N']:>9}{r['C']:>6}  "
+        print(f"{r['loss']:<12}{r['dtype']:<8}{r['N']:>9}{r['C']:>6}  "
               f"peak {r['peak'] / 1e6:8.1f} MB = {ratio:.2f} x (input + gradient)")  # fmt: skip
 
     # --- targets -----------------------------------------------------------------------------

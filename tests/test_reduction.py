@@ -22,9 +22,14 @@ from losslab import _reduction, threads
 BLOCK = _reduction.BLOCK
 
 
+# The tests thread from 4 blocks on, to keep the inputs small (the default threshold is larger).
+SMALL_THRESHOLD = 4
+
+
 @pytest.fixture(autouse=True)
 def _default_threads(monkeypatch):
     monkeypatch.delenv(threads.ENV_VAR, raising=False)
+    monkeypatch.setattr(threads, "MIN_BLOCKS", SMALL_THRESHOLD)
     losslab.set_num_threads(None)
     yield
     losslab.set_num_threads(None)
@@ -96,12 +101,12 @@ CASES = {
     "hinge": (losslab.hinge_loss, lambda g, n: ((g.standard_normal(n), _signs(g, n)), {})),
 }
 REDUCTIONS = ("mean", "sum", "none")
-# Around the threading threshold (MIN_BLOCKS * BLOCK - 1 is 4 blocks, the last one short of an
+# Around the threading threshold (SMALL_THRESHOLD * BLOCK - 1 is 4 blocks, the last one short of an
 # element), and an uneven split over the threads.
 SIZES = (
-    threads.MIN_BLOCKS * BLOCK - 1,
-    threads.MIN_BLOCKS * BLOCK,
-    threads.MIN_BLOCKS * BLOCK + 1,
+    SMALL_THRESHOLD * BLOCK - 1,
+    SMALL_THRESHOLD * BLOCK,
+    SMALL_THRESHOLD * BLOCK + 1,
     7 * BLOCK + 5,
 )
 
@@ -226,9 +231,17 @@ def test_a_pool_worker_takes_blocks():
     assert threading.get_ident() in idents and len(idents) == 2
 
 
+def test_default_threshold(monkeypatch):
+    monkeypatch.undo()  # the module's own MIN_BLOCKS
+    assert threads.MIN_BLOCKS >= 4
+    losslab.set_num_threads(2)
+    _, _, seen = _blocked(np.ones((threads.MIN_BLOCKS - 1) * BLOCK))
+    assert {ident for ident, _, _ in seen} == {threading.get_ident()}
+
+
 def test_small_input_stays_in_the_calling_thread():
     losslab.set_num_threads(2)
-    _, _, seen = _blocked(np.ones((threads.MIN_BLOCKS - 1) * BLOCK))  # 3 blocks
+    _, _, seen = _blocked(np.ones((SMALL_THRESHOLD - 1) * BLOCK))  # 3 blocks
     assert {ident for ident, _, _ in seen} == {threading.get_ident()}
     losslab.set_num_threads(1)
     _, _, seen = _blocked(np.ones(20 * BLOCK))
@@ -318,7 +331,7 @@ def test_environment_variable_in_a_fresh_process():
     code = (
         "import threading, numpy as np, losslab; "
         "n0 = threading.active_count(); "
-        "losslab.mse_loss(np.ones(8 * 32768), np.zeros(8 * 32768)); "
+        "losslab.mse_loss(np.ones(70 * 32768), np.zeros(70 * 32768)); "
         "print(losslab.get_num_threads(), n0, threading.active_count())"
     )
     env = {**os.environ, threads.ENV_VAR: "3"}
@@ -371,3 +384,11 @@ def test_lowest_failing_block_wins_when_two_fail_at_once():
         if met:
             break
     assert sorted(met) == [2, 3], "the two failing blocks never ran at the same time"
+
+
+@pytest.mark.parametrize("name", ["soft-margin", "bce-logits-weights", "huber"])
+def test_bit_identical_above_the_default_threshold(monkeypatch, name):
+    monkeypatch.undo()  # the module's own MIN_BLOCKS
+    fn, build = CASES[name]
+    args, kwargs = build(np.random.default_rng(7), (threads.MIN_BLOCKS + 1) * BLOCK + 3)
+    _assert_bit_identical(_run(fn, args, kwargs, 1), _run(fn, args, kwargs, 2))

@@ -7,7 +7,7 @@ on a small thread pool. Each block's partial sum is stored in its own slot and t
 added in block order afterwards, so the result is bit-identical for every thread count.
 
 The pool is created on first use (never at ``import losslab``) and only for inputs of at least
-a few blocks (:data:`MIN_BLOCKS`); smaller inputs run in the calling thread.
+:data:`MIN_BLOCKS` blocks (2 Mi elements); smaller inputs run in the calling thread.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ __all__ = ["get_num_threads", "set_num_threads"]
 #: Environment variable read when no thread count was set with :func:`set_num_threads`.
 ENV_VAR = "LOSSLAB_NUM_THREADS"
 
-#: Fewest blocks for which the work is spread over threads (below, dispatch costs more than it
-#: saves).
-MIN_BLOCKS = 4
+#: Fewest blocks (of 32 Ki elements) for which the work is spread over threads. Measured on a
+#: 2-vCPU VM (docs/performance.md): at 10^6 elements (31 blocks) a second thread was as often
+#: slower as faster (memory-bound kernels such as MSE gain nothing, GIL hand-offs cost), at
+#: 10^7 elements it saved up to a third on the transcendental kernels (BCE, soft margin).
+MIN_BLOCKS = 64
 
 _lock = threading.Lock()
 _num_threads: int | None = None  # set by set_num_threads; None: environment or default
@@ -88,7 +90,7 @@ def set_num_threads(n: int | None) -> None:
     --------
     >>> import numpy as np
     >>> import losslab
-    >>> x = np.linspace(-3.0, 3.0, 200_000)
+    >>> x = np.linspace(-3.0, 3.0, 3_000_000)
     >>> losslab.set_num_threads(1)
     >>> one = losslab.huber_loss(x, np.zeros_like(x))
     >>> losslab.set_num_threads(2)
