@@ -7,7 +7,7 @@ on a small thread pool. Each block's partial sum is stored in its own slot and t
 added in block order afterwards, so the result is bit-identical for every thread count.
 
 The pool is created on first use (never at ``import losslab``) and only for inputs of at least
-:data:`MIN_BLOCKS` blocks (2 Mi elements); smaller inputs run in the calling thread.
+:data:`MIN_BLOCKS` blocks (512 Ki elements); smaller inputs run in the calling thread.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ __all__ = ["get_num_threads", "set_num_threads"]
 ENV_VAR = "LOSSLAB_NUM_THREADS"
 
 #: Fewest blocks (of 32 Ki elements) for which the work is spread over threads. Measured on a
-#: 2-vCPU VM (docs/performance.md): at 10^6 elements (31 blocks) a second thread was as often
-#: slower as faster (memory-bound kernels such as MSE gain nothing, GIL hand-offs cost), at
-#: 10^7 elements it saved up to a third on the transcendental kernels (BCE, soft margin).
-MIN_BLOCKS = 64
+#: quiet 2-vCPU VM (docs/performance.md): at 8 blocks a second thread lost on MSE and won on
+#: BCE with logits; at 31 blocks (10^6 elements) it won on every loss (1.05x MSE to 1.66x BCE
+#: with logits fwd+grad). On a loaded machine it wins only at about 10^7 elements.
+MIN_BLOCKS = 16
 
 _lock = threading.Lock()
 _num_threads: int | None = None  # set by set_num_threads; None: environment or default
@@ -90,7 +90,7 @@ def set_num_threads(n: int | None) -> None:
     --------
     >>> import numpy as np
     >>> import losslab
-    >>> x = np.linspace(-3.0, 3.0, 3_000_000)
+    >>> x = np.linspace(-3.0, 3.0, 1_000_000)
     >>> losslab.set_num_threads(1)
     >>> one = losslab.huber_loss(x, np.zeros_like(x))
     >>> losslab.set_num_threads(2)
