@@ -58,7 +58,14 @@ def parity(session: nox.Session) -> None:
     # The CPU wheel of torch 2.13.0 is available on the project's machines; pip finds it.
     session.install("-e", ".[test]")
     session.install("torch==2.13.0")
-    session.run("pytest", "tests/parity", *session.posargs, env={"LOSSLAB_REQUIRE_TORCH": "1"})
+    # tests/symbolic/test_edges.py compares the kinks' subgradients with torch autograd too.
+    session.run(
+        "pytest",
+        "tests/parity",
+        "tests/symbolic/test_edges.py",
+        *session.posargs,
+        env={"LOSSLAB_REQUIRE_TORCH": "1"},
+    )
 
 
 @nox.session(python=PYTHON)
