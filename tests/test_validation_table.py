@@ -181,8 +181,13 @@ def _pair(**more: Any) -> Callable[[], dict[str, Any]]:
 ROWS: list[Row] = [
     Row(
         "mse_loss",
-        _pair(),
-        [*array_cases("input", X, paired=False), *array_cases("target", Y), *reduction_cases()],
+        lambda: {"input": X.copy(), "target": Y.copy(), "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *reduction_cases(),
+        ],
     ),
     Row(
         "l1_loss",

@@ -1,4 +1,4 @@
-r"""Mean squared error, PyTorch's ``mse_loss`` convention."""
+r"""Mean squared error, PyTorch's ``mse_loss`` convention (with its optional ``weight``)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,14 @@ from numpy.typing import ArrayLike
 
 from . import _reduction as r
 from . import _registry
-from . import _validation as v
+from .l1 import _prepare_pair, _total_weight
 
 __all__ = ["mse_loss"]
 
 
-def _prepare(input: ArrayLike, target: ArrayLike, reduction: str):
-    x = v.as_float_array(input, "input")
-    t = v.as_float_array(target, "target", int_as=x.dtype)
-    v.check_same_shape(x, t, "input", "target")
-    v.check_reduction(reduction)
-    dtype = v.result_dtype(x, t)
-    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
-
-
-def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
+) -> Any:
     r"""Mean squared error between ``input`` and ``target``.
 
     .. math::
@@ -33,7 +26,9 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
         \mathrm{MSE}(x, y) = \frac{1}{n}\sum_{i=1}^{n} (x_i - y_i)^2
 
     where :math:`n` is the number of elements (``reduction='mean'``); ``'sum'`` gives
-    :math:`\sum_i \ell_i` and ``'none'`` the array of :math:`\ell_i`.
+    :math:`\sum_i \ell_i` and ``'none'`` the array of :math:`\ell_i`. With ``weight``, each
+    :math:`\ell_i` is multiplied by :math:`w_i` and ``'mean'`` is the *weighted average*
+    :math:`\sum_i w_i (x_i - y_i)^2 / \sum_i w_i` (PyTorch's choice).
 
     Parameters
     ----------
@@ -43,6 +38,8 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
         Targets :math:`y`, same shape as ``input``.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
         How the element losses are combined.
+    weight : array_like, optional
+        Non-negative weights :math:`w_i`, same shape as ``input`` (PyTorch 2.13 argument).
 
     Returns
     -------
@@ -52,18 +49,21 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
     Raises
     ------
     ValueError
-        If the shapes differ, an input is empty or not finite, or ``reduction`` is unknown.
+        If the shapes differ, an input is empty or not finite, ``weight`` has a negative entry
+        (or sums to 0 with ``reduction='mean'``), or ``reduction`` is unknown.
     TypeError
         If an input has a bool, complex, object or string dtype.
 
     Notes
     -----
     Gradient: :math:`\partial \mathrm{MSE}/\partial x_i = 2(x_i - y_i)/n`
-    (``losslab.grad(losslab.mse_loss)``).
+    (``losslab.grad(losslab.mse_loss)``); with ``weight``, :math:`2 w_i (x_i - y_i)` over
+    :math:`\sum_i w_i` for ``'mean'``.
 
     Conventions
     -----------
-    * PyTorch ``F.mse_loss``: identical (mean over *all* elements).
+    * PyTorch ``F.mse_loss``: identical (mean over *all* elements), including ``weight``
+      (added in PyTorch 2.6; the weighted 'mean' divides by the total weight).
     * Keras ``MeanSquaredError`` / ``keras.losses.MSE``: mean over the *last* axis per sample,
       then the mean over the batch for the class form; for a 1-D input the numbers agree.
     * optax ``squared_error``: no mean (element-wise :math:`(x-y)^2`); ``optax.l2_loss`` is
@@ -82,25 +82,47 @@ def mse_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> An
     0.019500000000000007
     >>> print(losslab.mse_loss(y, t, reduction="sum") / 2)  # the article's 1/2-sum convention
     0.09750000000000003
+
+    A weighted mean (PyTorch's ``weight``) divides by the total weight:
+
+    >>> print(losslab.mse_loss([1.0, 2.0], [0.0, 0.0], weight=[1.0, 3.0]))
+    3.25
     """
-    return _mse(input, target, reduction, need_grad=False)[0]
+    return _mse(input, target, reduction, weight, need_grad=False)[0]
 
 
 def _mse_kernel(blocks, loss, grad):
-    x, t = blocks
+    x, t = blocks[0], blocks[1]
     diff = np.subtract(x, t, out=loss if grad is None else grad)
     np.multiply(diff, diff, out=loss)
+    if len(blocks) == 3:
+        loss *= blocks[2]
+        if grad is not None:
+            grad *= blocks[2]
 
 
-def _mse(input, target, reduction, need_grad):
-    x, t, dtype = _prepare(input, target, reduction)
+def _mse(input, target, reduction, weight, need_grad):
+    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
+    arrays = (x, t) if w is None else (x, t, w)
+    denominator = None
+    if w is not None and reduction == "mean":
+        denominator = float(_total_weight(w, dtype))
     return r.blocked_elementwise(
-        _mse_kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=2.0
+        _mse_kernel,
+        arrays,
+        x.shape,
+        dtype,
+        reduction,
+        need_grad=need_grad,
+        grad_factor=2.0,
+        denominator=denominator,
     )
 
 
-def _mse_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
-    return _mse(input, target, reduction, need_grad=True)
+def _mse_loss_value_and_grad(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
+):
+    return _mse(input, target, reduction, weight, need_grad=True)
 
 
 _registry.register(mse_loss, wrt="input", value_and_grad=_mse_loss_value_and_grad)

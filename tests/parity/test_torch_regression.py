@@ -47,6 +47,17 @@ def _check(name, x, t, dtype, **kwargs):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("seed", range(10))
+def test_mse_loss(seed, reduction, dtype):
+    rng, x, t = _data(seed, dtype)
+    kwargs = {"reduction": reduction}
+    if seed % 2:
+        kwargs["weight"] = rng.uniform(0.0, 3.0, size=x.shape).astype(dtype)
+    _check("mse_loss", x, t, dtype, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("seed", range(10))
 def test_l1_loss(seed, reduction, dtype):
     rng, x, t = _data(seed, dtype)
     kwargs = {"reduction": reduction}
