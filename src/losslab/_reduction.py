@@ -95,12 +95,15 @@ def blocked_elementwise(
 
         return run
 
-    run_blocks(worker, nblocks)
-    if need_grad:
-        grad = grad.reshape(shape)
-    if per_element:
-        return loss.reshape(shape), grad
-    total = np.add.reduce(partial)
-    if reduction == "mean":
-        total /= denominator
-    return dtype.type(total), grad
+    # A loss too large for the dtype overflows to inf, as in PyTorch, without a RuntimeWarning
+    # (the workers inherit this context).
+    with np.errstate(over="ignore"):
+        run_blocks(worker, nblocks)
+        if need_grad:
+            grad = grad.reshape(shape)
+        if per_element:
+            return loss.reshape(shape), grad
+        total = np.add.reduce(partial)
+        if reduction == "mean":
+            total /= denominator
+        return dtype.type(total), grad

@@ -291,7 +291,10 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
 
         return run
 
-    run_blocks(worker, -(-m_rows // block))
+    # Logits more than the dtype's range apart overflow in x - max to -inf (exp gives exactly 0)
+    # and a loss beyond the range is inf, as in PyTorch; neither is a reason for a warning.
+    with np.errstate(over="ignore"):
+        run_blocks(worker, -(-m_rows // block))
     return loss, grad
 
 
@@ -406,8 +409,8 @@ def cross_entropy(
       per-example losses (``reduction='none'``) with the class axis last.
     * TensorFlow ``tf.nn.softmax_cross_entropy_with_logits(labels, logits)`` /
       ``sparse_softmax_cross_entropy_with_logits``: per-example, class axis last.
-    * scikit-learn ``log_loss(y_true, y_pred)`` takes probabilities (not logits), is a mean over
-      samples, and clips predictions.
+    * scikit-learn ``log_loss(y_true, y_proba)`` (``y_pred`` before 1.9) takes probabilities (not
+      logits), is a mean over samples, and clips predictions.
     * The textbook/articles compute ``-sum(t * log(y + 1e-7))``; see :mod:`losslab.book`.
 
     Examples

@@ -183,13 +183,14 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     dtype = v.result_dtype(x, *([] if w is None else [w]))
     x2 = x2.astype(dtype, copy=False)
     rows, y1 = np.arange(n), y.reshape(n)
-    z = (m - x2[rows, y1])[:, None] + x2  # new array: safe to write into
-    z[rows, y1] = 0  # the j = y term is excluded
-    h = np.maximum(z, 0)
-    if p == 2:
-        h *= h
-    scale = np.full(n, 1.0 / c, dtype=dtype) if w is None else w[y1].astype(dtype) / c
-    loss = h.sum(axis=1) * scale
+    with np.errstate(over="ignore"):  # a margin beyond the dtype's range is inf, as in PyTorch
+        z = (m - x2[rows, y1])[:, None] + x2  # new array: safe to write into
+        z[rows, y1] = 0  # the j = y term is excluded
+        h = np.maximum(z, 0)
+        if p == 2:
+            h *= h
+        scale = np.full(n, 1.0 / c, dtype=dtype) if w is None else w[y1].astype(dtype) / c
+        loss = h.sum(axis=1) * scale
     grad = None
     if need_grad:
         grad = (z > 0).astype(dtype) if p == 1 else 2 * np.maximum(z, 0)

@@ -160,13 +160,13 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     >>> print(losslab.l1_penalty(w1), losslab.l1_penalty(w2))
     1.0 1.0
     """
-    ww, lam_t = _prepare(w, lam)
-    return lam_t / 2 * np.sum(ww * ww)
+    return _l2_penalty_value_and_grad(w, lam)[0]
 
 
 def _l2_penalty_value_and_grad(w: ArrayLike, lam: float = 1.0):
     ww, lam_t = _prepare(w, lam)
-    return lam_t / 2 * np.sum(ww * ww), lam_t * ww
+    with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
+        return lam_t / 2 * np.sum(ww * ww), lam_t * ww
 
 
 def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:

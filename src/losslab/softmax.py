@@ -36,7 +36,8 @@ def _prepare_axis(x: ArrayLike, axis: Any) -> tuple[np.ndarray, int]:
 
 def _shifted_exp(a: np.ndarray, ax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``z = a - max``, ``e = exp(z)`` and ``s = sum(e)`` along ``ax`` (keepdims)."""
-    z = a - a.max(axis=ax, keepdims=True)
+    with np.errstate(over="ignore"):  # a - max may overflow to -inf: its exp is then exactly 0
+        z = a - a.max(axis=ax, keepdims=True)
     e = np.exp(z)
     return z, e, e.sum(axis=ax, keepdims=True)
 
@@ -47,7 +48,8 @@ def _shifted_log_sum(a: np.ndarray, ax: int) -> tuple[np.ndarray, np.ndarray, np
     The maximum's term is exactly 1; the others are summed apart as ``r`` and the log taken as
     ``log1p(r)``, which keeps full relative accuracy when ``r`` is tiny (a confident row).
     """
-    z = a - a.max(axis=ax, keepdims=True)
+    with np.errstate(over="ignore"):  # a - max may overflow to -inf: its exp is then exactly 0
+        z = a - a.max(axis=ax, keepdims=True)
     e = np.exp(z)
     top = np.argmax(z, axis=ax, keepdims=True)
     np.put_along_axis(e, top, 0, axis=ax)
