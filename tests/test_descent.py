@@ -107,3 +107,8 @@ def test_bad_grad():
         losslab.gradient_descent(lambda w: np.ones(2), 1.0)
     with pytest.raises(ValueError, match="`x0` contains NaN"):
         losslab.gradient_descent(lambda w: w, np.nan)
+
+
+def test_divergence_raises_naming_lr_without_warning():
+    with pytest.raises(ValueError, match=r"`lr` is 10.0 and the iteration diverged"):
+        losslab.gradient_descent(lambda w: 2 * (w - 3), 0.0, lr=10.0, max_iter=2000)

@@ -106,3 +106,10 @@ def test_iterate_checks_arguments_at_call_time():
 def test_sample_batch_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         losslab.sample_batch(**kwargs)
+
+
+def test_duplicate_probability_of_one_draw_is_positive_zero():
+    import math
+
+    p = losslab.duplicate_probability(10, 1)
+    assert p == 0.0 and math.copysign(1.0, p) == 1.0

@@ -173,7 +173,13 @@ def gradient_descent(
             break
         if k == max_iter:
             break
-        x = (x - step * g).astype(dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = (x - step * g).astype(dtype, copy=False)
+        if not np.isfinite(x).all():
+            raise ValueError(
+                f"`lr` is {lr_value!r} and the iteration diverged: the iterate became "
+                f"non-finite at iteration {k + 1}; try a smaller `lr`"
+            )
         k += 1
         path.append(x.copy())
         if callback is not None:

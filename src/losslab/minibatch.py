@@ -271,4 +271,5 @@ def duplicate_probability(n: int, batch_size: int) -> float:
     if batch_size > n:
         return 1.0
     i = np.arange(batch_size, dtype=np.float64)
-    return float(-math.expm1(float(np.sum(np.log1p(-i / n)))))
+    # + 0.0 turns the -0.0 of a single draw (expm1(0) = 0) into 0.0
+    return float(-math.expm1(float(np.sum(np.log1p(-i / n))))) + 0.0
