@@ -47,6 +47,21 @@ def _entry(fn: Callable[..., Any]) -> _Entry:
         ) from None
 
 
+def _call(entry: _Entry, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """Run the implementation; a call that does not fit ``fn``'s signature is reported as such.
+
+    The check runs only after a TypeError, so a good call pays nothing for it.
+    """
+    try:
+        return entry.value_and_grad(*args, **kwargs)
+    except TypeError:
+        try:
+            inspect.signature(entry.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{entry.fn.__name__}(): {exc}") from None
+        raise
+
+
 def value_and_grad(fn: Callable[..., Any]) -> Callable[..., tuple[Any, Any]]:
     r"""Return a function computing :math:`\bigl(f(x),\ \nabla_x f(x)\bigr)` in one pass.
 
@@ -83,7 +98,7 @@ def value_and_grad(fn: Callable[..., Any]) -> Callable[..., tuple[Any, Any]]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        return entry.value_and_grad(*args, **kwargs)
+        return _call(entry, args, kwargs)
 
     wrapper.__name__ = f"value_and_grad({fn.__name__})"
     wrapper.__qualname__ = wrapper.__name__
@@ -121,7 +136,7 @@ def grad(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return entry.value_and_grad(*args, **kwargs)[1]
+        return _call(entry, args, kwargs)[1]
 
     wrapper.__name__ = f"grad({fn.__name__})"
     wrapper.__qualname__ = wrapper.__name__
