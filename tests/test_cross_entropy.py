@@ -248,3 +248,11 @@ def test_confident_rows_keep_relative_accuracy(dtype):
     np.testing.assert_allclose(value, want, rtol=rtol)
     # gradient at the target = p_y - 1 = -(1 - p_y), relative accuracy kept as well
     np.testing.assert_allclose(-g[[0, 1], y], [-np.expm1(-w) for w in want], rtol=rtol)
+
+
+@pytest.mark.parametrize("fn", [losslab.cross_entropy, losslab.nll_loss])
+def test_integer_one_hot_target_gets_a_hint(fn):
+    with pytest.raises(ValueError, match=r"looks like a one-hot target: pass `target.argmax"):
+        fn(np.zeros((2, 4)), np.array([[0, 0, 1, 0], [1, 0, 0, 0]]))
+    with pytest.raises(ValueError, match=r"target.argmax\(axis=0\)"):
+        fn(np.zeros(4), np.array([0, 0, 1, 0]))

@@ -265,3 +265,8 @@ def test_multi_margin_properties(x, data):
     z = x.copy()
     z[np.arange(n), y] = np.abs(x).max() * 2 + 2
     assert mm(z, y) == 0.0
+
+
+def test_multi_margin_one_hot_target_gets_a_hint():
+    with pytest.raises(ValueError, match=r"one-hot target\? pass `target.argmax\(axis=1\)`"):
+        losslab.multi_margin_loss(np.zeros((2, 3)), np.array([[0, 1, 0], [1, 0, 0]]))

@@ -89,9 +89,15 @@ def _label_target(target: Any, x: np.ndarray, class_axis: int, ignore_index: int
     row_shape = x.shape[:class_axis] + x.shape[class_axis + 1 :]
     y = v.as_label_array(target, "target", n_classes=n_classes, ignore_index=ignore_index)
     if y.shape != row_shape:
+        hint = ""
+        if y.shape == x.shape:  # the articles' integer one-hot t = np.array([0, 0, 1, ...])
+            hint = (
+                f"; this looks like a one-hot target: pass `target.argmax(axis={class_axis})` "
+                "as labels, or `target.astype(float)` as probabilities"
+            )
         raise ValueError(
             f"`target` has shape {y.shape}, expected {row_shape} (the shape of `input` without "
-            f"its class axis {class_axis}) for integer labels"
+            f"its class axis {class_axis}) for integer labels{hint}"
         )
     return y
 
@@ -325,6 +331,7 @@ def cross_entropy(
     class axis), label smoothing :math:`\varepsilon` and class weights :math:`w` (1 by default):
 
     .. math::
+        :formula: cross_entropy coefficients coef_label;coef_prob
 
         \ell_n = -\sum_{c=1}^{C} a_{n,c}\,\log p_{n,c}, \qquad
         a_{n,c} = \begin{cases}
@@ -482,6 +489,7 @@ def nll_loss(
     r"""Negative log-likelihood of class labels given log-probabilities ``input``.
 
     .. math::
+        :formula: nll_loss label -
 
         \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad
         \mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}}

@@ -18,6 +18,7 @@ are 0 the term is 0.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,15 @@ __all__ = ["cross_entropy_pq", "entropy", "kl_divergence"]
 def _check_base(base: Any) -> float | None:
     if base is None:
         return None
-    value = v.check_positive_number(base, "base")
-    if value <= 1.0:
+    if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real):
+        raise TypeError(f"`base` is {base!r}, expected a real number (a logarithm base > 1)")
+    value = float(base)
+    if not np.isfinite(value) or value <= 1.0:
         # A base below 1 flips the sign of every measure (and of their infinite limits):
         # it measures nothing useful, so it is refused rather than silently supported.
-        raise ValueError(f"`base` is {base!r}, expected a logarithm base > 1 (2, e, 10) or None")
+        raise ValueError(
+            f"`base` is {base!r}, expected a finite logarithm base > 1 (2, e, 10) or None"
+        )
     return value
 
 
@@ -320,8 +325,8 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
       value per row, but it rescales each row of ``y_pred`` to sum 1 and clips to
       :math:`[10^{-7}, 1-10^{-7}]`; losslab rejects rows that are not distributions and does not
       clip.
-    * scikit-learn ``log_loss(y_true, y_pred)``: the batch mean of these values in nats, with
-      clipping.
+    * scikit-learn ``log_loss(y_true, y_proba)`` (``y_pred`` before 1.9): the batch mean of these
+      values in nats, with clipping.
     * PyTorch ``F.cross_entropy`` / :func:`losslab.cross_entropy` take *logits* (and probability
       targets since PyTorch 1.10); :func:`losslab.book.cross_entropy_error` adds
       :math:`\delta = 10^{-7}`.

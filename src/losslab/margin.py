@@ -172,7 +172,12 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     y = v.as_label_array(target, "target", n_classes=c)
     expected = () if single else (n,)
     if y.shape != expected:
-        raise ValueError(f"`target` has shape {y.shape}, expected {expected} for `input` {x.shape}")
+        hint = ""
+        if y.shape == x.shape:
+            hint = f"; a one-hot target? pass `target.argmax(axis={x.ndim - 1})` as labels"
+        raise ValueError(
+            f"`target` has shape {y.shape}, expected {expected} for `input` {x.shape}{hint}"
+        )
     v.check_reduction(reduction)
     w = None
     if weight is not None:
