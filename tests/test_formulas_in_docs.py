@@ -124,7 +124,101 @@ NOTATION = [
         r"\lambda",
     ),
     ("cross_entropy_pq one_hot", r"H(p, q) = -\log q_c .", r"-\log", r"\log"),
+    # Entries with two indices (t_{nk} under a double sum), gathered entries (y_{n,c_n},
+    # w_{y_n}), Iverson brackets, LSE, max_j and arg max.
+    (
+        "cross_entropy_pq batch y=q t=p",
+        r"E = -\frac{1}{N}\sum_{n=1}^{N}\sum_k t_{nk}\ln y_{nk}",
+        r"\ln y_{nk}",
+        r"\ln y_{kn}",
+    ),
+    (
+        "cross_entropy_pq batch_label y=q t=p",
+        r"E = -\frac{1}{N}\sum_{n=1}^{N}\ln y_{n,c_n}",
+        r"y_{n,c_n}",
+        r"y_{n,c_1}",
+    ),
+    ("nll_loss label", r"\ell_n = -w_{y_n}\, x_{n, y_n}", r"x_{n, y_n}", r"x_{y_n, n}"),
+    (
+        "cross_entropy coef_label",
+        r"a_{n,c} = (1-\varepsilon)\,w_{y_n}[c = y_n] + \tfrac{\varepsilon}{C} w_c",
+        r"[c = y_n]",
+        r"[c \ne y_n]",
+    ),
+    ("log_softmax general", r"x_k - \operatorname{LSE}(x)", r"x_k -", r"-x_k -"),
+    ("log_softmax max", r"m = \max_j x_j", r"\max_j x_j", r"-\max_j x_j"),
+    (
+        "softmax general a=x",
+        r"y_k = \frac{\exp(a_k - \max_j a_j)}{\sum_i \exp(a_i - \max_j a_j)}",
+        r"{\sum_i \exp(a_i - \max_j a_j)}",
+        r"{\sum_i \exp(a_i - \max_j a_j) + 1}",
+    ),
+    (
+        "zero_one_loss single",
+        r"\mathbb{1}\bigl[\operatorname{arg\,max}_c x_c \ne y\bigr]",
+        r"\ne",
+        "=",
+    ),
+    (
+        "accuracy mean",
+        r"\frac{1}{N}\sum_{n=1}^{N} \mathbb{1}\left[\hat y_n = y_n\right]",
+        r"\frac{1}{N}",
+        r"\frac{1}{2N}",
+    ),
 ]
+
+
+# What is proved symbolically and what only numerically, for the formulas of the notation
+# above: a formula without sums, max or arg max is proved by ``simplify`` (the gathered entry
+# of nll_loss, the label coefficients with their Iverson bracket); a formula with one is
+# expanded with concrete sizes (3, 4 and, for two-index entries, N = 2 rows of K = 3 classes)
+# and compared at random points, four times as many when labels (c_n, y_n) are drawn.
+HOW = [
+    ("nll_loss label", r"\ell_n = -w_{y_n}\, x_{n, y_n}", "proved by simplify", 0),
+    (
+        "cross_entropy coef_label",
+        r"(1-\varepsilon)\,w_{y_n}[c = y_n] + \tfrac{\varepsilon}{C} w_c",
+        "proved by simplify",
+        0,
+    ),
+    (
+        "cross_entropy_pq batch y=q t=p",
+        r"-\frac1N\sum_{n=1}^{N}\sum_k t_{nk}\ln y_{nk}",
+        "agrees",
+        18,
+    ),
+    ("cross_entropy_pq batch_label y=q t=p", r"-\frac1N\sum_{n=1}^{N}\ln y_{n,c_n}", "agrees", 72),
+    ("zero_one_loss argmax", r"\operatorname*{arg\,max}_c x_{n,c}", "agrees", 18),
+    (
+        "softmax general a=x",
+        r"\frac{e^{a_k - \max_j a_j}}{\sum_i e^{a_i - \max_j a_j}}",
+        "agrees",
+        12,
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "tex", "how", "points"), HOW)
+def test_what_is_proved_and_what_is_sampled(spec, tex, how, points):
+    [finding] = check_text(f"<!-- formula: {spec} -->\n$$\n{tex}\n$$\n")
+    assert finding.ok and finding.message.startswith(how), finding
+    if points:
+        assert int(finding.message.split()[2]) >= points
+
+
+def test_cases_rows_are_checked_one_by_one():
+    block = r"""a_{n,c} = \begin{cases}
+(1-\varepsilon)\,w_{y_n}[c = y_n] + \tfrac{\varepsilon}{C} w_c & \text{labels } y_n \\
+w_c\left((1-\varepsilon)\,t_{n,c} + \tfrac{\varepsilon}{C}\right) & \text{probabilities } t_n
+\end{cases}"""
+    page = f"<!-- formula: cross_entropy coef_label;coef_prob -->\n$$\n{block}\n$$\n"
+    [right] = check_text(page)
+    assert right.ok and "row 2: proved by simplify" in right.message, right
+    [wrong] = check_text(page.replace(r"\tfrac{\varepsilon}{C}\right)", r"\varepsilon\right)"))
+    assert not wrong.ok and "row 1: proved" in wrong.message
+    assert "differ" in wrong.message.split("row 2:")[1]
+    [short] = check_text(page.replace("coef_label;coef_prob", "coef_label;coef_prob;coef_prob"))
+    assert not short.ok and "3 row(s)" in short.message
 
 
 @pytest.mark.parametrize(("spec", "right", "old", "new"), NOTATION)

@@ -137,6 +137,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> Any:
     r"""The book's cross-entropy error with :math:`\delta = 10^{-7}` inside the logarithm.
 
     .. math::
+        :formula: cross_entropy_pq book_batch y=q t=p
 
         E = -\frac{1}{N}\sum_{n=1}^{N}\sum_k t_{nk} \ln(y_{nk} + \delta)
 
@@ -241,6 +242,7 @@ def softmax(x: ArrayLike) -> np.ndarray:
     r"""The book's softmax, with its overflow guard (subtract the maximum).
 
     .. math::
+        :formula: softmax general a=x
 
         y_k = \frac{\exp(a_k - \max_j a_j)}{\sum_i \exp(a_i - \max_j a_j)}
 

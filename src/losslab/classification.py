@@ -59,6 +59,7 @@ def zero_one_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
     r"""Zero-one loss: 1 for a misclassified sample, 0 for a correct one.
 
     .. math::
+        :formula: zero_one_loss value argmax
 
         \ell_n = \mathbb{1}\left[\hat y_n \ne y_n\right], \qquad
         \hat y_n = \operatorname*{arg\,max}_c x_{n,c}
@@ -125,6 +126,7 @@ def accuracy(input: ArrayLike, target: ArrayLike) -> Any:
     r"""Fraction of correctly classified samples.
 
     .. math::
+        :formula: accuracy mean|-
 
         \text{accuracy} = \frac{1}{N}\sum_{n=1}^{N} \mathbb{1}\left[\hat y_n = y_n\right]
         = 1 - \text{zero-one loss}

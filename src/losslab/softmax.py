@@ -66,7 +66,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
     r"""Softmax along ``axis``, computed with the max shift (never overflows).
 
     .. math::
-        :formula: softmax general|shifted -
+        :formula: softmax general|shifted log_softmax.max
 
         \operatorname{softmax}(x)_k = \frac{e^{x_k}}{\sum_j e^{x_j}}
         = \frac{e^{x_k - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
@@ -131,6 +131,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
     r"""Logarithm of the softmax along ``axis``, by log-sum-exp.
 
     .. math::
+        :formula: log_softmax general lse_shifted max
 
         \log\operatorname{softmax}(x)_k = x_k - \operatorname{LSE}(x), \qquad
         \operatorname{LSE}(x) = m + \log\sum_j e^{x_j - m}, \quad m = \max_j x_j

@@ -145,6 +145,38 @@ k_ = sp.Symbol("k", integer=True, positive=True)
 X, T = sp.IndexedBase("x"), sp.IndexedBase("t")
 _LOG_SOFTMAX = X[j] - sp.log(sp.Sum(sp.exp(X[c]), (c, 1, k_)))
 
+# The docstring's per-sample coefficients a_{n,c} (sample n, class c of C), for label targets
+# y_n (an Iverson bracket) and probability targets t_n; page epsilon is the smoothing.
+_n, _c_size = sp.Symbol("n", integer=True), sp.Symbol("C", integer=True, positive=True)
+_e = sp.Symbol("epsilon")
+_W, _A, _Pr, _Y = (sp.IndexedBase(b) for b in ("w", "a", "p", "y"))
+_y_n = sp.Symbol("y_n")
+_COEFFICIENTS = {
+    "coefficients": -sp.Sum(_A[_n, c] * sp.log(_Pr[_n, c]), (c, 1, _c_size)),
+    "coef_label": (1 - _e) * _W[_y_n] * sp.KroneckerDelta(c, _y_n) + _e / _c_size * _W[c],
+    "coef_prob": _W[c] * ((1 - _e) * T[_n, c] + _e / _c_size),
+}
+
+
+def _label_coefficients_proofs() -> tuple[tuple[str, sp.Expr, sp.Expr], ...]:
+    """For each label y of K classes, the label coefficients equal a_j with one-hot t."""
+    out = []
+    for y in range(1, K + 1):
+        hot = {t: int(i + 1 == y) for i, t in enumerate(_ts)}
+        label = [(1 - eps) * _ws[y - 1] * int(i + 1 == y) + eps / K * w for i, w in enumerate(_ws)]
+        # sum_c z_c (lhs_c - rhs_c) = 0 for free z_c: every class c at once.
+        z = sp.symbols(f"z_1:{K + 1}")
+        text = f"label {y}: (1-e) w_y [c = y] + e w_c / C = w_c((1-e) t_c + e/C), one-hot t"
+        out.append(
+            (
+                text,
+                sum(zc * v for zc, v in zip(z, label, strict=True)),
+                sum(zc * v.subs(hot) for zc, v in zip(z, _a, strict=True)),
+            )
+        )
+    return tuple(out)
+
+
 CROSS_ENTROPY = SymbolicLoss(
     name="cross_entropy",
     wrt="input",
@@ -166,7 +198,10 @@ CROSS_ENTROPY = SymbolicLoss(
         # softmax(x)_k - t_k (one-hot t), as the pages state them.
         "label": -sp.Symbol("x_c") + sp.log(sp.Sum(sp.exp(X[j]), (j, 1, k_))),
         "gradient": sp.exp(sp.Symbol("x_k")) / sp.Sum(sp.exp(X[j]), (j, 1, k_)) - sp.Symbol("t_k"),
+        **_COEFFICIENTS,
     },
+    # labels y_n and classes c (one-based, C = 3 or 4 in the numeric check)
+    domains={"c": [1, 2, 3], "y": [1, 2, 3], "epsilon": (0.0, 1.0), "p": (0.05, 1.0)},
     extra_proofs=(
         (
             "w = 1, no smoothing, one-hot t: gradient softmax - t",
@@ -178,6 +213,7 @@ CROSS_ENTROPY = SymbolicLoss(
             _value.subs(_plain_case).subs({_ts[0]: 1, _ts[1]: 0, _ts[2]: 0}),
             -sp.log(_softmax[0]),
         ),
+        *_label_coefficients_proofs(),
     ),
 )
 
@@ -192,7 +228,13 @@ NLL_LOSS = SymbolicLoss(
     evaluate=_evaluate("nll"),
     sample=_sample("nll"),
     closed_form=-_nws[0] * _nts[0],
-    formulas={"value": _plain(_nvalue), "sum": -sp.Sum(T[j] * X[j], (j, 1, k_))},
+    formulas={
+        "value": _plain(_nvalue),
+        "sum": -sp.Sum(T[j] * X[j], (j, 1, k_)),
+        # sample n with label y_n: -w_{y_n} x_{n, y_n}
+        "label": -_W[_y_n] * X[_n, _y_n],
+    },
+    domains={"y": [1, 2, 3]},
     extra_proofs=(
         (
             "nll_loss(log_softmax(x)) = cross_entropy(x) (no smoothing)",

@@ -207,6 +207,37 @@ KL_DIVERGENCE = elementwise(
     ),
     domains={"p": (0.05, 1.0), "q": (0.05, 1.0), "b": (1.5, 5.0)},
 )
+
+
+def _batch(delta: sp.Expr, prefix: str) -> dict[str, sp.Expr]:
+    rows, cols = sp.Symbol("n", integer=True), sp.Symbol("k", integer=True)
+    size_n, size_k = sp.Symbol("N", integer=True), sp.Symbol("K", integer=True)
+    labels = sp.IndexedBase("c")
+    return {
+        f"{prefix}batch": -sp.Sum(
+            P[rows, cols] * sp.log(Q[rows, cols] + delta), (cols, 1, size_k), (rows, 1, size_n)
+        )
+        / size_n,
+        f"{prefix}batch_label": -sp.Sum(sp.log(Q[rows, labels[rows]] + delta), (rows, 1, size_n))
+        / size_n,
+    }
+
+
+def _one_hot_batch_proof(delta: sp.Expr) -> tuple[str, sp.Expr, sp.Expr]:
+    """Rows 1 and 2 of a batch over 3 classes with labels 3 and 1: the double sum with one-hot
+    rows is the sum of the labels' terms."""
+    qs = sp.symbols("q_1:3_1:4", positive=True)
+    q2 = [qs[:3], qs[3:]]
+    one_hot = [[0, 0, 1], [1, 0, 0]]
+    double = -sum(one_hot[r][c] * sp.log(q2[r][c] + delta) for r in range(2) for c in range(3)) / 2
+    gathered = -(sp.log(q2[0][2] + delta) + sp.log(q2[1][0] + delta)) / 2
+    return (
+        "one-hot rows: double sum = sum of the labels' entries (N = 2, K = 3)",
+        double,
+        gathered,
+    )
+
+
 CROSS_ENTROPY_PQ = elementwise(
     "cross_entropy_pq",
     wrt="q",
@@ -233,12 +264,24 @@ CROSS_ENTROPY_PQ = elementwise(
         # The articles' cross_entropy_error (losslab.book): -sum p ln(q + delta), delta = 1e-7.
         "book": _summed(-p * sp.log(q + _DELTA)),
         "book_gradient": sp.diff(-p * sp.log(q + _DELTA), q).subs(_PLAIN),
+        # A batch of N rows over K classes (mean over rows), and the same with one-hot rows
+        # written as the entry of the label c_n of row n.
+        **_batch(sp.Integer(0), ""),
+        **_batch(_DELTA, "book_"),
     },
     extra_proofs=(
         ("H(p, q) = H(p) + D(p || q), term by term", CROSS, ENTROPY + KL),
         ("same gradient in q as the divergence", sp.diff(CROSS, q), sp.diff(KL, q)),
+        _one_hot_batch_proof(_DELTA),
     ),
-    domains={"p": (0.05, 1.0), "q": (0.05, 1.0), "b": (1.5, 5.0)},
+    # c: class labels (one-based) of the batch formulas.
+    domains={
+        "p": (0.05, 1.0),
+        "q": (0.05, 1.0),
+        "b": (1.5, 5.0),
+        "c": [1, 2, 3],
+        "delta": (1e-8, 0.1),
+    },
 )
 
 FORMS = {

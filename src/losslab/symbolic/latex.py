@@ -129,7 +129,10 @@ def _clean(tex: str) -> str:
     tex = re.sub(r"\\(?:mathrm|operatorname|text)\{(log|ln|exp|max|min)\}", r"\\\1", tex)
     tex = re.sub(r"\\(?:displaystyle|limits)\b", "", tex)
     tex = tex.replace(r"\tfrac", r"\frac").replace(r"\dfrac", r"\frac")
-    tex = _SIZE.sub("", tex).replace("[", "(").replace("]", ")")
+    tex = _SIZE.sub("", tex)
+    # Iverson brackets [a = b] are kept apart (read by _placeholders); others are parentheses.
+    tex = _IVERSON.sub(lambda m: f"\u27e6{m['a']} {m['op']} {m['b']}\u27e7", tex)
+    tex = tex.replace("[", "(").replace("]", ")")
     # sign(u) = u/|u| (the two differ only at u = 0, where the numeric check never lands)
     tex = _SIGN.sub(r"\\frac{(\1)}{|\1|}", tex)
     tex = _macros(tex)
@@ -138,8 +141,95 @@ def _clean(tex: str) -> str:
     return tex
 
 
+class MaxOver(sp.Function):
+    r""":math:`\max_{j=1}^{n} f(j)`: ``MaxOver(body, j, n)``, expanded once ``n`` is a number."""
+
+    def expand_over(self) -> sp.Expr:
+        body, var, size = self.args
+        return sp.Max(*(body.xreplace({var: sp.Integer(i)}) for i in range(1, int(size) + 1)))
+
+
+class ArgMax(sp.Function):
+    """The (1-based, first) index of the largest argument, once every argument is a number."""
+
+    @classmethod
+    def eval(cls, *entries):
+        if entries and all(e.is_number for e in entries):
+            values = [float(e) for e in entries]
+            return sp.Integer(values.index(max(values)) + 1)
+        return None
+
+
+class ArgMaxOver(sp.Function):
+    r""":math:`\operatorname{arg\,max}_j f(j)` over :math:`j = 1..n`: ``ArgMaxOver(body, j, n)``."""
+
+    def expand_over(self) -> sp.Expr:
+        body, var, size = self.args
+        return ArgMax(*(body.xreplace({var: sp.Integer(i)}) for i in range(1, int(size) + 1)))
+
+
+#: Placeholder symbol name -> the SymPy expression it stands for (filled by _placeholders).
+_HELD: dict[str, sp.Expr] = {}
+_SYMBOL_TEX = r"[A-Za-z](?:_\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|_[A-Za-z0-9])?"
+_MULTI = re.compile(r"(?<![\\A-Za-z])([A-Za-z])_\{([^{}]*(?:,|_)[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+_HAT = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])\s*\}?(_\{[^{}]*\}|_[A-Za-z0-9])?")
+_BOUND = re.compile(
+    r"\\(?:operatorname\*?\{arg\s*(?P<arg>max)\}|(?P<max>max))_\{?\s*(?P<var>[A-Za-z])\s*\}?"
+    rf"\s*(?P<body>{_SYMBOL_TEX})"
+)
+_IVERSON = re.compile(
+    r"(?:\\mathbb\{1\}|\\mathbf\{1\})?\s*\[(?P<a>[^\[\]=]*?)\s*(?P<op>=|\\neq?\b)(?P<b>[^\[\]=]*)\]"
+)
+_HELD_IVERSON = re.compile(
+    r"\u27e6(?P<a>[^\u27e6\u27e7]*?) (?P<op>=|\\neq?) (?P<b>[^\u27e6\u27e7]*)\u27e7"
+)
+
+
+def _hold(expr: sp.Expr) -> str:
+    name = "Q_{zq" + "".join(chr(ord("a") + int(d)) for d in str(len(_HELD))) + "}"
+    _HELD[name] = expr
+    return name
+
+
+def _symbol(tex: str) -> sp.Symbol:
+    """``y_{n,c_n}`` as the symbol named so (:func:`_canonical` makes it an indexed entry)."""
+    return sp.Symbol(re.sub(r"\s+", "", tex))
+
+
+def _placeholders(tex: str) -> str:
+    r"""Notation the grammar lacks, replaced by placeholder symbols (see :data:`_HELD`):
+    entries with several or gathered indices (``t_{nk}`` is read later, ``y_{n,c_n}``,
+    ``w_{y_n}``), ``\hat y_n``, :math:`\max_j x_j` and :math:`\operatorname{arg\,max}_c x_c`
+    (over :math:`j = 1..n`) and Iverson brackets ``[c = y_n]``, ``\mathbb{1}[a \ne b]`` (a
+    Kronecker delta)."""
+    tex = _HAT.sub(lambda m: _hold(sp.Symbol(f"{m[1]}hat{(m[2] or '').replace(' ', '')}")), tex)
+    tex = _MULTI.sub(lambda m: _hold(_symbol(f"{m[1]}_{{{m[2]}}}")), tex)
+
+    def bound(m: re.Match) -> str:
+        body = _HELD[m["body"]] if m["body"] in _HELD else _latex(m["body"])
+        cls = ArgMaxOver if m["arg"] else MaxOver
+        return _hold(cls(body, sp.Symbol(m["var"]), sp.Symbol("n")))
+
+    tex = re.sub(
+        _BOUND.pattern.replace(_SYMBOL_TEX, rf"(?:Q_\{{zq[a-j]+\}}|{_SYMBOL_TEX})"),
+        bound,
+        tex,
+    )
+
+    def iverson(m: re.Match) -> str:
+        a, b = (_latex(m[k]) for k in ("a", "b"))
+        delta = sp.KroneckerDelta(a, b)
+        return _hold(delta if m["op"] == "=" else 1 - delta)
+
+    tex = _HELD_IVERSON.sub(iverson, tex)
+    # The grammar reads no product of two subscripted symbols written side by side.
+    return re.sub(r"(Q_\{zq[a-j]+\})\s*(?=Q_\{zq)", r"\1 \\cdot ", tex)
+
+
 #: Functions the grammar lacks, as LaTeX the grammar has (``#`` is the argument).
 MACROS = {
+    r"\operatorname{LSE}": r"\log\sum_{j} e^{#_{j}}",
+    r"\mathrm{LSE}": r"\log\sum_{j} e^{#_{j}}",
     r"\mathrm{softplus}": r"\log(1 + e^{#})",
     r"\operatorname{softplus}": r"\log(1 + e^{#})",
     r"\operatorname{log1p}": r"\log(1 + #)",
@@ -182,7 +272,15 @@ def _indices(tex: str) -> str:
         tex = tex[: m.start()] + rf"\sum_{{{m[1]}=2}}^{{n}}" + tex[m.end() :]
         tex = tex.replace("_{" + label + "}", "_{1}")
         tex = re.sub(rf"_{re.escape(label)}(?![A-Za-z0-9_])", "_{1}", tex)
-    tex = _SUM_NO_LIMITS.sub(lambda m: rf"\sum_{{{m[1] or m[2]}=1}}^{{n}}", tex)
+    # Over n the sum runs to N; with a sum over n elsewhere the others run to K (classes).
+    over_n = re.search(r"\\sum_(?:\{\s*n\b|n\b)", tex) is not None
+
+    def limits(m: re.Match) -> str:
+        var = m[1] or m[2]
+        top = "N" if var == "n" else "K" if over_n else "n"
+        return rf"\sum_{{{var}=1}}^{{{top}}}"
+
+    tex = _SUM_NO_LIMITS.sub(limits, tex)
     for var in set(re.findall(r"\\sum_\{([A-Za-z])=", tex)):
         tex = re.sub(rf"\b([A-Za-z])\(\s*{var}\s*\)", rf"\1_{{{var}}}", tex)
     return tex
@@ -219,13 +317,15 @@ def _latex(tex: str) -> sp.Expr:
     ambiguous (``\delta (u)``: a product or a function?), the reading without a function."""
     from sympy.parsing.latex import parse_latex
 
+    tex = _placeholders(tex)
     tex = _group_logs(_LOG_OF_SYMBOL.sub(lambda m: rf"\{m[1]}{m[2] or ''}({m[3]})", tex))
     out = parse_latex(tex, backend="lark")
     if not isinstance(out, sp.Basic) and getattr(out, "data", None) == "_ambig":
         options = [c for c in out.children if isinstance(c, sp.Basic)]
         plain = [c for c in options if not c.atoms(sp.core.function.AppliedUndef)]
         out = (plain or options)[0]
-    return out
+    held = {s: _HELD[s.name] for s in out.free_symbols if s.name in _HELD}
+    return out.xreplace(held) if held else out
 
 
 def _cases(tex: str) -> sp.Expr | None:
@@ -262,6 +362,8 @@ def equations(block: str) -> list[str]:
         block,
         flags=re.S,
     )
+    # ``a = b, \quad m = c``: a comma and a quad separate a second equation (a definition).
+    block = re.sub(r",\s*\\quad\b", r"\\qquad", block)
     pieces = [p.replace(hold, "\\\\") for p in _top_level_split(block, [r"\qquad", r"\\"])]
     return [p.strip().rstrip(",.;").strip() for p in pieces if p.strip().rstrip(",.;").strip()]
 
@@ -300,6 +402,9 @@ def _index_sums(expr: sp.Expr) -> sp.Expr:
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
     expr = expr.func(*(_index_sums(a) for a in expr.args))
+    if isinstance(expr, (MaxOver, ArgMaxOver)):
+        body, var, size = expr.args
+        return expr.func(_index_sums(sp.Sum(body, (var, 1, size))).function, var, size)
     if isinstance(expr, sp.Sum):
         body = expr.function
         for var, *_ in expr.limits:
@@ -313,9 +418,36 @@ def _index_sums(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _canonical(expr: sp.Expr) -> sp.Expr:
+def _bound(expr: sp.Expr) -> set[str]:
+    names = {v.name for s in expr.atoms(sp.Sum) for v, *_ in s.limits}
+    return names | {b.args[1].name for b in expr.atoms(MaxOver, ArgMaxOver)}
+
+
+def _multi_index(expr: sp.Expr, index_letters: Iterable[str] = ()) -> sp.Expr:
+    """Entries with several or gathered indices: ``t_{n,k}`` (or ``t_{nk}`` when both letters
+    are summed over) is ``t[n, k]``, ``y_{n,c_n}`` is ``y[n, c_n]``, ``w_{y_n}`` is
+    ``w[y_n]``; ``w_c`` is ``w[c]`` when ``c`` takes label values (``index_letters``)."""
+    bound, letters = _bound(expr), set(index_letters)
+    repl = {}
+    for sym in expr.free_symbols:
+        if not isinstance(sym, sp.Symbol) or "_" not in sym.name:
+            continue
+        base, _, sub = _plain(sym).partition("_")
+        if "," in sub:
+            tokens = [t.strip() for t in sub.split(",")]
+        elif "_" in sub or (len(sub) == 1 and sub in letters):
+            tokens = [sub]
+        elif len(sub) == 2 and set(sub) <= bound:
+            tokens = list(sub)
+        else:
+            continue
+        repl[sym] = sp.IndexedBase(base)[tuple(sp.Symbol(t) for t in tokens)]
+    return expr.xreplace(repl) if repl else expr
+
+
+def _canonical(expr: sp.Expr, index_letters: Iterable[str] = ()) -> sp.Expr:
     """Same-named symbols become one symbol (parsed ``x_{i}`` is the form's ``x_i``)."""
-    expr = _index_sums(expr)
+    expr = _index_sums(_multi_index(expr, index_letters))
     repl = {s: sp.Symbol(_plain(s)) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
     expr = expr.xreplace(repl)
     bases = {b.label.name: sp.IndexedBase(b.label.name) for b in expr.atoms(sp.IndexedBase)}
@@ -325,13 +457,19 @@ def _canonical(expr: sp.Expr) -> sp.Expr:
 def _expand(expr: sp.Expr, sizes: Mapping[str, int]) -> sp.Expr:
     expr = expr.xreplace({s: sizes[s.name] for s in expr.free_symbols if s.name in sizes})
     expr = expr.doit()
-    # x[2] after expansion is the symbol x_2 (as a page writes a fixed entry, s_{1}).
+    expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), lambda e: e.expand_over())
+    return _entries(expr.doit())
+
+
+def _entries(expr: sp.Expr) -> sp.Expr:
+    """``x[2]`` is the symbol ``x_2`` (as a page writes a fixed entry, s_{1}), ``t[1, 2]`` is
+    ``t_1,2``."""
     entries = {
-        ix: sp.Symbol(f"{ix.base.label}_{ix.indices[0]}")
+        ix: sp.Symbol(f"{ix.base.label}_{','.join(map(str, ix.indices))}")
         for ix in expr.atoms(sp.Indexed)
-        if len(ix.indices) == 1 and ix.indices[0].is_Integer
+        if all(i.is_Integer for i in ix.indices)
     }
-    return expr.xreplace(entries)
+    return expr.xreplace(entries) if entries else expr
 
 
 def _leaves(expr: sp.Expr) -> set[sp.Expr]:
@@ -375,8 +513,17 @@ def equivalent(
     Returns ``(equal, how)``: ``how`` says ``"proved by simplify"``, ``"agrees at N random
     points"`` or what differs.
     """
-    a, b = _rename(_canonical(written), renames or {}), _canonical(reference)
-    if not a.has(sp.Sum) and not b.has(sp.Sum):
+    domains = dict(domains or {})
+    # One-letter names with integer label values index entries: w_c is w[c].
+    letters = [
+        k
+        for k, d in domains.items()
+        if len(k) == 1 and isinstance(d, list) and all(isinstance(v, int) for v in d)
+    ]
+    a = _canonical(_rename(_canonical(written, letters), renames or {}), letters)
+    b = _canonical(reference, letters)
+    binders = (sp.Sum, MaxOver, ArgMaxOver)
+    if not a.has(*binders) and not b.has(*binders):
         names_a = {str(s) for s in a.free_symbols}
         names_b = {str(s) for s in b.free_symbols}
         if names_a != names_b:
@@ -387,36 +534,52 @@ def equivalent(
         except Exception:
             pass
     rng = np.random.default_rng(seed)
-    domains = dict(domains or {})
+
+    def base(sym: sp.Basic) -> str:
+        return re.split(r"[\[_]", str(sym))[0]
+
+    def discrete(sym: sp.Basic) -> bool:
+        return isinstance(sym, sp.Symbol) and isinstance(domains.get(base(sym)), list)
+
+    def labels_of(expr: sp.Expr) -> list[sp.Basic]:
+        return [v for v in getattr(expr, "free_symbols", ()) if discrete(v)]
+
+    rounds = [dict.fromkeys(SIZES, size) for size in (3, 4)]
+    if any(len(ix.indices) > 1 for e in (a, b) for ix in e.atoms(sp.Indexed)):
+        # Entries t[n, k]: also a batch size N unlike the class count, so that a swapped
+        # index or a size written for the wrong axis cannot pass on square shapes.
+        rounds.append({**dict.fromkeys(SIZES, 3), "N": 2})
     checked = 0
-    for size in (3, 4):
-        sizes = dict.fromkeys(SIZES, size)
+    for sizes in rounds:
         ea, eb = _expand(a, sizes), _expand(b, sizes)
-        la, lb = _leaves(ea), _leaves(eb)
-        if {str(v) for v in la} != {str(v) for v in lb}:
-            return False, (
-                f"variables differ: page has {sorted(map(str, la))}, "
-                f"form has {sorted(map(str, lb))}"
-            )
-        by_name = {str(v): v for v in la | lb}
-        for _ in range(points):
-            values = {}
+        labels = sorted({str(v) for v in labels_of(ea) + labels_of(eb)})
+        # Labels pick entries and Iverson brackets: more points cover more of their values.
+        for _ in range(points * (4 if labels else 1)):
+            picked = {}
+            for name in labels:
+                domain = domains[base(name)]
+                picked[name] = sp.sympify(domain[int(rng.integers(len(domain)))])
+            da = _entries(sp.sympify(ea.xreplace({v: picked[str(v)] for v in labels_of(ea)})))
+            db = _entries(sp.sympify(eb.xreplace({v: picked[str(v)] for v in labels_of(eb)})))
+            la, lb = _leaves(da), _leaves(db)
+            if {str(v) for v in la} != {str(v) for v in lb}:
+                return False, (
+                    f"variables differ: page has {sorted(map(str, la))}, "
+                    f"form has {sorted(map(str, lb))}"
+                )
+            values = {k: float(v) for k, v in picked.items()}
             for name in sorted({str(v) for v in la}):
-                base = re.split(r"[\[_]", name)[0]
-                domain = domains.get(base, (-2.0, 2.0))
+                domain = domains.get(base(name), (-2.0, 2.0))
                 if isinstance(domain, list):  # a discrete set, e.g. labels [-1, 1]
-                    values[name] = float(rng.choice(domain))
+                    values[name] = float(domain[int(rng.integers(len(domain)))])
                 else:
                     values[name] = float(rng.uniform(*domain))
-            sub_a = {v: values[str(v)] for v in la}
-            sub_b = {v: values[str(v)] for v in lb}
-            va = complex(ea.xreplace(sub_a).evalf(30))
-            vb = complex(eb.xreplace(sub_b).evalf(30))
+            va = complex(sp.sympify(da.xreplace({v: values[str(v)] for v in la})).doit().evalf(30))
+            vb = complex(sp.sympify(db.xreplace({v: values[str(v)] for v in lb})).doit().evalf(30))
             if not np.isclose(va, vb, rtol=1e-9, atol=1e-12):
                 point = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
                 return False, f"differs at {point}: page gives {va.real:.12g}, form {vb.real:.12g}"
             checked += 1
-        del by_name
     return True, f"agrees at {checked} random points"
 
 
@@ -486,17 +649,56 @@ def _check_one(
         return []
     form_name, _, formula = part.rpartition(".")
     try:
-        form = get(form_name or name)
-        reference = form.formulas[formula]
+        form = _form(form_name or name)
+        references = [form.formulas[f] for f in formula.split(";")]
     except KeyError:
         return [Finding(path, line, name, part, tex, False, "no such form or formula")]
     try:
-        written = parse(tex)
+        if len(references) > 1:  # ``a;b``: one formula per row of a cases environment
+            written = _rows(tex)
+            if len(written) != len(references):
+                msg = f"marker names {len(references)} row(s), cases has {len(written)}"
+                return [Finding(path, line, name, part, tex, False, msg)]
+        else:
+            written = [parse(tex)]
     except Exception as exc:
         msg = f"cannot parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
         return [Finding(path, line, name, part, tex, False, msg)]
-    ok, how = equivalent(written, reference, form.domains, renames=renames)
+    results = [
+        equivalent(w, r, form.domains, renames=renames)
+        for w, r in zip(written, references, strict=True)
+    ]
+    ok = all(r[0] for r in results)
+    how = (
+        "; ".join(f"row {k + 1}: {r[1]}" for k, r in enumerate(results))
+        if len(results) > 1
+        else results[0][1]
+    )
     return [Finding(path, line, name, part, tex, ok, how)]
+
+
+def _form(name: str):
+    """The symbolic form of ``name``, or the formulas of a function without one (values only:
+    zero-one loss, accuracy)."""
+    try:
+        return get(name)
+    except KeyError:
+        from .classification import VALUES
+
+        return VALUES[name]
+
+
+def _rows(tex: str) -> list[sp.Expr]:
+    r"""Each row of the ``cases`` environment on the right-hand side, times any factor before it
+    (rows whose conditions are words, e.g. the two target kinds of cross_entropy)."""
+    rhs = sides(tex)[-1]
+    m = re.search(r"\\begin\{cases\}(.*)\\end\{cases\}", rhs, re.S)
+    if not m:
+        raise ValueError("the marker names cases rows, but there is no cases environment")
+    prefix = rhs[: m.start()].strip()
+    factor = _latex(_indices(_clean(prefix))) if prefix else sp.Integer(1)
+    rows = [r for r in _top_level_split(m[1], [r"\\"]) if r.strip()]
+    return [factor * _latex(_indices(_clean(r.partition("&")[0]))) for r in rows]
 
 
 def check_text(text: str, path: str = "<text>") -> list[Finding]:

@@ -70,6 +70,9 @@ def _vector_evaluate(log: bool):
     return evaluate
 
 
+_M = sp.Symbol("m", real=True)
+
+
 def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
     xs, _, _, outs, grads = _row(3, log)
     z = sum(sp.exp(v) for v in xs)
@@ -88,6 +91,14 @@ def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
             "value": outs[0].subs({v: sp.Symbol(f"x_{j + 1}") for j, v in enumerate(xs)}),
             **_general(log),
         },
+        extra_proofs=(
+            (
+                "LSE shifted by any m: m + log sum_j e^(x_j - m) = log sum_j e^(x_j) (k = 3)",
+                sp.Symbol("m", real=True)
+                + sp.log(sum(sp.exp(v - sp.Symbol("m", real=True)) for v in xs)),
+                sp.log(z),
+            ),
+        ),
     )
 
 
@@ -96,7 +107,14 @@ def _general(log: bool) -> dict[str, sp.Expr]:
     xk, m = sp.Symbol("x_k"), sp.Symbol("m")
     j, n, xj = sp.Symbol("j", integer=True), sp.Symbol("n", integer=True), sp.IndexedBase("x")
     if log:
-        return {"general": xk - sp.log(sp.Sum(sp.exp(xj[j]), (j, 1, n)))}
+        from .latex import MaxOver
+
+        return {
+            "general": xk - sp.log(sp.Sum(sp.exp(xj[j]), (j, 1, n))),
+            # LSE(x) = m + log sum_j e^{x_j - m} for any m (proved below), m = max_j x_j
+            "lse_shifted": m + sp.log(sp.Sum(sp.exp(xj[j] - m), (j, 1, n))),
+            "max": MaxOver(xj[j], j, n),
+        }
     return {
         "general": sp.exp(xk) / sp.Sum(sp.exp(xj[j]), (j, 1, n)),
         "shifted": sp.exp(xk - m) / sp.Sum(sp.exp(xj[j] - m), (j, 1, n)),
