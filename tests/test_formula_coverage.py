@@ -93,15 +93,6 @@ UNCHECKED: dict[tuple[str, str], str] = {
     ("src/losslab/penalties.py", r"\operatorname*{arg\,min}_w \tfrac12 (w - a)^2 + \lambda |w|"): (
         "the definition of the prox as an arg min (its closed form on the right is checked)"
     ),
-    ("src/losslab/cross_entropy.py", r"\text{labels: } \mathrm{mean}"): (
-        "a reduction with ignore_index in the sum's condition"
-    ),
-    ("src/losslab/cross_entropy.py", r"\text{probabilities: } \mathrm{mean}"): (
-        "a reduction over N' positions"
-    ),
-    ("src/losslab/cross_entropy.py", r"\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}}"): (
-        "a reduction with ignore_index in the sum's condition"
-    ),
     ("src/losslab/classification.py", r"1 - \text{zero-one loss}"): "an identity in words",
     ("src/losslab/book.py", r"f'(x) \approx"): "a numerical approximation, not a formula",
     ("src/losslab/book.py", r"\frac{\partial f}{\partial x_i} \approx"): (
@@ -362,6 +353,18 @@ SLIPS = [
         r"\frac{1}{N}\sum_{n=1}^{N} 1 - \mathbb{1}",
     ),
     ("docs/other-losses.md", r"x_c \ne y\bigr]", r"x_c = y\bigr]"),
+    # 'mean' reductions: the sum over the rows that are not ignored, and N' positions.
+    (
+        "src/losslab/cross_entropy.py",
+        r"{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}},",
+        r"{\sum_{n:\,y_n=\text{ignore}} w_{y_n}},",
+    ),
+    (
+        "src/losslab/cross_entropy.py",
+        r"\mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}}" + "\n",
+        r"\mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n} w_{y_n}}" + "\n",
+    ),
+    ("src/losslab/cross_entropy.py", r"\frac{1}{N'}\sum_n \ell_n", r"\frac{1}{N}\sum_n \ell_n"),
 ]
 
 

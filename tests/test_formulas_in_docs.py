@@ -160,6 +160,12 @@ NOTATION = [
         "=",
     ),
     (
+        "nll_loss mean_labels",
+        r"\mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}}",
+        r"\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}",
+        r"\sum_{n:\,y_n\ne\text{ignore}} 1",
+    ),
+    (
         "accuracy mean",
         r"\frac{1}{N}\sum_{n=1}^{N} \mathbb{1}\left[\hat y_n = y_n\right]",
         r"\frac{1}{N}",

@@ -344,6 +344,7 @@ def cross_entropy(
     this is :math:`\ell_n = -\log p_{n,y_n}`. Reductions:
 
     .. math::
+        :formula: cross_entropy mean_labels mean_probs
 
         \text{labels: } \mathrm{mean}
         = \frac{\sum_n \ell_n}{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}},
@@ -489,7 +490,7 @@ def nll_loss(
     r"""Negative log-likelihood of class labels given log-probabilities ``input``.
 
     .. math::
-        :formula: nll_loss label -
+        :formula: nll_loss label mean_labels
 
         \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad
         \mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n:\,y_n\ne\text{ignore}} w_{y_n}}

@@ -151,6 +151,14 @@ _n, _c_size = sp.Symbol("n", integer=True), sp.Symbol("C", integer=True, positiv
 _e = sp.Symbol("epsilon")
 _W, _A, _Pr, _Y = (sp.IndexedBase(b) for b in ("w", "a", "p", "y"))
 _y_n = sp.Symbol("y_n")
+_Loss, _N = sp.IndexedBase("l"), sp.Symbol("N", integer=True, positive=True)
+# 'mean' reductions: labels divide by the weights of the rows that are not ignore_index
+# (ignore is a label value, drawn among the labels), probabilities by the N' positions.
+_MEANS = {
+    "mean_labels": sp.Sum(_Loss[_n], (_n, 1, _N))
+    / sp.Sum(_W[_Y[_n]] * (1 - sp.KroneckerDelta(_Y[_n], sp.Symbol("ignore"))), (_n, 1, _N)),
+    "mean_probs": sp.Sum(_Loss[_n], (_n, 1, _N)) / sp.Symbol("N_prime"),
+}
 _COEFFICIENTS = {
     "coefficients": -sp.Sum(_A[_n, c] * sp.log(_Pr[_n, c]), (c, 1, _c_size)),
     "coef_label": (1 - _e) * _W[_y_n] * sp.KroneckerDelta(c, _y_n) + _e / _c_size * _W[c],
@@ -199,9 +207,18 @@ CROSS_ENTROPY = SymbolicLoss(
         "label": -sp.Symbol("x_c") + sp.log(sp.Sum(sp.exp(X[j]), (j, 1, k_))),
         "gradient": sp.exp(sp.Symbol("x_k")) / sp.Sum(sp.exp(X[j]), (j, 1, k_)) - sp.Symbol("t_k"),
         **_COEFFICIENTS,
+        **_MEANS,
     },
-    # labels y_n and classes c (one-based, C = 3 or 4 in the numeric check)
-    domains={"c": [1, 2, 3], "y": [1, 2, 3], "epsilon": (0.0, 1.0), "p": (0.05, 1.0)},
+    # labels y_n and classes c (one-based, C = 3 or 4 in the numeric check); ignore_index is
+    # one of the label values, so that some rows are ignored and others are not
+    domains={
+        "c": [1, 2, 3],
+        "y": [1, 2, 3],
+        "ignore": [3],
+        "epsilon": (0.0, 1.0),
+        "p": (0.05, 1.0),
+        "N_prime": (1.0, 12.0),
+    },
     extra_proofs=(
         (
             "w = 1, no smoothing, one-hot t: gradient softmax - t",
@@ -233,8 +250,9 @@ NLL_LOSS = SymbolicLoss(
         "sum": -sp.Sum(T[j] * X[j], (j, 1, k_)),
         # sample n with label y_n: -w_{y_n} x_{n, y_n}
         "label": -_W[_y_n] * X[_n, _y_n],
+        "mean_labels": _MEANS["mean_labels"],
     },
-    domains={"y": [1, 2, 3]},
+    domains={"y": [1, 2, 3], "ignore": [3]},
     extra_proofs=(
         (
             "nll_loss(log_softmax(x)) = cross_entropy(x) (no smoothing)",

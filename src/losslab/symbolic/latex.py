@@ -125,6 +125,11 @@ _SIGN = re.compile(r"\\(?:operatorname|mathrm)\{sign\}\s*\(([^()]*)\)")
 def _clean(tex: str) -> str:
     tex = tex.strip().rstrip(".,;").strip()
     tex = re.sub(r"\\[,;:! ]|\\q?quad\b|~", " ", tex)
+    tex = _conditional_sums(tex)
+    tex = re.sub(
+        r"\\ell(?![A-Za-z])\s*", "l", tex
+    )  # the grammar lacks \ell: l_n is the loss of sample n
+    tex = re.sub(r"(?<![A-Za-z\\])([A-Za-z])'(?!')", r"\1_{prime}", tex)  # N' is N_prime
     tex = re.sub(r"\\text\{[^{}]*\}", " ", tex)  # annotations such as \text{(L1)}
     tex = re.sub(r"\\(?:mathrm|operatorname|text)\{(log|ln|exp|max|min)\}", r"\\\1", tex)
     tex = re.sub(r"\\(?:displaystyle|limits)\b", "", tex)
@@ -224,6 +229,36 @@ def _placeholders(tex: str) -> str:
     tex = _HELD_IVERSON.sub(iverson, tex)
     # The grammar reads no product of two subscripted symbols written side by side.
     return re.sub(r"(Q_\{zq[a-j]+\})\s*(?=Q_\{zq)", r"\1 \\cdot ", tex)
+
+
+_SUM_IF = re.compile(r"\\sum_\{\s*([A-Za-z])\s*:")
+
+
+def _conditional_sums(tex: str) -> str:
+    r""":math:`\sum_{n:\, y_n \ne \text{ignore}} w_{y_n}` as :math:`\sum_n ([y_n \ne
+    \mathrm{ignore}] \cdot w_{y_n})`: the condition becomes an Iverson bracket (a word in it a
+    symbol) and the body runs to the end of its group or the next top-level + or -."""
+    while m := _SUM_IF.search(tex):
+        depth, j = 1, m.end()
+        while depth and j < len(tex):
+            depth += {"{": 1, "}": -1}.get(tex[j], 0)
+            j += 1
+        cond = re.sub(r"\\text\{([A-Za-z]+)\}", r"\\mathrm{\1}", tex[m.end() : j - 1]).strip()
+        depth, e = 0, j
+        while e < len(tex):
+            ch = tex[e]
+            if ch in "{([":
+                depth += 1
+            elif ch in "})]":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and ch in "+-=" and tex[j:e].strip():
+                break
+            e += 1
+        body = tex[j:e].strip()
+        tex = tex[: m.start()] + rf"\sum_{{{m[1]}}} ([{cond}] \cdot ({body}))" + tex[e:]
+    return tex
 
 
 #: Functions the grammar lacks, as LaTeX the grammar has (``#`` is the argument).
@@ -576,6 +611,8 @@ def equivalent(
                     values[name] = float(rng.uniform(*domain))
             va = complex(sp.sympify(da.xreplace({v: values[str(v)] for v in la})).doit().evalf(30))
             vb = complex(sp.sympify(db.xreplace({v: values[str(v)] for v in lb})).doit().evalf(30))
+            if np.isnan(va) and np.isnan(vb):
+                continue  # undefined on both sides (every row ignored): not counted
             if not np.isclose(va, vb, rtol=1e-9, atol=1e-12):
                 point = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
                 return False, f"differs at {point}: page gives {va.real:.12g}, form {vb.real:.12g}"
