@@ -145,6 +145,9 @@ BINARY_CROSS_ENTROPY = elementwise(
     },
 )
 
+_n, _N = sp.Symbol("n", integer=True), sp.Symbol("N", integer=True, positive=True)
+_X, _T = sp.IndexedBase("x"), sp.IndexedBase("t")
+
 BINARY_CROSS_ENTROPY_WITH_LOGITS = elementwise(
     "binary_cross_entropy_with_logits",
     wrt="input",
@@ -165,6 +168,9 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = elementwise(
         ),
         "gradient": (SIGMOID - y).subs({x: _s("x_i"), y: _s("y_i")}),
         "weighted": _s("w_i") * BCE_LOGITS.subs({x: _s("x_i"), y: _s("y_i"), pw: _s("p")}),
+        # the mean over N samples as a function of a bias b shared by every logit x_n + b
+        "bias_mean": sp.Sum(BCE_LOGITS.subs({pw: 1, x: _X[_n] + _s("b"), y: _T[_n]}), (_n, 1, _N))
+        / _N,
         "weighted_gradient": _s("w_i")
         * ((pw * y + 1 - y) * SIGMOID - pw * y).subs({x: _s("x_i"), y: _s("y_i"), pw: _s("p")}),
     },

@@ -28,6 +28,7 @@ class Formulas:
 _n, _c = sp.Symbol("n", integer=True), sp.Symbol("c", integer=True)
 _N, _size = sp.Symbol("N", integer=True), sp.Symbol("n", integer=True)
 _X, _Yhat, _Y = sp.IndexedBase("x"), sp.IndexedBase("yhat"), sp.IndexedBase("y")
+_T = sp.IndexedBase("t")
 _LABELS = {"y": [1, 2, 3], "yhat": [1, 2, 3]}
 
 VALUES = {
@@ -45,7 +46,17 @@ VALUES = {
     ),
     "accuracy": Formulas(
         "accuracy",
-        {"mean": sp.Sum(sp.KroneckerDelta(_Yhat[_n], _Y[_n]), (_n, 1, _N)) / _N},
-        _LABELS,
+        {
+            "mean": sp.Sum(sp.KroneckerDelta(_Yhat[_n], _Y[_n]), (_n, 1, _N)) / _N,
+            # binary labels t_n predicted by the sign of x_n + b (a shared bias b)
+            "bias": sp.Sum(
+                sp.KroneckerDelta(
+                    sp.Piecewise((1, _X[_n] + sp.Symbol("b") > 0), (0, True)), _T[_n]
+                ),
+                (_n, 1, _N),
+            )
+            / _N,
+        },
+        {**_LABELS, "t": [0, 1]},
     ),
 }

@@ -201,6 +201,19 @@ def _symbol(tex: str) -> sp.Symbol:
     return sp.Symbol(re.sub(r"\s+", "", tex))
 
 
+def _unwrap(tex: str) -> str:
+    """``(a > 0)`` as ``a > 0`` (the grammar reads no comparison inside parentheses)."""
+    tex = tex.strip()
+    if tex.startswith("(") and tex.endswith(")"):
+        depth = 0
+        for k, ch in enumerate(tex):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0 and k < len(tex) - 1:
+                return tex
+        return tex[1:-1]
+    return tex
+
+
 def _placeholders(tex: str) -> str:
     r"""Notation the grammar lacks, replaced by placeholder symbols (see :data:`_HELD`):
     entries with several or gathered indices (``t_{nk}`` is read later, ``y_{n,c_n}``,
@@ -222,7 +235,11 @@ def _placeholders(tex: str) -> str:
     )
 
     def iverson(m: re.Match) -> str:
-        a, b = (_latex(m[k]) for k in ("a", "b"))
+        # a comparison inside the bracket is 1 or 0: [(x + b > 0) = t]
+        a, b = (
+            sp.Piecewise((1, e), (0, True)) if isinstance(e, sp.core.relational.Relational) else e
+            for e in (_latex(_unwrap(m[k])) for k in ("a", "b"))
+        )
         delta = sp.KroneckerDelta(a, b)
         return _hold(delta if m["op"] == "=" else 1 - delta)
 
