@@ -43,10 +43,6 @@ UNCHECKED: dict[tuple[str, str], str] = {
     ("docs/softmax-cross-entropy.md", r"\mathrm{softmax}(z)_k"): (
         "the name softmax(z)_k, a definition (the right-hand side is checked)"
     ),
-    ("docs/softmax-cross-entropy.md", r"-\ln p_c"): (
-        "written with p_c = softmax(z)_c, a name the forms do not have (the next two "
-        "sides of the chain are checked)"
-    ),
     ("docs/softmax-cross-entropy.md", r"p_k - t_k"): (
         "written with p_k = softmax(z)_k (the side before it is checked)"
     ),
@@ -358,6 +354,7 @@ SLIPS = [
         r"\mathrm{mean} = \frac{\sum_n \ell_n}{\sum_{n} w_{y_n}}" + "\n",
     ),
     ("src/losslab/cross_entropy.py", r"\frac{1}{N'}\sum_n \ell_n", r"\frac{1}{N}\sum_n \ell_n"),
+    ("docs/softmax-cross-entropy.md", r"L(z, c) = -\ln p_c", r"L(z, c) = -\ln p_k"),
     # accuracy and BCE as functions of a shared bias b (a comparison inside the bracket)
     ("docs/why-loss-not-accuracy.md", r"[\,(x_n + b > 0) = t_n\,]", r"[\,(x_n - b > 0) = t_n\,]"),
     (
