@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from . import _reduction as r
 from . import _registry
 from . import _validation as v
-from .l1 import _l1_kernel, _prepare_pair
+from .l1 import _apply_weight, _l1_kernel, _prepare_pair
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
@@ -35,9 +35,7 @@ def _huber_kernel(delta: Any, weighted: bool, inv: Any = None):
         if inv is not None:
             loss /= inv
         if weighted:
-            loss *= blocks[2]
-            if grad is not None:
-                grad *= blocks[2]
+            _apply_weight(blocks, loss, grad)
 
     return kernel
 

@@ -45,6 +45,43 @@ def _total_weight(w: np.ndarray, dtype: np.dtype) -> Any:
     return total
 
 
+def _apply_weight(blocks, loss, grad) -> None:
+    """Multiply a block's element losses (and derivatives) by its weights, if it has any."""
+    if len(blocks) == 3:
+        loss *= blocks[2]
+        if grad is not None:
+            grad *= blocks[2]
+
+
+def _pair_loss(kernel, input, target, reduction, weight, need_grad, *, grad_factor=1.0):
+    """An element-wise loss of ``(input, target)`` with PyTorch's optional ``weight``.
+
+    ``kernel`` works on the ``(x, t)`` blocks; the weights are applied here, and a weighted
+    'mean' divides by the total weight (``F.mse_loss`` and ``F.l1_loss``). Shared by
+    :mod:`losslab.mse`.
+    """
+    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
+    arrays = (x, t) if w is None else (x, t, w)
+    denominator = None
+    if w is not None and reduction == "mean":
+        denominator = float(_total_weight(w, dtype))
+
+    def weighted_kernel(blocks, loss, grad):
+        kernel(blocks, loss, grad)
+        _apply_weight(blocks, loss, grad)
+
+    return r.blocked_elementwise(
+        weighted_kernel,
+        arrays,
+        x.shape,
+        dtype,
+        reduction,
+        need_grad=need_grad,
+        grad_factor=grad_factor,
+        denominator=denominator,
+    )
+
+
 def l1_loss(
     input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
 ) -> Any:
@@ -126,26 +163,15 @@ def l1_loss(
 
 
 def _l1_kernel(blocks, loss, grad):
-    """|x - t| (times w) and its subgradient sign(x - t) (times w), with sign(0) = 0."""
+    """|x - t| and its subgradient sign(x - t), with sign(0) = 0."""
     diff = np.subtract(blocks[0], blocks[1], out=loss)
     if grad is not None:
         np.sign(diff, out=grad)
     np.abs(diff, out=loss)
-    if len(blocks) == 3:
-        loss *= blocks[2]
-        if grad is not None:
-            grad *= blocks[2]
 
 
 def _l1(input, target, reduction, weight, need_grad):
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
-    arrays = (x, t) if w is None else (x, t, w)
-    denominator = None
-    if w is not None and reduction == "mean":
-        denominator = float(_total_weight(w, dtype))
-    return r.blocked_elementwise(
-        _l1_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad, denominator=denominator
-    )
+    return _pair_loss(_l1_kernel, input, target, reduction, weight, need_grad)
 
 
 def _l1_loss_value_and_grad(

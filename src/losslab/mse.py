@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _reduction as r
 from . import _registry
-from .l1 import _prepare_pair, _total_weight
+from .l1 import _pair_loss
 
 __all__ = ["mse_loss"]
 
@@ -92,31 +91,13 @@ def mse_loss(
 
 
 def _mse_kernel(blocks, loss, grad):
-    x, t = blocks[0], blocks[1]
-    diff = np.subtract(x, t, out=loss if grad is None else grad)
+    """(x - t)^2, and x - t as the derivative before the factor 2."""
+    diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
     np.multiply(diff, diff, out=loss)
-    if len(blocks) == 3:
-        loss *= blocks[2]
-        if grad is not None:
-            grad *= blocks[2]
 
 
 def _mse(input, target, reduction, weight, need_grad):
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
-    arrays = (x, t) if w is None else (x, t, w)
-    denominator = None
-    if w is not None and reduction == "mean":
-        denominator = float(_total_weight(w, dtype))
-    return r.blocked_elementwise(
-        _mse_kernel,
-        arrays,
-        x.shape,
-        dtype,
-        reduction,
-        need_grad=need_grad,
-        grad_factor=2.0,
-        denominator=denominator,
-    )
+    return _pair_loss(_mse_kernel, input, target, reduction, weight, need_grad, grad_factor=2.0)
 
 
 def _mse_loss_value_and_grad(
