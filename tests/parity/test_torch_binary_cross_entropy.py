@@ -15,14 +15,10 @@ import pytest
 import losslab
 
 torch = pytest.importorskip("torch")
-from torchref import torch_value_and_grad  # noqa: E402
+from torchref import DTYPES, REDUCTIONS, TOL, torch_value_and_grad  # noqa: E402
 
 F = torch.nn.functional
 pytestmark = pytest.mark.parity
-
-REDUCTIONS = ["mean", "sum", "none"]
-DTYPES = [np.float64, np.float32]
-TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
 
 
 def _shape(rng):

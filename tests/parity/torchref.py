@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+REDUCTIONS = ["mean", "sum", "none"]
+DTYPES = [np.float64, np.float32]
+# float64: agreement to rounding; float32: both sides round each operation to float32, in
+# different orders.
+TOL = {np.float64: {"rtol": 1e-12, "atol": 1e-14}, np.float32: {"rtol": 2e-5, "atol": 1e-6}}
+
 
 def _to_torch(a):
     import torch
