@@ -179,20 +179,26 @@ ENTROPY_FORM = elementwise(
     extra_proofs=(("0 log 0 = 0 (limit p -> 0+)", sp.limit(p * sp.log(p), p, 0, "+"), 0),),
     domains={"p": (0.05, 1.0), "b": (1.5, 5.0)},
 )
+# What kl_divergence and cross_entropy_pq share: both differentiate w.r.t. q on the simplex,
+# and -p / (q ln b) is the gradient of both (they differ by H(p), constant in q).
+_PQ_FORM = {
+    "wrt": "q",
+    "variable": q,
+    "arrays": {"q": q, "p": p},
+    "scalars": {"base": b},
+    "defaults": {"base": math.e},
+    "sample": _pq_sample,
+    "edge": _pq_edge,
+    "reduce": _reduce,
+    "closed_form": -p / (q * sp.log(b)),
+    "kink_distance": _q_distance,
+    "simplex": _axis,
+}
+
 KL_DIVERGENCE = elementwise(
     "kl_divergence",
-    wrt="q",
-    variable=q,
     value=KL,
-    arrays={"q": q, "p": p},
-    scalars={"base": b},
-    defaults={"base": math.e},
-    sample=_pq_sample,
-    edge=_pq_edge,
-    reduce=_reduce,
-    closed_form=-p / (q * sp.log(b)),
-    kink_distance=_q_distance,
-    simplex=_axis,
+    **_PQ_FORM,
     magnitude=_log_sizes,
     subgradient="q = 0 < p: D = +inf, dD/dq = -inf; p = 0: term and gradient 0 (base > 1)",
     formulas={
@@ -240,18 +246,8 @@ def _one_hot_batch_proof(delta: sp.Expr) -> tuple[str, sp.Expr, sp.Expr]:
 
 CROSS_ENTROPY_PQ = elementwise(
     "cross_entropy_pq",
-    wrt="q",
-    variable=q,
     value=CROSS,
-    arrays={"q": q, "p": p},
-    scalars={"base": b},
-    defaults={"base": math.e},
-    sample=_pq_sample,
-    edge=_pq_edge,
-    reduce=_reduce,
-    closed_form=-p / (q * sp.log(b)),
-    kink_distance=_q_distance,
-    simplex=_axis,
+    **_PQ_FORM,
     subgradient="q = 0 < p: H = +inf, dH/dq = -inf; p = 0: term and gradient 0 (base > 1)",
     formulas={
         "value": _summed(CROSS),
