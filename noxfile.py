@@ -28,7 +28,31 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit and property tests, plus every docstring example (doctest)."""
     session.install("-e", ".[test,docs]")
-    session.run("pytest", "--doctest-modules", "src", "tests", *session.posargs)
+    # The C kernels must have been built here (losslab falls back to NumPy where they cannot be).
+    session.run(
+        "pytest",
+        "--doctest-modules",
+        "src",
+        "tests",
+        *session.posargs,
+        env={"LOSSLAB_REQUIRE_KERNELS": "1"},
+    )
+    # The NumPy fallback path: validation, accuracy and overflow once more without the kernels.
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_validation_table.py",
+        "tests/test_accuracy_oracle.py",
+        "tests/test_overflow.py",
+        env={"LOSSLAB_PURE_NUMPY": "1"},
+    )
+    session.run(
+        "python",
+        "-c",
+        "import losslab._fast as f; assert not f.active(), 'LOSSLAB_PURE_NUMPY=1 was ignored'",
+        env={"LOSSLAB_PURE_NUMPY": "1"},
+    )
 
 
 @nox.session(python=PYTHON)

@@ -256,3 +256,28 @@ def test_integer_one_hot_target_gets_a_hint(fn):
         fn(np.zeros((2, 4)), np.array([[0, 0, 1, 0], [1, 0, 0, 0]]))
     with pytest.raises(ValueError, match=r"target.argmax\(axis=0\)"):
         fn(np.zeros(4), np.array([0, 0, 1, 0]))
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["compiled", "numpy"])
+def test_nll_loss_reads_and_checks_only_the_label_entries(kernels):
+    # Like F.nll_loss: a NaN or inf away from the labels changes neither the loss nor its
+    # gradient, so it is accepted; at a counted label it is an error; at an ignored row, not.
+    from losslab import _fast
+
+    previous = _fast.use_kernels(_fast.kernels if kernels else None)
+    try:
+        if kernels and not _fast.active():
+            pytest.skip("losslab._kernels is not built")
+        logp = np.log(np.full((3, 4), 0.25))
+        y = np.array([1, 2, -100])
+        clean = losslab.value_and_grad(losslab.nll_loss)(logp, y)
+        dirty = logp.copy()
+        dirty[0, 0], dirty[1, 3], dirty[2, 0] = np.nan, -np.inf, np.nan  # row 2 is ignored
+        value, g = losslab.value_and_grad(losslab.nll_loss)(dirty, y)
+        assert value == clean[0]
+        np.testing.assert_array_equal(g, clean[1])
+        dirty[1, 2] = -np.inf
+        with pytest.raises(ValueError, match=r"^`input` contains inf at the label entry of row"):
+            losslab.nll_loss(dirty, y)
+    finally:
+        _fast.use_kernels(previous)

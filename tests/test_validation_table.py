@@ -254,7 +254,17 @@ ROWS: list[Row] = [
         "nll_loss",
         lambda: {"input": LOGP.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
         [
-            *array_cases("input", LOGP, paired=False),
+            # nll_loss reads only the label entries, so NaN/inf is an error there (and, as in
+            # PyTorch, ignored elsewhere: tests/test_cross_entropy.py)
+            *[
+                c
+                for c in array_cases("input", LOGP, paired=False)
+                if c.id not in ("nan", "inf", "-inf")
+            ],
+            *[
+                Case(cid, "input", _with(LOGP, (0, int(LABELS[0])), bad), ValueError)
+                for cid, bad in (("nan", np.nan), ("inf", np.inf), ("-inf", -np.inf))
+            ],
             *label_cases("target", LABELS, 3),
             *weight_cases("weight", np.ones(3)),
             *int_cases("ignore_index"),

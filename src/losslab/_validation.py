@@ -64,10 +64,20 @@ def as_float_array(
         raise ValueError(f"`{name}` has {arr.ndim} dimension(s), expected at least {min_ndim}")
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"`{name}` is empty (shape {arr.shape}), expected at least one element")
-    if not allow_nonfinite and not np.isfinite(arr).all():
+    if not allow_nonfinite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise a ValueError naming ``name`` if ``arr`` holds a NaN or an infinity.
+
+    The compiled kernels check finiteness in the same pass as the loss; their callers use this
+    to raise the same error afterwards.
+    """
+    if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
         raise ValueError(f"`{name}` contains {bad}; expected finite values")
-    return arr
 
 
 def as_label_array(

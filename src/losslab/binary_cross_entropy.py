@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _fast, _registry
 from . import _reduction as r
-from . import _registry
 from . import _validation as v
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
@@ -36,11 +36,15 @@ def _as_broadcast_weight(weight: Any, name: str, x: np.ndarray) -> np.ndarray:
     return w
 
 
-def _prepare(input: Any, target: Any, reduction: str, weights: dict[str, Any]):
-    x = v.as_float_array(input, "input")
-    t = v.as_float_array(target, "target", int_as=x.dtype)
+def _prepare(input: Any, target: Any, reduction: str, weights: dict[str, Any], *, finite=True):
+    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
+    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
     v.check_same_shape(x, t, "input", "target")
-    v.check_probabilities(t, "target")
+    try:
+        v.check_probabilities(t, "target")
+    except ValueError:
+        v.check_finite(t, "target")  # inf is reported as such when finite=False
+        raise
     v.check_reduction(reduction)
     ws = {k: None if w is None else _as_broadcast_weight(w, k, x) for k, w in weights.items()}
     dtype = v.result_dtype(x, t, *(w for w in ws.values() if w is not None))
@@ -343,10 +347,22 @@ def _bce_logits_kernel(has_weight: bool, has_pos_weight: bool):
 
 
 def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
+    # The compiled kernel covers the unweighted loss (weights fall back to NumPy).
+    fast = _fast.active() and weight is None and pos_weight is None
     x, t, ws, dtype = _prepare(
-        input, target, reduction, {"weight": weight, "pos_weight": pos_weight}
+        input, target, reduction, {"weight": weight, "pos_weight": pos_weight}, finite=not fast
     )
     w, p = ws["weight"], ws["pos_weight"]
+    if fast:
+        return _fast.pair(
+            "bce_logits",
+            (x, t),
+            ("input", "target"),
+            x.shape,
+            dtype,
+            reduction,
+            need_grad=need_grad,
+        )
     arrays = (x, t, *_full_weight(w, x), *_full_weight(p, x))
     kernel = _bce_logits_kernel(w is not None, p is not None)
     return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _registry
+from . import _fast, _registry
 from . import _validation as v
 from .threads import run_blocks
 
@@ -115,7 +115,8 @@ def _prepare(
     v.check_reduction(reduction)
     ignore_index = _check_ignore_index(ignore_index)
     eps = _check_label_smoothing(label_smoothing)
-    x = v.as_float_array(input, "input", min_ndim=1)
+    # NaN/inf in `input` is checked at the end: by the compiled kernel, in its pass, when it runs
+    x = v.as_float_array(input, "input", min_ndim=1, allow_nonfinite=True)
     class_axis = 0 if x.ndim == 1 else 1
     n_classes = x.shape[class_axis]
     row_shape = x.shape[:class_axis] + x.shape[class_axis + 1 :]
@@ -139,6 +140,7 @@ def _prepare(
             p += eps / n_classes
         if w is not None:
             p *= w.astype(dtype, copy=False)
+        v.check_finite(x, "input")
         return _Problem(
             x2, dtype, x.shape, row_shape, class_axis, None, None, None, None, p, x2.shape[0]
         )
@@ -175,9 +177,12 @@ def _prepare(
             f"`target`: {reason}, so reduction='mean' would divide 0 by 0 (PyTorch returns nan); "
             "use reduction='sum' or 'none', or check the labels and `weight`"
         )
-    return _Problem(
-        x2, dtype, x.shape, row_shape, class_axis, y, f, smooth, keep, None, denominator
-    )
+    pb = _Problem(x2, dtype, x.shape, row_shape, class_axis, y, f, smooth, keep, None, denominator)
+    if not (allow_probabilities and _fast.active() and smooth is None):
+        # nll_loss reads only the label entries and checks those; the NumPy path checks all
+        if allow_probabilities:
+            v.check_finite(x, "input")
+    return pb
 
 
 def _row_max(xb: np.ndarray, out: np.ndarray) -> None:
@@ -223,6 +228,11 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
     """
     x2, dtype = pb.x2, pb.dtype
     m_rows, c = x2.shape
+    if pb.y is not None and pb.smooth is None and _fast.active():
+        loss, grad, finite = _fast.softmax_ce(x2, pb.y, pb.f, float(scale), need_grad)
+        if not finite:
+            v.check_finite(x2, "input")
+        return loss, grad
     block = max(1, min(m_rows, max(256, _BLOCK_ELEMENTS // c)))
     loss = np.empty(m_rows, dtype)
     grad = np.empty((m_rows, c), dtype) if need_grad else None
@@ -464,6 +474,42 @@ def _cross_entropy_value_and_grad(
     return _reduce(loss, pb, reduction), _from_rows(g, pb.in_shape)
 
 
+def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
+    value = pb.x2[row, pb.y[row]]
+    bad = "NaN" if np.isnan(value) else "inf"
+    where = np.unravel_index(row, pb.row_shape) if pb.row_shape else ()
+    return ValueError(
+        f"`input` contains {bad} at the label entry of row {tuple(map(int, where))}; expected "
+        "finite log-probabilities"
+    )
+
+
+def _nll(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
+
+    Only the label entries of counted rows are read, and only they must be finite: like
+    PyTorch, a NaN elsewhere in ``input`` does not change the loss or its gradient.
+    """
+    if _fast.active():
+        loss, g, bad = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, float(scale), need_grad)
+        if bad >= 0:
+            raise _nonfinite_label_entry(pb, bad)
+        return loss, g
+    loss, idx = _nll_rows(pb)
+    counted = np.ones(loss.size, bool) if pb.keep is None else pb.keep != 0
+    finite = np.isfinite(loss) | ~counted
+    if not finite.all():
+        raise _nonfinite_label_entry(pb, int(np.argmin(finite)))
+    if pb.keep is not None:
+        loss[~counted] = 0  # 0 * inf at an ignored row's stand-in label
+    g = None
+    if need_grad:
+        s = pb.dtype.type(scale)
+        g = np.zeros(pb.x2.shape, pb.dtype)
+        g.reshape(-1)[idx] = -s if pb.f is None else -s * pb.f
+    return loss, g
+
+
 def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
     """Per-row losses and the flat indices of the label entries (a flat gather is ~3x faster
     than ``x2[rows, y]``)."""
@@ -549,7 +595,7 @@ def nll_loss(
     [-1.0, 0.0, 0.0]
     """
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    loss, _ = _nll_rows(pb)
+    loss, _ = _nll(pb, 1.0, need_grad=False)
     return _reduce(loss, pb, reduction)
 
 
@@ -561,10 +607,7 @@ def _nll_loss_value_and_grad(
     reduction: str = "mean",
 ):
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    loss, idx = _nll_rows(pb)
-    scale = pb.dtype.type(_scale(pb, reduction))
-    g = np.zeros(pb.x2.shape, pb.dtype)
-    g.reshape(-1)[idx] = -scale if pb.f is None else -scale * pb.f
+    loss, g = _nll(pb, _scale(pb, reduction), need_grad=True)
     return _reduce(loss, pb, reduction), _from_rows(g, pb.in_shape)
 
 

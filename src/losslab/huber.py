@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _fast, _registry
 from . import _reduction as r
-from . import _registry
 from . import _validation as v
 from .l1 import _apply_weight, _l1_kernel, _prepare_pair
 
@@ -42,15 +42,40 @@ def _huber_kernel(delta: Any, weighted: bool, inv: Any = None):
 
 def _huber(input, target, reduction, delta, weight, need_grad):
     d = v.check_positive_number(delta, "delta")
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight)
+    fast = _fast.active()
+    x, t, w, dtype = _prepare_pair(input, target, reduction, weight, finite=not fast)
     arrays = (x, t) if w is None else (x, t, w)
+    if fast:
+        return _fast.pair(
+            "huber",
+            arrays,
+            ("input", "target", "weight"),
+            x.shape,
+            dtype,
+            reduction,
+            need_grad=need_grad,
+            param=float(dtype.type(d)),
+        )
     kernel = _huber_kernel(dtype.type(d), w is not None)
     return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
 def _smooth_l1(input, target, reduction, beta, need_grad):
     b = v.check_positive_number(beta, "beta", allow_zero=True)
-    x, t, _, dtype = _prepare_pair(input, target, reduction)
+    fast = _fast.active()
+    x, t, _, dtype = _prepare_pair(input, target, reduction, finite=not fast)
+    if fast:
+        return _fast.pair(
+            "l1" if b == 0.0 else "smooth_l1",
+            (x, t),
+            ("input", "target"),
+            x.shape,
+            dtype,
+            reduction,
+            need_grad=need_grad,
+            param=float(dtype.type(b)),
+            grad_factor=1.0 if b == 0.0 else 1.0 / b,
+        )
     if b == 0.0:
         kernel, factor = _l1_kernel, 1.0
     else:

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _fast, _registry
 from . import _reduction as r
-from . import _registry
 from . import _validation as v
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
@@ -33,10 +33,10 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _prepare_signed(input: Any, target: Any, reduction: str):
+def _prepare_signed(input: Any, target: Any, reduction: str, *, finite: bool = True):
     """Predictions and same-shape labels (checked to be -1 or 1 by :func:`_signed_loss`)."""
-    x = v.as_float_array(input, "input")
-    t = v.as_float_array(target, "target", int_as=x.dtype)
+    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
+    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
     v.check_same_shape(x, t, "input", "target")
     v.check_reduction(reduction)
     dtype = v.result_dtype(x, t)
@@ -49,9 +49,27 @@ def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np
     return r.reduce(loss, reduction, dtype), grad
 
 
-def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0):
-    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels."""
-    x, t, dtype = _prepare_signed(input, target, reduction)
+def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, kind=None):
+    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels (or, with
+    the compiled kernels, the loss ``kind`` of :data:`losslab._fast.PAIR_KINDS`)."""
+    fast = kind is not None and _fast.active()
+    x, t, dtype = _prepare_signed(input, target, reduction, finite=not fast)
+    if fast:
+        try:
+            _check_signed(t)
+        except ValueError:
+            v.check_finite(t, "target")  # NaN/inf is reported as such, as on the NumPy path
+            raise
+        return _fast.pair(
+            kind,
+            (x, t),
+            ("input", "target"),
+            x.shape,
+            dtype,
+            reduction,
+            need_grad=need_grad,
+            grad_factor=grad_factor,
+        )
 
     def checked(blocks, loss, grad):
         _check_signed(blocks[1])
@@ -397,7 +415,15 @@ def _soft_margin_kernel(x, t, loss, grad):
 
 
 def _soft_margin(input, target, reduction, need_grad):
-    return _signed_loss(_soft_margin_kernel, input, target, reduction, need_grad, grad_factor=-1.0)
+    return _signed_loss(
+        _soft_margin_kernel,
+        input,
+        target,
+        reduction,
+        need_grad,
+        grad_factor=-1.0,
+        kind="soft_margin",
+    )
 
 
 def _soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):

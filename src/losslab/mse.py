@@ -97,7 +97,9 @@ def _mse_kernel(blocks, loss, grad):
 
 
 def _mse(input, target, reduction, weight, need_grad):
-    return _pair_loss(_mse_kernel, input, target, reduction, weight, need_grad, grad_factor=2.0)
+    return _pair_loss(
+        _mse_kernel, input, target, reduction, weight, need_grad, grad_factor=2.0, kind="mse"
+    )
 
 
 def _mse_loss_value_and_grad(

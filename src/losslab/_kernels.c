@@ -1,0 +1,658 @@
+/*
+ * losslab._kernels: fused single-pass kernels for the large-input paths of losslab.
+ *
+ * Every function here works on C-contiguous float64 or float32 buffers (the dtype is passed as a
+ * flag), computes in double precision, releases the GIL, and never calls libm inside its loops:
+ * exp and log1p are evaluated by the vectorizable routines below (errors below 1 ulp in double,
+ * tested against mpmath in tests/test_kernels.py). The module is compiled with
+ * -ffp-contract=off, so no multiply-add is fused and the result is the same on every x86-64
+ * instruction set the function clones target (AVX-512, AVX2, baseline).
+ *
+ * The Python side (losslab/_fast.py) validates arguments, splits large inputs among threads on
+ * fixed block boundaries and falls back to NumPy when this module is not built.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define LL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LL_CLONES
+#endif
+
+#define LL_INLINE static inline __attribute__((always_inline))
+
+#if !defined(__GNUC__)
+#error "losslab._kernels needs GCC or Clang vector extensions; losslab falls back to NumPy"
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Eight doubles per vector (GCC/Clang vector extensions). The same lane-wise IEEE operations run
+ * on every instruction set: one zmm register with AVX-512, two ymm with AVX2, four xmm with SSE2.
+ * ------------------------------------------------------------------------------------------ */
+
+#define W 8
+typedef double vd __attribute__((vector_size(64)));
+typedef int64_t vi __attribute__((vector_size(64)));
+typedef uint64_t vu __attribute__((vector_size(64)));
+
+LL_INLINE vd splat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
+/* unaligned access to 8 doubles (may_alias: it reads and writes plain double arrays) */
+typedef double vd_mem __attribute__((vector_size(64), aligned(8), may_alias));
+LL_INLINE vd vload(const double *p) { return *(const vd_mem *)p; }
+LL_INLINE void vstore(double *p, vd v) { *(vd_mem *)p = v; }
+/* mask ? a : b, with mask lanes all ones or all zeros (a vector comparison) */
+LL_INLINE vd sel(vi mask, vd a, vd b) { return (vd)(((vu)a & (vu)mask) | ((vu)b & ~(vu)mask)); }
+LL_INLINE vd vabs(vd a) { return (vd)((vu)a & ~(vu)splat(-0.0)); }
+LL_INLINE vd vmax(vd a, vd b) { return sel(a > b, a, b); }
+LL_INLINE vd vmin(vd a, vd b) { return sel(a < b, a, b); }
+
+/* exp(x) for any x (NaN propagates). Reduction x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, ln2
+ * split as in fdlibm), e^r by its Taylor series to degree 13 (truncation < 5e-18), 2^k built
+ * from the exponent bits, in two steps for results near overflow or in the subnormal range. */
+LL_INLINE vd v_exp(vd x) {
+    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000: 32 bits */
+    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
+    const vd shift = splat(6755399441055744.0);       /* 0x1.8p52 */
+    x = sel(x < splat(-1100.0), splat(-1100.0), x);
+    x = sel(x > splat(1000.0), splat(1000.0), x);
+    vd kd = x * splat(1.44269504088896338700e+00) + shift;
+    vi k = (vi)((vu)kd - (vu)shift);
+    kd -= shift;
+    vd r = (x - kd * splat(ln2_hi)) - kd * splat(ln2_lo);
+    vd q = splat(1.0 / 6227020800.0);
+    q = q * r + splat(1.0 / 479001600.0);
+    q = q * r + splat(1.0 / 39916800.0);
+    q = q * r + splat(1.0 / 3628800.0);
+    q = q * r + splat(1.0 / 362880.0);
+    q = q * r + splat(1.0 / 40320.0);
+    q = q * r + splat(1.0 / 5040.0);
+    q = q * r + splat(1.0 / 720.0);
+    q = q * r + splat(1.0 / 120.0);
+    q = q * r + splat(1.0 / 24.0);
+    q = q * r + splat(1.0 / 6.0);
+    q = q * r + splat(0.5);
+    vd p = splat(1.0) + (r + (r * r) * q);
+    vi small = x < splat(-700.0), big = x > splat(700.0);
+    k += (small & 600) | (big & -600);
+    vd scale = (vd)((vu)(k + 1023) << 52);
+    vd adjust = sel(small, splat(0x1p-600), sel(big, splat(0x1p600), splat(1.0)));
+    return (p * scale) * adjust;
+}
+
+/* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction. */
+LL_INLINE vd v_log1p(vd x) {
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    vd u = splat(1.0) + x;
+    vu ui = (vu)u;
+    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
+    vi k = (vi)(hu >> 20) - 0x3ff;
+    /* correction for the rounding of 1 + x: log(1 + x) ~ log(u) + c */
+    vd c = sel(k >= 2, splat(1.0) - (u - x), x - (u - splat(1.0)));
+    c = sel(k < 54, c / u, splat(0.0));
+    hu = (hu & 0x000fffff) + 0x3fe6a09e;
+    vd f = (vd)((hu << 32) | (ui & 0xffffffffULL)) - splat(1.0);
+    vd hfsq = splat(0.5) * f * f;
+    vd s = f / (splat(2.0) + f);
+    vd z = s * s;
+    vd w = z * z;
+    vd t1 = w * (splat(3.999999999940941908e-01) +
+                 w * (splat(2.222219843214978396e-01) + w * splat(1.531383769920937332e-01)));
+    vd t2 = z * (splat(6.666666666666735130e-01) +
+                 w * (splat(2.857142874366239149e-01) +
+                      w * (splat(1.818357216161805012e-01) + w * splat(1.479819860511658591e-01))));
+    vd R = t2 + t1;
+    vd dk = (vd)((vu)k + 0x4338000000000000ULL) - splat(6755399441055744.0);
+    return s * (hfsq + R) + (dk * splat(ln2_lo) + c) - hfsq + f + dk * splat(ln2_hi);
+}
+
+/* nonzero lanes where v is NaN or infinite (all exponent bits set) */
+LL_INLINE vu nonfinite(vd v) { return (vu)((((vu)v >> 52) & 0x7ff) == 0x7ff); }
+
+LL_INLINE uint64_t any_lane(vu v) {
+    uint64_t any = 0;
+    for (int j = 0; j < W; j++) any |= v[j];
+    return any;
+}
+
+/* Kahan summation in 4 x 8 independent lanes (four chains hide the latency of one), added in
+ * a fixed order at the end. An infinite term makes the compensation NaN; it is then dropped, so
+ * the sum is inf as it should be. */
+#define KL 4
+typedef struct {
+    vd s[KL], c[KL];
+} kahan;
+
+LL_INLINE void kahan_zero(kahan *a) {
+    for (int q = 0; q < KL; q++) a->s[q] = a->c[q] = splat(0.0);
+}
+
+LL_INLINE void kahan_step(vd *s, vd *c, vd v) {
+    vd y = v - *c;
+    vd t = *s + y;
+    vd cc = (t - *s) - y;
+    *c = sel(cc == cc, cc, splat(0.0));
+    *s = t;
+}
+
+/* add v[0..n), n a multiple of W */
+LL_INLINE void kahan_add(kahan *a, const double *v, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + KL * W <= n; i += KL * W)
+        for (int q = 0; q < KL; q++) kahan_step(&a->s[q], &a->c[q], vload(v + i + q * W));
+    for (int q = 0; i < n; i += W, q++) kahan_step(&a->s[q], &a->c[q], vload(v + i));
+}
+
+LL_INLINE double kahan_total(const kahan *a) {
+    double s = 0.0, c = 0.0;
+    for (int q = 0; q < KL; q++)
+        for (int j = 0; j < W; j++) {
+            s += a->s[q][j];
+            c += a->c[q][j];
+        }
+    return s - c;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Element-wise losses of (input x, target t[, weight w]).
+ * ------------------------------------------------------------------------------------------ */
+
+enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
+#define CHUNK 512 /* elements per pass over the L1-resident scratch; a multiple of W */
+
+/* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
+ * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
+ * caller folds into its gradient scale. */
+LL_INLINE void pair_vec(int kind, vd x, vd t, double param, vd *l, vd *g) {
+    const vd zero = splat(0.0), one = splat(1.0);
+    vd d = x - t;
+    switch (kind) {
+    case K_MSE:
+        *l = d * d;
+        *g = d;
+        break;
+    case K_L1:
+        *l = vabs(d);
+        *g = sel(d > zero, one, sel(d < zero, -one, zero));
+        break;
+    case K_HUBER:
+    case K_SMOOTH_L1: {
+        /* a = |d|, q = min(a, delta): loss q (a - q/2), derivative copysign(q, d); smooth L1 is
+         * Huber with delta = beta, divided by beta. */
+        vd a = vabs(d);
+        vd q = vmin(a, splat(param));
+        vd h = q * (a - splat(0.5) * q);
+        *l = kind == K_SMOOTH_L1 ? h / splat(param) : h;
+        *g = sel(d < zero, -q, sel(d > zero, q, zero));
+        break;
+    }
+    case K_BCE_LOGITS: {
+        /* log1p(e^-|x|) + (1 - y) max(x, 0) - y min(x, 0); derivative (1 - y) s(x) - y s(-x) */
+        vd e = v_exp(-vabs(x));
+        vd omy = one - t;
+        vd h = v_log1p(e) + omy * vmax(x, zero);
+        *l = h - t * vmin(x, zero);
+        vd r = one / (one + e); /* sigmoid(|x|) */
+        vd er = e * r;          /* sigmoid(-|x|) */
+        vi pos = x >= zero;
+        *g = sel(pos, r, er) * omy - sel(pos, er, r) * t;
+        break;
+    }
+    case K_SOFT_MARGIN: {
+        /* softplus(-y x) = log1p(e^-|x|) - min(y x, 0); derivative y sigmoid(-y x) (negated by
+         * the caller) */
+        vd e = v_exp(-vabs(x));
+        vd yx = t * x;
+        vd r = one / (one + e);
+        *l = v_log1p(e) - vmin(yx, zero);
+        *g = sel(yx > zero, e * r, r) * t;
+        break;
+    }
+    }
+}
+
+/* Loads and stores of 8 values of the buffer's type, converted to and from double. */
+typedef float vf __attribute__((vector_size(32)));
+typedef float vf_mem __attribute__((vector_size(32), aligned(4), may_alias));
+LL_INLINE vd load_f64(const double *p) { return vload(p); }
+LL_INLINE vd load_f32(const float *p) { return __builtin_convertvector(*(const vf_mem *)p, vd); }
+LL_INLINE void store_f64(double *p, vd v) { vstore(p, v); }
+LL_INLINE void store_f32(float *p, vd v) { *(vf_mem *)p = __builtin_convertvector(v, vf); }
+
+/* One vector of the element-wise loop: loss into lb[i..] (for the block sum) and lossout, the
+ * scaled derivative into gout. w == NULL means weight 1. */
+#define PAIR_STEP(KIND, SFX, XP, TP, WP, LP, GP)                                                  \
+    {                                                                                             \
+        vd xv = load_##SFX(XP), tv = load_##SFX(TP), wv = WP ? load_##SFX(WP) : one, l, g;        \
+        bad |= nonfinite(xv) | nonfinite(tv) | nonfinite(wv);                                     \
+        pair_vec(KIND, xv, tv, param, &l, &g);                                                    \
+        l *= wv;                                                                                  \
+        vstore(lb + i, l);                                                                        \
+        if (LP) store_##SFX(LP, l);                                                               \
+        if (GP) store_##SFX(GP, (g * wv) * gs);                                                   \
+    }
+
+/* One chunk [s, s + len): whole vectors straight from the buffers, the rest through a zero-padded
+ * copy (padding has weight 0, so it adds nothing to the sum). */
+#define PAIR_CHUNK(KIND, T, SFX)                                                                  \
+    {                                                                                             \
+        Py_ssize_t nfull = len / W * W, i = 0;                                                    \
+        for (; i < nfull; i += W)                                                                 \
+            PAIR_STEP(KIND, SFX, x + s + i, t + s + i, (w ? w + s + i : NULL),                    \
+                      (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))           \
+        if (i < len) {                                                                            \
+            T xp[W] = {0}, tp[W] = {0}, wp[W] = {0}, lp[W], gp[W];                                \
+            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
+                xp[j] = x[s + i + j];                                                             \
+                tp[j] = t[s + i + j];                                                             \
+                wp[j] = w ? w[s + i + j] : (T)1;                                                  \
+            }                                                                                     \
+            PAIR_STEP(KIND, SFX, xp, tp, wp, lp, gp)                                              \
+            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
+                if (lossout) lossout[s + i + j] = lp[j];                                          \
+                if (gout) gout[s + i + j] = gp[j];                                                \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+#define PAIR_KIND_SWITCH(T, SFX)                                                                  \
+    switch (kind) {                                                                               \
+    case K_MSE: PAIR_CHUNK(K_MSE, T, SFX) break;                                                  \
+    case K_L1: PAIR_CHUNK(K_L1, T, SFX) break;                                                    \
+    case K_HUBER: PAIR_CHUNK(K_HUBER, T, SFX) break;                                              \
+    case K_SMOOTH_L1: PAIR_CHUNK(K_SMOOTH_L1, T, SFX) break;                                      \
+    case K_BCE_LOGITS: PAIR_CHUNK(K_BCE_LOGITS, T, SFX) break;                                    \
+    default: PAIR_CHUNK(K_SOFT_MARGIN, T, SFX) break;                                             \
+    }
+
+#define DEFINE_PAIR(NAME, T, SFX)                                                                 \
+    LL_CLONES static void NAME(int kind, const T *x, const T *t, const T *w, Py_ssize_t n,       \
+                               double param, T *lossout, T *gout, double gscale, double *partial, \
+                               Py_ssize_t block, uint64_t *fin) {                                 \
+        double lb[CHUNK] __attribute__((aligned(64)));                                           \
+        vu bad = (vu)splat(0.0);                                                                  \
+        const vd gs = splat(gscale), one = splat(1.0);                                            \
+        for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
+            Py_ssize_t b1 = b0 + block < n ? b0 + block : n;                                      \
+            kahan acc;                                                                            \
+            kahan_zero(&acc);                                                                     \
+            for (Py_ssize_t s = b0; s < b1; s += CHUNK) {                                         \
+                Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;                                 \
+                if (gout) {                                                                       \
+                    PAIR_KIND_SWITCH(T, SFX)                                                      \
+                } else {                                                                          \
+                    T *const gout = NULL; /* lets the compiler drop the derivative */             \
+                    PAIR_KIND_SWITCH(T, SFX)                                                      \
+                }                                                                                 \
+                if (partial) kahan_add(&acc, lb, (len + W - 1) / W * W);                          \
+            }                                                                                     \
+            if (partial) partial[k] = kahan_total(&acc);                                          \
+        }                                                                                         \
+        *fin = any_lane(bad);                                                                     \
+    }
+
+DEFINE_PAIR(pair_f64, double, f64)
+DEFINE_PAIR(pair_f32, float, f32)
+
+/* ---------------------------------------------------------------------------------------------
+ * Softmax cross-entropy of rows with integer labels.
+ * ------------------------------------------------------------------------------------------ */
+
+#define ROWCHUNK 4096 /* elements of scratch per pass (at least one row) */
+
+/* For each row i of x (m rows of c): z = x - max, e = exp(z), rest = sum of e_j over j != y_i,
+ * nll = log1p(rest / e_y) when z_y > -1 (a confident row keeps full accuracy), else
+ * log(sum) - z_y = log1p(sum - 1) - z_y (sum >= 1, so sum - 1 is exact); loss_i = f_i nll;
+ * grad_i = scale f_i (softmax_i - onehot_i), with the target entry written as
+ * -scale f_i rest / sum. f = NULL means f_i = 1. Scratch: e (rows*c + W), row (4*rpad). */
+#define DEFINE_SOFTMAX_CE(NAME, T)                                                                \
+    LL_CLONES static void NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,         \
+                               const T *fw, double scale, T *loss, T *grad, double *e,            \
+                               double *row, uint64_t *fin) {                                      \
+        Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;                                       \
+        Py_ssize_t rpad = (rows + W - 1) / W * W;                                                 \
+        double *arg = row, *ssum = row + rpad, *zy = row + 2 * rpad, *rest = row + 3 * rpad;      \
+        vu bad = (vu)splat(0.0);                                                                  \
+        for (Py_ssize_t r0 = 0; r0 < m; r0 += rows) {                                             \
+            Py_ssize_t nr = m - r0 < rows ? m - r0 : rows;                                        \
+            Py_ssize_t ne = nr * c, nev = (ne + W - 1) / W * W;                                   \
+            const T *xr = x + r0 * c;                                                             \
+            for (Py_ssize_t j = 0; j < ne; j++) e[j] = (double)xr[j];                             \
+            for (Py_ssize_t j = ne; j < nev; j++) e[j] = 0.0;                                     \
+            for (Py_ssize_t j = 0; j < nev; j += W) bad |= nonfinite(vload(e + j));               \
+            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
+                double *ei = e + i * c;                                                           \
+                double m0 = ei[0], m1 = ei[0];                                                    \
+                Py_ssize_t j = 1;                                                                 \
+                for (; j + 2 <= c; j += 2) {                                                      \
+                    m0 = ei[j] > m0 ? ei[j] : m0;                                                 \
+                    m1 = ei[j + 1] > m1 ? ei[j + 1] : m1;                                         \
+                }                                                                                 \
+                if (j < c) m0 = ei[j] > m0 ? ei[j] : m0;                                          \
+                double mx = m0 > m1 ? m0 : m1;                                                    \
+                for (j = 0; j < c; j++) ei[j] -= mx;                                              \
+                zy[i] = ei[y[r0 + i]];                                                            \
+            }                                                                                     \
+            for (Py_ssize_t j = 0; j < nev; j += W) vstore(e + j, v_exp(vload(e + j)));           \
+            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
+                double *ei = e + i * c;                                                           \
+                int64_t yi = y[r0 + i];                                                           \
+                double ey = ei[yi];                                                               \
+                ei[yi] = 0.0;                                                                     \
+                double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                                    \
+                Py_ssize_t j = 0;                                                                 \
+                for (; j + 4 <= c; j += 4) {                                                      \
+                    s0 += ei[j];                                                                  \
+                    s1 += ei[j + 1];                                                              \
+                    s2 += ei[j + 2];                                                              \
+                    s3 += ei[j + 3];                                                              \
+                }                                                                                 \
+                for (; j < c; j++) s0 += ei[j];                                                   \
+                double rs = (s0 + s1) + (s2 + s3);                                                \
+                double sm = rs + ey;                                                              \
+                int near = zy[i] > -1.0;                                                          \
+                arg[i] = near ? rs / ey : sm - 1.0;                                               \
+                ssum[i] = sm;                                                                     \
+                rest[i] = rs;                                                                     \
+                zy[i] = near ? 0.0 : zy[i];                                                       \
+            }                                                                                     \
+            Py_ssize_t nrv = (nr + W - 1) / W * W;                                                \
+            for (Py_ssize_t i = nr; i < nrv; i++) arg[i] = 0.0;                                   \
+            for (Py_ssize_t i = 0; i < nrv; i += W) vstore(arg + i, v_log1p(vload(arg + i)));     \
+            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
+                double nll = arg[i] - zy[i];                                                      \
+                loss[r0 + i] = (T)(fw ? (double)fw[r0 + i] * nll : nll);                          \
+            }                                                                                     \
+            if (grad) {                                                                           \
+                for (Py_ssize_t i = 0; i < nr; i++) {                                             \
+                    double fi = fw ? (double)fw[r0 + i] : 1.0;                                    \
+                    double inv = scale / ssum[i];                                                 \
+                    double coef = fw ? inv * fi : inv;                                            \
+                    const double *ei = e + i * c;                                                 \
+                    T *gi = grad + (r0 + i) * c;                                                  \
+                    for (Py_ssize_t j = 0; j < c; j++) gi[j] = (T)(ei[j] * coef);                 \
+                    gi[y[r0 + i]] = (T)(fw ? inv * (-(fi * rest[i])) : -(inv * rest[i]));         \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        *fin = any_lane(bad);                                                                     \
+    }
+
+DEFINE_SOFTMAX_CE(softmax_ce_f64, double)
+DEFINE_SOFTMAX_CE(softmax_ce_f32, float)
+
+/* ---------------------------------------------------------------------------------------------
+ * Negative log-likelihood: gather the label entries; the gradient is -scale f_i at the label.
+ * Returns the first row whose label entry is not finite (rows with f_i = 0 and keep_i = 0, the
+ * ignored ones, are skipped), or -1.
+ * ------------------------------------------------------------------------------------------ */
+
+#define DEFINE_NLL(NAME, T)                                                                       \
+    static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,             \
+                           const T *fw, const T *keep, double scale, T *loss, T *grad) {          \
+        Py_ssize_t first_bad = -1;                                                                \
+        for (Py_ssize_t i = 0; i < m; i++) {                                                      \
+            double v = (double)x[i * c + y[i]];                                                   \
+            int counted = keep ? keep[i] != 0 : 1;                                                \
+            if (first_bad < 0 && counted && !(v * 0.0 == 0.0)) first_bad = i;                    \
+            double fi = fw ? (double)fw[i] : 1.0;                                                 \
+            loss[i] = (T)(counted ? -(fi * v) : 0.0);                                             \
+        }                                                                                         \
+        if (grad) {                                                                               \
+            memset(grad, 0, (size_t)(m * c) * sizeof(T));                                         \
+            for (Py_ssize_t i = 0; i < m; i++) {                                                  \
+                double fi = fw ? (double)fw[i] : 1.0;                                             \
+                grad[i * c + y[i]] = (T)(-(fi * scale));                                          \
+            }                                                                                     \
+        }                                                                                         \
+        return first_bad;                                                                         \
+    }
+
+DEFINE_NLL(nll_f64, double)
+DEFINE_NLL(nll_f32, float)
+
+/* ---------------------------------------------------------------------------------------------
+ * Python bindings (buffer protocol; no NumPy headers needed).
+ * ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} buf_t;
+
+/* Get a C-contiguous buffer of `count` items of `itemsize` bytes (count < 0: any length), or
+ * none when obj is None and `optional`. */
+static int get_buf(PyObject *obj, buf_t *b, int writable, Py_ssize_t itemsize, const char *name,
+                   int optional) {
+    b->held = 0;
+    if (obj == Py_None) {
+        if (optional) return 0;
+        PyErr_Format(PyExc_TypeError, "%s: a buffer is required", name);
+        return -1;
+    }
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    if (b->view.itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s: item size %zd, expected %zd", name, b->view.itemsize,
+                     itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(buf_t *bufs, int n) {
+    for (int i = 0; i < n; i++)
+        if (bufs[i].held) PyBuffer_Release(&bufs[i].view);
+}
+
+#define NITEMS(b) ((b).view.len / (b).view.itemsize)
+#define PTR(b) ((b).held ? (b).view.buf : NULL)
+
+static int check_len(buf_t *b, Py_ssize_t n, const char *name) {
+    if (b->held && NITEMS(*b) != n) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd items, expected %zd", name, NITEMS(*b), n);
+        return -1;
+    }
+    return 0;
+}
+
+/* pair(kind, f32, x, t, w, param, loss, grad, gscale, partial, block) -> bool (all finite) */
+static PyObject *py_pair(PyObject *self, PyObject *args) {
+    int kind, f32;
+    PyObject *ox, *ot, *ow, *oloss, *ograd, *opart;
+    double param, gscale;
+    Py_ssize_t block;
+    if (!PyArg_ParseTuple(args, "ipOOOdOOdOn", &kind, &f32, &ox, &ot, &ow, &param, &oloss, &ograd,
+                          &gscale, &opart, &block))
+        return NULL;
+    if (kind < K_MSE || kind > K_SOFT_MARGIN || block < 1) {
+        PyErr_SetString(PyExc_ValueError, "pair: bad kind or block");
+        return NULL;
+    }
+    Py_ssize_t isz = f32 ? 4 : 8;
+    buf_t b[6];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(ot, &b[1], 0, isz, "t", 0) ||
+        get_buf(ow, &b[2], 0, isz, "w", 1) || get_buf(oloss, &b[3], 1, isz, "loss", 1) ||
+        get_buf(ograd, &b[4], 1, isz, "grad", 1) || get_buf(opart, &b[5], 1, 8, "partial", 1))
+        goto done;
+    Py_ssize_t n = NITEMS(b[0]);
+    if (check_len(&b[1], n, "t") || check_len(&b[2], n, "w") || check_len(&b[3], n, "loss") ||
+        check_len(&b[4], n, "grad") || check_len(&b[5], (n + block - 1) / block, "partial"))
+        goto done;
+    uint64_t fin = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    if (f32)
+        pair_f32(kind, PTR(b[0]), PTR(b[1]), PTR(b[2]), n, param, PTR(b[3]), PTR(b[4]), gscale,
+                 PTR(b[5]), block, &fin);
+    else
+        pair_f64(kind, PTR(b[0]), PTR(b[1]), PTR(b[2]), n, param, PTR(b[3]), PTR(b[4]), gscale,
+                 PTR(b[5]), block, &fin);
+    Py_END_ALLOW_THREADS;
+    res = PyBool_FromLong(fin == 0);
+done:
+    release(b, 6);
+    return res;
+}
+
+static int check_labels(buf_t *by, Py_ssize_t m, Py_ssize_t c) {
+    const int64_t *y = by->view.buf;
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (y[i] < 0 || y[i] >= c) {
+            PyErr_Format(PyExc_ValueError, "label %lld out of range", (long long)y[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* softmax_ce(f32, x, c, y, f, scale, loss, grad) -> bool (all finite) */
+static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
+    int f32;
+    Py_ssize_t c;
+    PyObject *ox, *oy, *of, *oloss, *ograd;
+    double scale;
+    if (!PyArg_ParseTuple(args, "pOnOOdOO", &f32, &ox, &c, &oy, &of, &scale, &oloss, &ograd))
+        return NULL;
+    Py_ssize_t isz = f32 ? 4 : 8;
+    buf_t b[5];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    double *scratch = NULL;
+    if (c < 1) {
+        PyErr_SetString(PyExc_ValueError, "softmax_ce: c < 1");
+        return NULL;
+    }
+    if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
+        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(oloss, &b[3], 1, isz, "loss", 0) ||
+        get_buf(ograd, &b[4], 1, isz, "grad", 1))
+        goto done;
+    Py_ssize_t m = NITEMS(b[0]) / c;
+    if (m * c != NITEMS(b[0])) {
+        PyErr_SetString(PyExc_ValueError, "softmax_ce: x is not a whole number of rows");
+        goto done;
+    }
+    if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "loss") ||
+        check_len(&b[4], m * c, "grad") || check_labels(&b[1], m, c))
+        goto done;
+    Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;
+    Py_ssize_t rpad = (rows + W - 1) / W * W;
+    Py_ssize_t ne = (rows * c + W - 1) / W * W;
+    scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(ne + 4 * rpad));
+    if (!scratch) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint64_t fin = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    if (f32)
+        softmax_ce_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
+                       scratch, scratch + ne, &fin);
+    else
+        softmax_ce_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
+                       scratch, scratch + ne, &fin);
+    Py_END_ALLOW_THREADS;
+    res = PyBool_FromLong(fin == 0);
+done:
+    PyMem_RawFree(scratch);
+    release(b, 5);
+    return res;
+}
+
+/* nll(f32, x, c, y, f, keep, scale, loss, grad) -> first row with a non-finite entry, or -1 */
+static PyObject *py_nll(PyObject *self, PyObject *args) {
+    int f32;
+    Py_ssize_t c;
+    PyObject *ox, *oy, *of, *okeep, *oloss, *ograd;
+    double scale;
+    if (!PyArg_ParseTuple(args, "pOnOOOdOO", &f32, &ox, &c, &oy, &of, &okeep, &scale, &oloss,
+                          &ograd))
+        return NULL;
+    Py_ssize_t isz = f32 ? 4 : 8;
+    buf_t b[6];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    if (c < 1) {
+        PyErr_SetString(PyExc_ValueError, "nll: c < 1");
+        return NULL;
+    }
+    if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
+        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(okeep, &b[3], 0, isz, "keep", 1) ||
+        get_buf(oloss, &b[4], 1, isz, "loss", 0) || get_buf(ograd, &b[5], 1, isz, "grad", 1))
+        goto done;
+    Py_ssize_t m = NITEMS(b[0]) / c;
+    if (m * c != NITEMS(b[0])) {
+        PyErr_SetString(PyExc_ValueError, "nll: x is not a whole number of rows");
+        goto done;
+    }
+    if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "keep") ||
+        check_len(&b[4], m, "loss") || check_len(&b[5], m * c, "grad") ||
+        check_labels(&b[1], m, c))
+        goto done;
+    Py_ssize_t bad;
+    Py_BEGIN_ALLOW_THREADS;
+    if (f32)
+        bad = nll_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
+                      PTR(b[5]));
+    else
+        bad = nll_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
+                      PTR(b[5]));
+    Py_END_ALLOW_THREADS;
+    res = PyLong_FromSsize_t(bad);
+done:
+    release(b, 6);
+    return res;
+}
+
+/* Test hooks: the elementary functions on a float64 buffer, out[i] = f(x[i]). */
+#define DEFINE_UNARY(NAME, FN)                                                                    \
+    LL_CLONES static void NAME(const double *x, double *out, Py_ssize_t n) {                    \
+        Py_ssize_t i = 0;                                                                         \
+        for (; i + W <= n; i += W) vstore(out + i, FN(vload(x + i)));                             \
+        if (i < n) {                                                                              \
+            double tmp[W] = {0};                                                                  \
+            memcpy(tmp, x + i, (size_t)(n - i) * sizeof(double));                                 \
+            vd v = FN(vload(tmp));                                                                \
+            for (Py_ssize_t j = 0; i + j < n; j++) out[i + j] = v[j];                             \
+        }                                                                                         \
+    }
+
+DEFINE_UNARY(vexp_f64, v_exp)
+DEFINE_UNARY(vlog1p_f64, v_log1p)
+
+static PyObject *unary(PyObject *args, void (*fn)(const double *, double *, Py_ssize_t)) {
+    PyObject *ox, *oout;
+    if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
+    buf_t b[2];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    if (get_buf(ox, &b[0], 0, 8, "x", 0) || get_buf(oout, &b[1], 1, 8, "out", 0)) goto done;
+    if (check_len(&b[1], NITEMS(b[0]), "out")) goto done;
+    fn(b[0].view.buf, b[1].view.buf, NITEMS(b[0]));
+    res = Py_NewRef(Py_None);
+done:
+    release(b, 2);
+    return res;
+}
+
+static PyObject *py_exp(PyObject *self, PyObject *args) { return unary(args, vexp_f64); }
+static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, vlog1p_f64); }
+
+static PyMethodDef methods[] = {
+    {"pair", py_pair, METH_VARARGS, "Fused element-wise loss, gradient and block sums."},
+    {"softmax_ce", py_softmax_ce, METH_VARARGS, "Softmax cross-entropy of rows with labels."},
+    {"nll", py_nll, METH_VARARGS, "Negative log-likelihood gather (and gradient)."},
+    {"exp", py_exp, METH_VARARGS, "exp of a float64 buffer (test hook)."},
+    {"log1p", py_log1p, METH_VARARGS, "log1p of a non-negative float64 buffer (test hook)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "losslab._kernels",
+    "Fused single-pass loss kernels (see losslab/_fast.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

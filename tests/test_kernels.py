@@ -1,0 +1,910 @@
+"""The compiled kernels (``losslab._kernels``) and the C path of the losses.
+
+* exp and log1p of the kernels against mpmath: at most 1 ulp everywhere, exact at the edges;
+* every routed loss on the C path against the NumPy path (values and gradients, each reduction,
+  float64 and float32, sizes around the vector width, the chunk and the 32 Ki block);
+* bit-identical results for every thread count;
+* NaN/inf: the same ValueError as on the NumPy path, inputs untouched;
+* float32 in, float32 out.
+
+The module is skipped when the extension is not built, unless ``LOSSLAB_REQUIRE_KERNELS=1``
+(set in CI), which makes a missing extension an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import losslab
+from losslab import _fast
+
+REQUIRE_ENV = "LOSSLAB_REQUIRE_KERNELS"
+
+try:
+    from losslab import _kernels
+except ImportError as exc:
+    if os.environ.get(REQUIRE_ENV, "").strip() not in ("", "0"):
+        pytest.fail(
+            f"{REQUIRE_ENV} is set but losslab._kernels cannot be imported: {exc}", pytrace=False
+        )
+    pytest.skip(f"losslab._kernels is not built: {exc}", allow_module_level=True)
+
+F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
+DTYPES = [F64, F32]
+REDUCTIONS = ["mean", "sum", "none"]
+# Around the vector width (8), the chunk (512) and the block (32768); 70001 spans three blocks.
+SIZES = [1, 7, 8, 9, 511, 513, 4099, 32768, 32769, 70001]
+
+
+# ------------------------------------------------------------------------------------------------
+# Elementary functions against mpmath
+# ------------------------------------------------------------------------------------------------
+
+DBL_MAX = float(np.finfo(np.float64).max)
+TWO_M1074 = mpmath.ldexp(1, -1074)  # the subnormal spacing
+OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # reals from here round to inf
+
+
+def _ulp(ref: mpmath.mpf) -> mpmath.mpf:
+    """The spacing of the doubles in the binade of the real ``ref`` (2^-1074 at and below the
+    subnormal range, so that a result 0 or 5e-324 is measured against the subnormal spacing)."""
+    if ref == 0:
+        return TWO_M1074
+    _, e = mpmath.frexp(abs(ref))  # |ref| = m 2^e, 1/2 <= m < 1: binade 2^(e-1)
+    return mpmath.ldexp(1, max(int(e) - 1 - 52, -1074))
+
+
+def _ulp_errors(
+    kernel: Callable[[np.ndarray, np.ndarray], None],
+    reference: Callable[[mpmath.mpf], mpmath.mpf],
+    x: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(out, errors in ulps)`` of ``kernel`` on ``x`` against the 50-digit ``reference``.
+
+    A reference at or beyond the overflow threshold requires exactly ``inf`` (error 0 or inf).
+    """
+    x = np.ascontiguousarray(x, np.float64)
+    out = np.full_like(x, -12345.0)
+    kernel(x, out)
+    errors = np.empty(x.size)
+    with mpmath.workdps(50):
+        for i, (xi, yi) in enumerate(zip(x.tolist(), out.tolist(), strict=True)):
+            ref = reference(mpmath.mpf(xi))
+            if ref >= OVERFLOW:
+                errors[i] = 0.0 if yi == math.inf else math.inf
+            elif not math.isfinite(yi):
+                errors[i] = math.inf
+            else:
+                errors[i] = float(abs(mpmath.mpf(yi) - ref) / _ulp(ref))
+    return out, errors
+
+
+def _assert_within_1ulp(name: str, x: np.ndarray, out: np.ndarray, errors: np.ndarray) -> None:
+    worst = int(np.argmax(errors))
+    assert errors[worst] <= 1.0, (
+        f"{name}({x[worst]!r} = {float(x[worst]).hex()}) = {out[worst]!r}: "
+        f"{errors[worst]:.3f} ulp from the correctly rounded result"
+    )
+
+
+def _exp_random(rng: np.random.Generator) -> np.ndarray:
+    ln2 = math.log(2.0)
+    k = rng.integers(-1074, 1024, 500).astype(np.float64)
+    return np.concatenate(
+        [
+            rng.uniform(-745.2, 709.8, 30000),  # the whole range, subnormal results included
+            rng.uniform(-1.0, 1.0, 1500) * 10.0 ** rng.uniform(-320.0, 0.0, 1500),  # tiny |x|
+            rng.uniform(-720.0, -700.0, 500),  # around the C code's switch at -700
+            rng.uniform(695.0, 709.78, 500),  # around the switch at 700, near overflow
+            rng.uniform(-745.14, -708.3, 1000),  # subnormal results
+            (k + 0.5) * ln2 + rng.uniform(-1e-9, 1e-9, 500),  # the reduction's rounding points
+            k * ln2,  # |r| ~ 0
+        ]
+    )
+
+
+def _exp_edges() -> np.ndarray:
+    """Points where the exponent handling changes, and a few ulps either side of each."""
+    centers = [
+        0.0,
+        709.782712893384,  # log(DBL_MAX)
+        709.78,
+        700.0,
+        -700.0,
+        -708.3964185322641,  # log(2^-1022): the smallest normal result
+        -744.4400719213812,  # log(2^-1074)
+        -745.1332191019411,  # log(2^-1075): results below round to 0
+        -745.0,
+        0.5 * math.log(2.0),
+        -0.5 * math.log(2.0),
+    ]
+    points = [np.nextafter(c, c + s * math.inf) for c in centers for s in (-1, 1)]
+    for c in centers:
+        around = [c]
+        for _ in range(3):
+            around = [
+                np.nextafter(around[0], -math.inf),
+                *around,
+                np.nextafter(around[-1], math.inf),
+            ]
+        points.extend(around)
+    points += [5e-324, -5e-324, 2.2250738585072014e-308, -1e-300, 1e-300, 1e-16, -1e-16]
+    return np.array(points, np.float64)
+
+
+def _log1p_random(rng: np.random.Generator) -> np.ndarray:
+    return np.concatenate(
+        [
+            10.0 ** rng.uniform(-323.5, 308.25, 15000),  # the whole range
+            rng.uniform(0.0, 4.0, 8000),
+            rng.uniform(0.4, 0.43, 500),  # around sqrt(2) - 1, where k changes
+            rng.uniform(0.0, 1e-7, 500),
+            2.0 ** rng.integers(1, 1024, 500) * rng.uniform(0.70, 0.72, 500) - 1.0,  # k switches
+        ]
+    )
+
+
+def _log1p_edges() -> np.ndarray:
+    centers = [
+        math.sqrt(2.0) - 1.0,  # where k changes: 1 + x = 2^j sqrt(2)
+        2.0 * math.sqrt(2.0) - 1.0,
+        2.0**30 * math.sqrt(2.0) - 1.0,
+        2.0**52 * math.sqrt(2.0),
+        1.0,
+        2.0**53,
+        2.0**54,
+        1e300,
+        1e-300,
+        2.0**-53,
+        2.0**-1022,
+    ]
+    points = [*centers] + [np.nextafter(c, c + s * math.inf) for c in centers for s in (-1, 1)]
+    points += [0.0, 5e-324, 1e-16, 0.41421356237309503, 0.4142135623730951, 3.0, DBL_MAX]
+    return np.array(points, np.float64)
+
+
+def test_exp_random_values_within_one_ulp():
+    x = _exp_random(np.random.default_rng(20260))
+    out, errors = _ulp_errors(_kernels.exp, mpmath.exp, x)
+    _assert_within_1ulp("exp", x, out, errors)
+
+
+def test_exp_edges_within_one_ulp():
+    x = _exp_edges()
+    out, errors = _ulp_errors(_kernels.exp, mpmath.exp, x)
+    _assert_within_1ulp("exp", x, out, errors)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (0.0, 1.0),
+        (-0.0, 1.0),
+        (5e-324, 1.0),
+        (-5e-324, 1.0),
+        (1e-300, 1.0),
+        (-1e-300, 1.0),
+        (1e-17, 1.0),
+        (709.79, math.inf),
+        (710.0, math.inf),
+        (1000.0, math.inf),
+        (1100.5, math.inf),
+        (1e300, math.inf),
+        (DBL_MAX, math.inf),
+        (math.inf, math.inf),
+        (-745.2, 0.0),
+        (-746.0, 0.0),
+        (-1000.0, 0.0),
+        (-1100.5, 0.0),
+        (-1e300, 0.0),
+        (-DBL_MAX, 0.0),
+        (-math.inf, 0.0),
+        (-745.0, 5e-324),
+        (-744.5, 5e-324),
+    ],
+)
+def test_exp_exact_values(x, expected):
+    # at every lane and in the scalar tail: the value is placed at each of 17 positions
+    for pos in range(17):
+        xs = np.zeros(17)
+        xs[pos] = x
+        out = np.empty(17)
+        _kernels.exp(xs, out)
+        assert out[pos] == expected, (x, pos, out[pos])
+        assert not math.copysign(1.0, out[pos]) < 0  # never -0.0
+        assert np.all(np.delete(out, pos) == 1.0)
+
+
+def test_exp_nan_propagates():
+    xs = np.array([1.0, np.nan, -np.nan, 2.0, np.nan, 0.0, np.nan, 3.0, np.nan])
+    out = np.empty_like(xs)
+    _kernels.exp(xs, out)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(xs))
+    finite = ~np.isnan(xs)
+    np.testing.assert_array_max_ulp(out[finite], np.exp(xs[finite]), maxulp=1)
+
+
+def test_log1p_random_values_within_one_ulp():
+    x = _log1p_random(np.random.default_rng(20261))
+    out, errors = _ulp_errors(_kernels.log1p, mpmath.log1p, x)
+    _assert_within_1ulp("log1p", x, out, errors)
+
+
+def test_log1p_edges_within_one_ulp():
+    x = _log1p_edges()
+    out, errors = _ulp_errors(_kernels.log1p, mpmath.log1p, x)
+    _assert_within_1ulp("log1p", x, out, errors)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (0.0, 0.0),
+        (5e-324, 5e-324),
+        (1e-300, 1e-300),
+        (2.2250738585072014e-308, 2.2250738585072014e-308),
+        (1e-17, 1e-17),
+        (1.0, math.log(2.0)),
+        (1e300, float(mpmath.log1p(mpmath.mpf(1e300)))),
+    ],
+)
+def test_log1p_exact_values(x, expected):
+    for pos in range(17):
+        xs = np.zeros(17)
+        xs[pos] = x
+        out = np.empty(17)
+        _kernels.log1p(xs, out)
+        assert out[pos] == expected, (x, pos, out[pos])
+        assert np.all(np.delete(out, pos) == 0.0)
+
+
+def test_elementary_results_do_not_depend_on_the_position():
+    # the same values through whole vectors and through the zero-padded tail
+    x = _exp_edges()
+    y = _log1p_edges()
+    for kernel, values in ((_kernels.exp, x), (_kernels.log1p, y)):
+        ref = np.empty_like(values)
+        kernel(values, ref)
+        for shift in range(1, 9):
+            padded = np.concatenate([np.zeros(shift), values])
+            out = np.empty_like(padded)
+            kernel(padded, out)
+            np.testing.assert_array_equal(out[shift:], ref)
+
+
+# ------------------------------------------------------------------------------------------------
+# Running a function on each path
+# ------------------------------------------------------------------------------------------------
+
+
+class _Spy:
+    """The kernel module, counting the calls of each of its functions (thread-safe)."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._module, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls[name] += 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+
+def on_path(module: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with ``module`` as the kernels (None: NumPy), restored after."""
+    previous = _fast.use_kernels(module)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _fast.use_kernels(previous)
+
+
+def on_c_path(fn: Callable[..., Any], *args: Any, kernel: str | None, **kwargs: Any) -> Any:
+    """``fn`` on the C path; asserts that it called ``_kernels.<kernel>`` (None: no kernel)."""
+    spy = _Spy(_kernels)
+    result = on_path(spy, fn, *args, **kwargs)
+    if kernel is None:
+        assert not spy.calls, f"unexpected kernel calls {dict(spy.calls)}"
+    else:
+        assert spy.calls[kernel] > 0, f"the C path did not call _kernels.{kernel}"
+    return result
+
+
+def on_both_paths(
+    fn: Callable[..., Any], *args: Any, kernel: str | None, **kwargs: Any
+) -> tuple[Any, Any]:
+    """``(C path result, NumPy path result)``; the inputs must be left untouched by both."""
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    c = on_c_path(fn, *args, kernel=kernel, **kwargs)
+    for a, copy in zip(args, copies, strict=True):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, copy, err_msg="the C path modified an input")
+    numpy = on_path(None, fn, *args, **kwargs)
+    return c, numpy
+
+
+@pytest.fixture
+def both_paths():
+    """``run(fn, *args, kernel=name, **kwargs) -> (C result, NumPy result)``."""
+    original = _fast.kernels
+    yield on_both_paths
+    assert _fast.kernels is original
+
+
+def errors_on_both_paths(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str]:
+    """The messages of the ValueErrors raised by ``fn`` on the C path and on the NumPy path."""
+    copies = [np.array(a, copy=True) for a in args]
+    messages = []
+    for module in (_kernels, None):
+        with pytest.raises(ValueError) as info:
+            on_path(module, fn, *args, **kwargs)
+        messages.append(str(info.value))
+        for a, copy in zip(args, copies, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), copy, err_msg="an input was modified")
+    return messages[0], messages[1]
+
+
+def assert_ulps_close(
+    actual: Any,
+    expected: Any,
+    dtype: np.dtype,
+    *,
+    k: float = 4.0,
+    magnitude: float = 0.0,
+    what: str = "",
+) -> None:
+    """``|actual - expected| <= k eps (max(|expected|, magnitude))`` element-wise, with the
+    dtype's eps; ``magnitude`` bounds the terms of an expression that may cancel."""
+    a = np.asarray(actual, np.float64)
+    e = np.asarray(expected, np.float64)
+    assert a.shape == e.shape, (what, a.shape, e.shape)
+    info = np.finfo(dtype)
+    tol = k * info.eps * np.maximum(np.abs(e), magnitude) + k * info.smallest_subnormal
+    same = (a == e) | (np.isnan(a) & np.isnan(e))
+    with np.errstate(invalid="ignore"):
+        err = np.where(same, 0.0, np.abs(a - e))
+    finite = np.isfinite(a) & np.isfinite(e)
+    bad = ~same & ~(finite & (err <= tol))
+    if bad.any():
+        i = np.unravel_index(int(np.argmax(np.where(bad, err / tol, -1.0))), a.shape)
+        raise AssertionError(
+            f"{what}: {np.count_nonzero(bad)} of {a.size} elements differ by more than "
+            f"{k} eps; worst at {i}: C {a[i]!r}, NumPy {e[i]!r} "
+            f"({err[i] / (info.eps * max(abs(e[i]), magnitude, info.tiny)):.2f} eps)"
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# The routed losses
+# ------------------------------------------------------------------------------------------------
+
+
+def _pairs(rng: np.random.Generator, n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.standard_normal(n) * 3.0
+    t = rng.standard_normal(n) * 3.0
+    t[::17] = x[::17]  # ties: derivative 0 for L1
+    t[5::23] = x[5::23] - 1.0  # |x - t| at Huber's delta (exactly in float64)
+    return x.astype(dtype), t.astype(dtype)
+
+
+def _logits(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal(n) * 4.0
+    x[::29] *= 200.0  # e^-|x| far below the range
+    x[::31] = 0.0
+    x[3::37] = rng.uniform(-1e-8, 1e-8, x[3::37].size)
+    return x
+
+
+def _weights(rng: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
+    w = rng.uniform(0.0, 2.0, n)
+    w[::13] = 0.0
+    w[0] = 1.0  # a non-zero total for 'mean'
+    return w.astype(dtype)
+
+
+def make_pair(rng, n, dtype):
+    return _pairs(rng, n, dtype), {}
+
+
+def make_pair_weighted(rng, n, dtype):
+    return _pairs(rng, n, dtype), {"weight": _weights(rng, n, dtype)}
+
+
+def make_bce(rng, n, dtype):
+    t = rng.uniform(0.0, 1.0, n)
+    t[::7] = 0.0
+    t[::11] = 1.0
+    t[::19] = 0.5
+    return (_logits(rng, n).astype(dtype), t.astype(dtype)), {}
+
+
+def make_signed(rng, n, dtype):
+    t = rng.choice([-1.0, 1.0], n)
+    return (_logits(rng, n).astype(dtype), t.astype(dtype)), {}
+
+
+def _rows(rng, n, c, dtype, *, log_probabilities=False, shape_3d=False):
+    m = max(1, n // c)
+    x = rng.standard_normal((m, c)) * 3.0
+    y = rng.integers(0, c, m)
+    rows = np.arange(m)
+    x[rows[::5], y[::5]] += 40.0  # confident rows
+    x[rows[1::7], y[1::7]] -= 40.0  # hopeless rows
+    if log_probabilities:
+        x = (
+            x
+            - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+            - x.max(1, keepdims=True)
+        )
+    if shape_3d and m >= 3:
+        d = 3
+        m3 = m // d
+        x = x[: m3 * d].reshape(m3, d, c).transpose(0, 2, 1).copy()  # (N, C, d)
+        y = y[: m3 * d].reshape(m3, d)
+    return x.astype(dtype), y
+
+
+def make_ce(c, *, weight=False, ignore=False, shape_3d=False, log_probabilities=False):
+    def make(rng, n, dtype):
+        x, y = _rows(rng, n, c, dtype, log_probabilities=log_probabilities, shape_3d=shape_3d)
+        kwargs = {}
+        if weight:
+            kwargs["weight"] = rng.uniform(0.1, 2.0, c).astype(dtype)
+        if ignore:
+            y = y.copy()
+            y.reshape(-1)[1::4] = -100
+            if (y != -100).sum() == 0:
+                y.reshape(-1)[0] = 0
+        return (x, y), kwargs
+
+    return make
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: Callable[..., Any]
+    make: Callable[..., tuple[tuple[np.ndarray, ...], dict[str, Any]]]
+    kernel: str  # the function of _kernels the C path calls
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    grad_cancels: bool = False  # the derivative is a difference of terms up to its maximum
+    sizes: tuple[int, ...] = tuple(SIZES)
+
+
+CE_SIZES = (1, 9, 513, 4099, 32769, 70001)
+CASES = [
+    Case("mse", losslab.mse_loss, make_pair, "pair"),
+    Case("mse-weight", losslab.mse_loss, make_pair_weighted, "pair"),
+    Case("l1", losslab.l1_loss, make_pair, "pair"),
+    Case("l1-weight", losslab.l1_loss, make_pair_weighted, "pair"),
+    Case("huber", losslab.huber_loss, make_pair, "pair"),
+    Case("huber-delta-weight", losslab.huber_loss, make_pair_weighted, "pair", {"delta": 0.37}),
+    Case("smooth_l1", losslab.smooth_l1_loss, make_pair, "pair"),
+    Case("smooth_l1-beta", losslab.smooth_l1_loss, make_pair, "pair", {"beta": 0.25}),
+    Case("smooth_l1-beta0", losslab.smooth_l1_loss, make_pair, "pair", {"beta": 0.0}),
+    Case("bce_logits", losslab.binary_cross_entropy_with_logits, make_bce, "pair", {}, True),
+    Case("soft_margin", losslab.soft_margin_loss, make_signed, "pair"),
+    Case("cross_entropy", losslab.cross_entropy, make_ce(10), "softmax_ce", sizes=CE_SIZES),
+    Case("cross_entropy-c1", losslab.cross_entropy, make_ce(1), "softmax_ce", sizes=(1, 9, 513)),
+    Case(
+        "cross_entropy-weight-ignore",
+        losslab.cross_entropy,
+        make_ce(7, weight=True, ignore=True),
+        "softmax_ce",
+        sizes=CE_SIZES,
+    ),
+    Case(
+        "cross_entropy-wide",
+        losslab.cross_entropy,
+        make_ce(5000),
+        "softmax_ce",
+        sizes=(5000, 70001),
+    ),
+    Case(
+        "cross_entropy-3d",
+        losslab.cross_entropy,
+        make_ce(4, shape_3d=True),
+        "softmax_ce",
+        sizes=(12, 4099, 70001),
+    ),
+    Case("nll", losslab.nll_loss, make_ce(10, log_probabilities=True), "nll", sizes=CE_SIZES),
+    Case(
+        "nll-weight-ignore",
+        losslab.nll_loss,
+        make_ce(7, weight=True, ignore=True, log_probabilities=True),
+        "nll",
+        sizes=CE_SIZES,
+    ),
+    Case(
+        "nll-3d",
+        losslab.nll_loss,
+        make_ce(4, shape_3d=True, log_probabilities=True),
+        "nll",
+        sizes=(12, 4099),
+    ),
+]
+CASE_IDS = [case.name for case in CASES]
+PAIR_CASES = [case for case in CASES if case.kernel == "pair"]
+
+
+def _compare(c, n, dtype, reduction, what):
+    """A C path value ``c`` against a NumPy path value ``n``, in units of ``dtype``."""
+    if reduction == "none":
+        assert_ulps_close(c, n, dtype, what=what)
+    else:
+        rtol = 1e-13 if dtype == F64 else 1e-6
+        np.testing.assert_allclose(float(c), float(n), rtol=rtol, atol=0, err_msg=what)
+
+
+def _upcast(args, kwargs):
+    args = tuple(a.astype(np.float64) if a.dtype == F32 else a for a in args)
+    kwargs = {k: w.astype(np.float64) for k, w in kwargs.items()}
+    return args, kwargs
+
+
+# The softmax cross-entropy on the NumPy path in float32 rounds x - max(x) to float32, an error
+# of up to |x - max(x)| eps / 2 in the exponent, while the C path subtracts in float64: in
+# float32 it is compared with the NumPy path in float64 on the same values (the C path rounds a
+# float64 result once), not with the less accurate float32 NumPy path.
+def _compare_to_numpy_float32(case):
+    return case.kernel != "softmax_ce"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_value_agrees_with_numpy_path(both_paths, case, reduction, dtype):
+    rng = np.random.default_rng(zlib.crc32(f"{case.name} {reduction} {dtype}".encode()))
+    for size in case.sizes:
+        args, kwargs = case.make(rng, size, dtype)
+        kw = {"reduction": reduction, **case.kwargs}
+        c, n = both_paths(case.fn, *args, kernel=case.kernel, **kw, **kwargs)
+        what = f"{case.name} value, size {size}"
+        if dtype == F64 or _compare_to_numpy_float32(case):
+            _compare(c, n, dtype, reduction, what)
+        if dtype == F32:
+            args64, kwargs64 = _upcast(args, kwargs)
+            ref = on_path(None, case.fn, *args64, **kw, **kwargs64)
+            _compare(c, ref, dtype, reduction, f"{what}, against float64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_value_and_grad_agree_with_numpy_path(both_paths, case, reduction, dtype):
+    rng = np.random.default_rng(zlib.crc32(f"{case.name} {reduction} {dtype} grad".encode()))
+    vg = losslab.value_and_grad(case.fn)
+    for size in case.sizes:
+        args, kwargs = case.make(rng, size, dtype)
+        kw = {"reduction": reduction, **case.kwargs}
+        (cv, cg), (nv, ng) = both_paths(vg, *args, kernel=case.kernel, **kw, **kwargs)
+        what = f"{case.name}, size {size}"
+        assert cg.shape == ng.shape == args[0].shape
+        magnitude = float(np.max(np.abs(ng))) if case.grad_cancels else 0.0
+        if dtype == F64 or _compare_to_numpy_float32(case):
+            _compare(cv, nv, dtype, reduction, f"{what}: value")
+            assert_ulps_close(cg, ng, dtype, magnitude=magnitude, what=f"{what}: gradient")
+        if dtype == F32:
+            args64, kwargs64 = _upcast(args, kwargs)
+            rv, rg = on_path(None, vg, *args64, **kw, **kwargs64)
+            _compare(cv, rv, dtype, reduction, f"{what}: value, against float64")
+            assert_ulps_close(
+                cg, rg, dtype, magnitude=magnitude, what=f"{what}: gradient, against float64"
+            )
+
+
+@pytest.mark.parametrize("case", PAIR_CASES, ids=[case.name for case in PAIR_CASES])
+def test_shapes_and_non_contiguous_inputs(both_paths, case):
+    rng = np.random.default_rng(5)
+    (x, t), kwargs = case.make(rng, 4 * 6 * 10, F64)
+    x = x.reshape(4, 6, 10).transpose(2, 0, 1)  # (10, 4, 6), not C-contiguous
+    t = t.reshape(10, 4, 6)
+    kwargs = {k: w.reshape(10, 4, 6)[:, :, ::-1] for k, w in kwargs.items()}
+    vg = losslab.value_and_grad(case.fn)
+    for reduction in REDUCTIONS:
+        (cv, cg), (nv, ng) = both_paths(
+            vg, x, t, kernel="pair", reduction=reduction, **case.kwargs, **kwargs
+        )
+        assert np.shape(cv) == np.shape(nv)
+        assert cg.shape == ng.shape == (10, 4, 6)
+        _compare(cv, nv, F64, reduction, f"{case.name} {reduction}: value")
+        magnitude = float(np.max(np.abs(ng))) if case.grad_cancels else 0.0
+        assert_ulps_close(cg, ng, F64, magnitude=magnitude, what=f"{case.name}: gradient")
+    # 0-d input
+    c, n = both_paths(case.fn, x[0, 0, 0], t[0, 0, 0], kernel="pair", reduction="none")
+    assert np.shape(c) == np.shape(n) == ()
+    assert_ulps_close(c, n, F64, what=f"{case.name} 0-d")
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kernel"),
+    [
+        (losslab.mse_loss, ([1e200, 1.0], [-1e200, 0.0]), "pair"),
+        (losslab.mse_loss, (np.float32([1e20, 3e38]), np.float32([0.0, -3e38])), "pair"),
+        (losslab.l1_loss, ([1e308, 1.0], [-1e308, 0.0]), "pair"),
+        (losslab.huber_loss, ([1e308, 0.5], [-1e308, 0.0]), "pair"),
+        (losslab.smooth_l1_loss, (np.float32([3e38, 0.5]), np.float32([-3e38, 0.0])), "pair"),
+        (losslab.binary_cross_entropy_with_logits, ([1e308, -1e308, 0.0], [0, 1, 0.5]), "pair"),
+        (losslab.binary_cross_entropy_with_logits, ([1e308, -1e308], [1.0, 0.0]), "pair"),
+        (losslab.soft_margin_loss, ([1e308, -1e308], [-1.0, -1.0]), "pair"),
+        (losslab.soft_margin_loss, (np.float32([3e38, 100.0]), np.float32([-1, 1])), "pair"),
+        (losslab.cross_entropy, ([[1e308, -1e308, 0.0]], [1]), "softmax_ce"),
+        (losslab.cross_entropy, ([[1e308, -1e308, 0.0]], [0]), "softmax_ce"),
+        (losslab.cross_entropy, (np.float32([[3e38, -3e38, 0.0]]), [1]), "softmax_ce"),
+        (losslab.nll_loss, ([[1e308, -1e308, 0.0]], [1]), "nll"),
+    ],
+)
+def test_values_at_the_ends_of_the_range_agree(fn, args, kernel):
+    # overflow gives inf (no warning: warnings are errors) on both paths alike
+    vg = losslab.value_and_grad(fn)
+    args = tuple(np.asarray(a) for a in args)
+    for reduction in REDUCTIONS:
+        (cv, cg), (nv, ng) = on_both_paths(vg, *args, kernel=kernel, reduction=reduction)
+        dtype = np.asarray(cg).dtype
+        assert_ulps_close(cv, nv, dtype, what=f"{fn.__name__} {reduction}: value")
+        assert_ulps_close(cg, ng, dtype, what=f"{fn.__name__} {reduction}: gradient")
+
+
+def test_routing():
+    """The documented calls take the C path; the others stay on NumPy."""
+    x, t = np.linspace(-2, 2, 20), np.linspace(1, -1, 20)
+    p = np.linspace(0, 1, 20)
+    logits = np.linspace(-3, 3, 30).reshape(10, 3)
+    labels = np.arange(10) % 3
+    for fn, args, kwargs in [
+        (losslab.mse_loss, (x, t), {}),
+        (losslab.l1_loss, (x, t), {}),
+        (losslab.huber_loss, (x, t), {}),
+        (losslab.smooth_l1_loss, (x, t), {}),
+        (losslab.binary_cross_entropy_with_logits, (x, p), {}),
+        (losslab.soft_margin_loss, (x, np.sign(t + 0.01)), {}),
+    ]:
+        on_c_path(fn, *args, kernel="pair", **kwargs)
+    on_c_path(losslab.cross_entropy, logits, labels, kernel="softmax_ce")
+    on_c_path(losslab.nll_loss, logits, labels, kernel="nll")
+    # not (yet) compiled: weighted BCE with logits, label smoothing, class probabilities
+    on_c_path(losslab.binary_cross_entropy_with_logits, x, p, weight=p, kernel=None)
+    on_c_path(losslab.binary_cross_entropy_with_logits, x, p, pos_weight=p, kernel=None)
+    on_c_path(losslab.cross_entropy, logits, labels, label_smoothing=0.1, kernel=None)
+    probabilities = np.full((10, 3), 1 / 3)
+    on_c_path(losslab.cross_entropy, logits, probabilities, kernel=None)
+
+
+# ------------------------------------------------------------------------------------------------
+# Thread counts
+# ------------------------------------------------------------------------------------------------
+
+
+THREAD_CASES = [
+    case
+    for case in CASES
+    if case.name
+    in (
+        "mse-weight",
+        "huber",
+        "smooth_l1-beta",
+        "bce_logits",
+        "soft_margin",
+        "l1",
+        "cross_entropy",
+        "nll",
+    )
+]
+
+
+@pytest.mark.parametrize("case", THREAD_CASES, ids=[case.name for case in THREAD_CASES])
+def test_bit_identical_for_every_thread_count(case):
+    rng = np.random.default_rng(11)
+    args, kwargs = case.make(rng, 1_100_000, F64)
+    vg = losslab.value_and_grad(case.fn)
+    results = {}
+    try:
+        for threads in (1, 2, 3):
+            losslab.set_num_threads(threads)
+            for reduction in ("mean", "none"):
+                spy = _Spy(_kernels)
+                value, g = on_path(spy, vg, *args, reduction=reduction, **case.kwargs, **kwargs)
+                results[threads, reduction] = (np.asarray(value).tobytes(), g.tobytes())
+                if threads == 1:
+                    assert spy.calls[case.kernel] == 1
+                else:  # the input was really shared out
+                    assert spy.calls[case.kernel] > 1, dict(spy.calls)
+    finally:
+        losslab.set_num_threads(None)
+    for threads in (2, 3):
+        for reduction in ("mean", "none"):
+            one, many = results[1, reduction], results[threads, reduction]
+            assert one[0] == many[0], f"{case.name} {reduction}: value, {threads} threads"
+            assert one[1] == many[1], f"{case.name} {reduction}: gradient, {threads} threads"
+
+
+# ------------------------------------------------------------------------------------------------
+# NaN and inf
+# ------------------------------------------------------------------------------------------------
+
+
+NAN_CASES = [case for case in PAIR_CASES if case.name not in ("smooth_l1-beta0",)]
+
+
+@pytest.mark.parametrize("case", NAN_CASES, ids=[case.name for case in NAN_CASES])
+def test_nonfinite_raises_like_numpy_path(case):
+    rng = np.random.default_rng(3)
+    vg = losslab.value_and_grad(case.fn)
+    names = ("input", "target")
+    for size, position in [(1, 0), (1001, 0), (1001, 500), (1001, 1000), (70001, 40000)]:
+        (x, t), kwargs = case.make(rng, size, F64)
+        arrays = {"input": x, "target": t, **kwargs}
+        for name in (*names, *kwargs):
+            for bad, word in ((np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf")):
+                modified = {k: a.copy() for k, a in arrays.items()}
+                modified[name][position] = bad
+                a, b = modified.pop("input"), modified.pop("target")
+                for f in (case.fn, vg):
+                    for reduction in ("mean", "none"):
+                        c_msg, n_msg = errors_on_both_paths(
+                            f, a, b, reduction=reduction, **case.kwargs, **modified
+                        )
+                        assert c_msg.startswith(f"`{name}` contains {word}"), (case.name, c_msg)
+                        assert c_msg == n_msg
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_first_nonfinite_argument_is_reported(dtype):
+    x = np.ones(100, dtype)
+    t = np.zeros(100, dtype)
+    x[97] = np.inf
+    t[3] = np.nan
+    for fn in (losslab.mse_loss, losslab.l1_loss, losslab.huber_loss, losslab.smooth_l1_loss):
+        c_msg, n_msg = errors_on_both_paths(fn, x, t)
+        assert c_msg == n_msg
+        assert c_msg.startswith("`input` contains inf")
+        c_msg, n_msg = errors_on_both_paths(fn, np.ones(100, dtype), t)
+        assert c_msg == n_msg
+        assert c_msg.startswith("`target` contains NaN")
+
+
+@pytest.mark.parametrize("fn", [losslab.cross_entropy, losslab.nll_loss])
+def test_nonfinite_logits_raise_like_numpy_path(fn):
+    rng = np.random.default_rng(4)
+    vg = losslab.value_and_grad(fn)
+    for m, c in [(1, 3), (50, 10), (9000, 10), (3, 5000)]:
+        x = rng.standard_normal((m, c))
+        y = rng.integers(0, c, m)
+        for bad, word in ((np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf")):
+            for row in sorted({0, m // 2, m - 1}):
+                xb = x.copy()
+                xb[row, y[row]] = bad
+                for f in (fn, vg):
+                    c_msg, n_msg = errors_on_both_paths(f, xb, y)
+                    assert c_msg == n_msg
+                    assert c_msg.startswith(f"`input` contains {word}"), c_msg
+
+
+def test_nll_reads_only_the_label_entries_on_both_paths(both_paths):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((40, 6))
+    y = rng.integers(0, 6, 40)
+    x[np.arange(40), (y + 1) % 6] = np.nan  # never at a label
+    copy = x.copy()
+    vg = losslab.value_and_grad(losslab.nll_loss)
+    for reduction in REDUCTIONS:
+        (cv, cg), (nv, ng) = both_paths(vg, x, y, kernel="nll", reduction=reduction)
+        np.testing.assert_array_equal(cv, nv)
+        assert_ulps_close(cg, ng, F64, what="nll gradient")
+    np.testing.assert_array_equal(x, copy)
+
+
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 0.5]], ids=["no-weight", "weight"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_nll_ignores_nonfinite_entries_of_ignored_rows_on_both_paths(both_paths, bad, weight):
+    # an ignored row's label (-100) stands for class 0 internally; its entry is never read
+    x = np.log(np.full((4, 3), 1 / 3))
+    x[1, 0] = bad
+    y = np.array([2, -100, 1, 0])
+    kwargs = {} if weight is None else {"weight": np.array(weight)}
+    vg = losslab.value_and_grad(losslab.nll_loss)
+    for reduction in REDUCTIONS:
+        (cv, cg), (nv, ng) = both_paths(vg, x, y, kernel="nll", reduction=reduction, **kwargs)
+        np.testing.assert_array_equal(cv, nv)
+        np.testing.assert_array_equal(cg, ng)
+        assert np.all(np.isfinite(cv))
+        np.testing.assert_array_equal(cg[1], 0.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# float32
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_float32_in_float32_out(case):
+    rng = np.random.default_rng(9)
+    args, kwargs = case.make(rng, 40001, F32)
+    assert args[0].dtype == F32
+    vg = losslab.value_and_grad(case.fn)
+    for reduction in REDUCTIONS:
+        value = on_c_path(
+            case.fn, *args, kernel=case.kernel, reduction=reduction, **case.kwargs, **kwargs
+        )
+        v2, g = on_c_path(
+            vg, *args, kernel=case.kernel, reduction=reduction, **case.kwargs, **kwargs
+        )
+        assert np.asarray(value).dtype == F32, (reduction, type(value))
+        assert np.asarray(v2).dtype == F32, (reduction, type(v2))
+        assert g.dtype == F32
+        assert g.shape == args[0].shape
+        if reduction != "none":
+            assert isinstance(value, np.float32)
+            assert isinstance(v2, np.float32)
+
+
+def test_float32_with_integer_target_stays_float32():
+    x = np.linspace(-1, 1, 1001, dtype=np.float32)
+    t = np.arange(1001) % 3 - 1
+    for fn in (losslab.mse_loss, losslab.l1_loss, losslab.huber_loss, losslab.soft_margin_loss):
+        target = np.where(t >= 0, 1, -1) if fn is losslab.soft_margin_loss else t
+        value, g = on_c_path(losslab.value_and_grad(fn), x, target, kernel="pair")
+        assert isinstance(value, np.float32)
+        assert g.dtype == F32
+
+
+# ------------------------------------------------------------------------------------------------
+# Property: any finite float64 input
+# ------------------------------------------------------------------------------------------------
+
+BOUND = 1e6
+_finite = st.floats(-BOUND, BOUND, allow_nan=False, allow_infinity=False)
+_vectors = arrays(np.float64, st.integers(1, 100), elements=_finite)
+
+
+@settings(max_examples=50, deadline=None, database=None)
+@given(
+    data=st.data(),
+    x=_vectors,
+    loss=st.sampled_from(["mse", "huber", "bce_logits"]),
+    reduction=st.sampled_from(REDUCTIONS),
+)
+def test_property_c_path_equals_numpy_path(data, x, loss, reduction):
+    n = x.size
+    if loss == "bce_logits":
+        fn = losslab.binary_cross_entropy_with_logits
+        t = data.draw(arrays(np.float64, n, elements=st.floats(0.0, 1.0)), label="target")
+        kwargs = {}
+    else:
+        fn = losslab.huber_loss if loss == "huber" else losslab.mse_loss
+        t = data.draw(arrays(np.float64, n, elements=_finite), label="target")
+        kwargs = (
+            {"delta": data.draw(st.floats(1e-3, 1e3), label="delta")} if loss == "huber" else {}
+        )
+    c, numpy = on_both_paths(fn, x, t, kernel="pair", reduction=reduction, **kwargs)
+    if reduction == "none":
+        assert_ulps_close(c, numpy, F64, what=loss)
+    else:
+        np.testing.assert_allclose(float(c), float(numpy), rtol=1e-13, atol=0)
+    (_, cg), (_, ng) = on_both_paths(
+        losslab.value_and_grad(fn), x, t, kernel="pair", reduction=reduction, **kwargs
+    )
+    magnitude = float(np.max(np.abs(ng))) if loss == "bce_logits" else 0.0
+    assert_ulps_close(cg, ng, F64, magnitude=magnitude, what=f"{loss} gradient")
