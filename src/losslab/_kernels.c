@@ -220,6 +220,10 @@ LL_INLINE vd load_f64(const double *p) { return vload(p); }
 LL_INLINE vd load_f32(const float *p) { return __builtin_convertvector(*(const vf_mem *)p, vd); }
 LL_INLINE void store_f64(double *p, vd v) { vstore(p, v); }
 LL_INLINE void store_f32(float *p, vd v) { *(vf_mem *)p = __builtin_convertvector(v, vf); }
+/* a loss is rounded to the buffer's type before it is summed, so a reduction is the sum of the
+ * element losses that reduction='none' returns (as in PyTorch and on the NumPy path) */
+LL_INLINE vd round_f64(vd v) { return v; }
+LL_INLINE vd round_f32(vd v) { return __builtin_convertvector(__builtin_convertvector(v, vf), vd); }
 
 /* One vector of the element-wise loop: loss into lb[i..] (for the block sum) and lossout, the
  * scaled derivative into gout. w == NULL means weight 1. */
@@ -228,7 +232,7 @@ LL_INLINE void store_f32(float *p, vd v) { *(vf_mem *)p = __builtin_convertvecto
         vd xv = load_##SFX(XP), tv = load_##SFX(TP), wv = WP ? load_##SFX(WP) : one, l, g;        \
         bad |= nonfinite(xv) | nonfinite(tv) | nonfinite(wv);                                     \
         pair_vec(KIND, xv, tv, param, &l, &g);                                                    \
-        l *= wv;                                                                                  \
+        l = round_##SFX(l * wv);                                                                  \
         vstore(lb + i, l);                                                                        \
         if (LP) store_##SFX(LP, l);                                                               \
         if (GP) store_##SFX(GP, (g * wv) * gs);                                                   \
@@ -249,7 +253,9 @@ LL_INLINE void store_f32(float *p, vd v) { *(vf_mem *)p = __builtin_convertvecto
                 tp[j] = t[s + i + j];                                                             \
                 wp[j] = w ? w[s + i + j] : (T)1;                                                  \
             }                                                                                     \
-            PAIR_STEP(KIND, SFX, xp, tp, wp, lp, gp)                                              \
+            const T *xq = xp, *tq = tp, *wq = wp;                                                 \
+            T *lq = lp, *gq = gp;                                                                 \
+            PAIR_STEP(KIND, SFX, xq, tq, wq, lq, gq)                                              \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 if (lossout) lossout[s + i + j] = lp[j];                                          \
                 if (gout) gout[s + i + j] = gp[j];                                                \
@@ -302,6 +308,31 @@ DEFINE_PAIR(pair_f32, float, f32)
 
 #define ROWCHUNK 4096 /* elements of scratch per pass (at least one row) */
 
+/* Sum of a row of non-negative terms: four running sums for a narrow row, compensated sums in
+ * 32 lanes for a wide one (its error then does not grow with the number of classes). */
+LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
+    if (c < 4 * W) {
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        Py_ssize_t j = 0;
+        for (; j + 4 <= c; j += 4) {
+            s0 += e[j];
+            s1 += e[j + 1];
+            s2 += e[j + 2];
+            s3 += e[j + 3];
+        }
+        for (; j < c; j++) s0 += e[j];
+        return (s0 + s1) + (s2 + s3);
+    }
+    kahan acc;
+    kahan_zero(&acc);
+    Py_ssize_t full = c / W * W;
+    kahan_add(&acc, e, full);
+    double tail[W] = {0};
+    for (Py_ssize_t j = full; j < c; j++) tail[j - full] = e[j];
+    kahan_step(&acc.s[0], &acc.c[0], vload(tail));
+    return kahan_total(&acc);
+}
+
 /* For each row i of x (m rows of c): z = x - max, e = exp(z), rest = sum of e_j over j != y_i,
  * nll = log1p(rest / e_y) when z_y > -1 (a confident row keeps full accuracy), else
  * log(sum) - z_y = log1p(sum - 1) - z_y (sum >= 1, so sum - 1 is exact); loss_i = f_i nll;
@@ -341,16 +372,7 @@ DEFINE_PAIR(pair_f32, float, f32)
                 int64_t yi = y[r0 + i];                                                           \
                 double ey = ei[yi];                                                               \
                 ei[yi] = 0.0;                                                                     \
-                double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                                    \
-                Py_ssize_t j = 0;                                                                 \
-                for (; j + 4 <= c; j += 4) {                                                      \
-                    s0 += ei[j];                                                                  \
-                    s1 += ei[j + 1];                                                              \
-                    s2 += ei[j + 2];                                                              \
-                    s3 += ei[j + 3];                                                              \
-                }                                                                                 \
-                for (; j < c; j++) s0 += ei[j];                                                   \
-                double rs = (s0 + s1) + (s2 + s3);                                                \
+                double rs = row_sum(ei, c);                                                       \
                 double sm = rs + ey;                                                              \
                 int near = zy[i] > -1.0;                                                          \
                 arg[i] = near ? rs / ey : sm - 1.0;                                               \

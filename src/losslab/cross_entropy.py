@@ -496,12 +496,6 @@ def _nll(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndarray, np.ndar
             raise _nonfinite_label_entry(pb, bad)
         return loss, g
     loss, idx = _nll_rows(pb)
-    counted = np.ones(loss.size, bool) if pb.keep is None else pb.keep != 0
-    finite = np.isfinite(loss) | ~counted
-    if not finite.all():
-        raise _nonfinite_label_entry(pb, int(np.argmin(finite)))
-    if pb.keep is not None:
-        loss[~counted] = 0  # 0 * inf at an ignored row's stand-in label
     g = None
     if need_grad:
         s = pb.dtype.type(scale)
@@ -517,6 +511,11 @@ def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
     idx = np.arange(0, m_rows * c, c)
     idx += pb.y
     picked = np.take(pb.x2.reshape(-1), idx)  # reshape copies only a non-contiguous view
+    if pb.keep is not None:
+        picked[pb.keep == 0] = 0  # an ignored row's stand-in entry is never read
+    finite = np.isfinite(picked)
+    if not finite.all():
+        raise _nonfinite_label_entry(pb, int(np.argmin(finite)))
     f = pb.f
     if f is None:
         loss = np.negative(picked, out=picked)
