@@ -816,7 +816,8 @@ def test_nll_reads_only_the_label_entries_on_both_paths(both_paths):
     vg = losslab.value_and_grad(losslab.nll_loss)
     for reduction in REDUCTIONS:
         (cv, cg), (nv, ng) = both_paths(vg, x, y, kernel="nll", reduction=reduction)
-        np.testing.assert_array_equal(cv, nv)
+        # the compiled sum is compensated, NumPy's pairwise: equal to a few ulps
+        assert_ulps_close(cv, nv, F64, what=f"nll {reduction} value")
         assert_ulps_close(cg, ng, F64, what="nll gradient")
     np.testing.assert_array_equal(x, copy)
 

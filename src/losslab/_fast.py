@@ -196,18 +196,22 @@ def nll(
     keep: np.ndarray | None,
     scale: float,
     need_grad: bool,
-) -> tuple[np.ndarray, np.ndarray | None, int]:
+    per_row: bool,
+) -> tuple[np.ndarray | float, np.ndarray | None, int]:
     """Per-row ``-f_i x[i, y_i]`` (0 where ``keep`` is 0) and, if asked, the gradient
-    ``-scale f_i`` at the labels. Returns ``(loss, grad, first_bad)``: the first counted row
-    whose label entry is NaN/inf, or -1."""
+    ``-scale f_i`` at the labels. Returns ``(loss, grad, first_bad)``: ``loss`` is the array of
+    row losses when ``per_row``, else their sum (a float, from compensated per-block sums);
+    ``first_bad`` is the first counted row whose label entry is NaN/inf, or -1."""
     x2 = np.ascontiguousarray(x2)
     m, c = x2.shape
     dtype = x2.dtype
     y = np.ascontiguousarray(y, dtype=np.int64)
     f = None if f is None else np.ascontiguousarray(f, dtype=dtype)
     keep = None if keep is None else np.ascontiguousarray(keep, dtype=dtype)
-    loss = np.empty(m, dtype)
+    loss = np.empty(m, dtype) if per_row else None
     grad = np.empty((m, c), dtype) if need_grad else None
+    block = _rows_per_block(c)
+    partial = None if per_row else np.empty(-(-m // block), np.float64)
     bad = []
 
     def task(s: int, e: int) -> None:
@@ -219,11 +223,14 @@ def nll(
             None if f is None else f[s:e],
             None if keep is None else keep[s:e],
             scale,
-            loss[s:e],
+            None if loss is None else loss[s:e],
             None if grad is None else grad[s:e],
+            None if partial is None else partial[s // block : -(-e // block)],
+            block,
         )
         if first >= 0:
             bad.append(s + first)
 
-    _run_ranges(m, _rows_per_block(c), task)
-    return loss, grad, min(bad) if bad else -1
+    _run_ranges(m, block, task)
+    total = loss if per_row else float(np.add.reduce(partial))
+    return total, grad, min(bad) if bad else -1

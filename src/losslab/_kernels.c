@@ -163,6 +163,10 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
 #define CHUNK 512 /* elements per pass over the L1-resident scratch; a multiple of W */
 
 /* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
+ * For MSE, L1, Huber and smooth L1 a NaN or infinite x, t or weight always makes the (weighted)
+ * loss NaN or infinite, so the callers test only the loss there (the two logistic losses can be
+ * finite at x = inf: their inputs are tested too); Python then checks the inputs, since a finite
+ * input whose loss overflows is no error.
  * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
  * caller folds into its gradient scale. */
 LL_INLINE void pair_vec(int kind, vd x, vd t, double param, vd *l, vd *g) {
@@ -184,7 +188,7 @@ LL_INLINE void pair_vec(int kind, vd x, vd t, double param, vd *l, vd *g) {
         vd a = vabs(d);
         vd q = vmin(a, splat(param));
         vd h = q * (a - splat(0.5) * q);
-        *l = kind == K_SMOOTH_L1 ? h / splat(param) : h;
+        *l = kind == K_SMOOTH_L1 ? h * splat(1.0 / param) : h; /* 1/beta: loop-invariant */
         *g = sel(d < zero, -q, sel(d > zero, q, zero));
         break;
     }
@@ -230,9 +234,11 @@ LL_INLINE vd round_f32(vd v) { return __builtin_convertvector(__builtin_convertv
 #define PAIR_STEP(KIND, SFX, XP, TP, WP, LP, GP)                                                  \
     {                                                                                             \
         vd xv = load_##SFX(XP), tv = load_##SFX(TP), wv = WP ? load_##SFX(WP) : one, l, g;        \
-        bad |= nonfinite(xv) | nonfinite(tv) | nonfinite(wv);                                     \
         pair_vec(KIND, xv, tv, param, &l, &g);                                                    \
         l = round_##SFX(l * wv);                                                                  \
+        bad |= nonfinite(l);                                                                      \
+        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
+            bad |= nonfinite(xv) | nonfinite(tv);                                                 \
         vstore(lb + i, l);                                                                        \
         if (LP) store_##SFX(LP, l);                                                               \
         if (GP) store_##SFX(GP, (g * wv) * gs);                                                   \
@@ -300,7 +306,201 @@ LL_INLINE vd round_f32(vd v) { return __builtin_convertvector(__builtin_convertv
     }
 
 DEFINE_PAIR(pair_f64, double, f64)
-DEFINE_PAIR(pair_f32, float, f32)
+
+/* ---------------------------------------------------------------------------------------------
+ * float32: sixteen floats per vector. A float32 loss is evaluated in float32, as in PyTorch and
+ * on the NumPy path (float versions of the same exp and log1p, within 1 ulp of float32), and
+ * its block sums are kept in double.
+ * ------------------------------------------------------------------------------------------ */
+
+#define WS 16
+typedef float vs __attribute__((vector_size(64)));
+typedef int32_t vsi __attribute__((vector_size(64)));
+typedef uint32_t vsu __attribute__((vector_size(64)));
+typedef float vs_mem __attribute__((vector_size(64), aligned(4), may_alias));
+
+LL_INLINE vs splats(float a) {
+    return (vs){a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a};
+}
+LL_INLINE vs sloads(const float *p) { return *(const vs_mem *)p; }
+LL_INLINE void sstores(float *p, vs v) { *(vs_mem *)p = v; }
+LL_INLINE vs sels(vsi mask, vs a, vs b) {
+    return (vs)(((vsu)a & (vsu)mask) | ((vsu)b & ~(vsu)mask));
+}
+LL_INLINE vs sabs(vs a) { return (vs)((vsu)a & ~(vsu)splats(-0.0f)); }
+LL_INLINE vs smax(vs a, vs b) { return sels(a > b, a, b); }
+LL_INLINE vs smin(vs a, vs b) { return sels(a < b, a, b); }
+LL_INLINE vsu nonfinites(vs v) { return (vsu)((((vsu)v >> 23) & 0xff) == 0xff); }
+
+/* expf: the same reduction with ln2 split for float (fdlibm's expf), e^r by Taylor to degree 7
+ * (truncation < 6e-9, below half an ulp of float32), 2^k in two steps near the ends. */
+LL_INLINE vs v_expf(vs x) {
+    const vs shift = splats(12582912.0f); /* 0x1.8p23 */
+    x = sels(x < splats(-110.0f), splats(-110.0f), x);
+    x = sels(x > splats(100.0f), splats(100.0f), x);
+    vs kd = x * splats(1.44269504089f) + shift;
+    vsi k = (vsi)((vsu)kd - (vsu)shift);
+    kd -= shift;
+    vs r = (x - kd * splats(6.9314575195e-01f)) - kd * splats(1.4286067653e-06f);
+    vs q = splats(1.0f / 5040.0f);
+    q = q * r + splats(1.0f / 720.0f);
+    q = q * r + splats(1.0f / 120.0f);
+    q = q * r + splats(1.0f / 24.0f);
+    q = q * r + splats(1.0f / 6.0f);
+    q = q * r + splats(0.5f);
+    vs p = splats(1.0f) + (r + (r * r) * q);
+    vsi small = x < splats(-80.0f), big = x > splats(80.0f);
+    k += (small & 64) | (big & -64);
+    vs scale = (vs)((vsu)(k + 127) << 23);
+    vs adjust = sels(small, splats(0x1p-64f), sels(big, splats(0x1p64f), splats(1.0f)));
+    return (p * scale) * adjust;
+}
+
+/* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients). */
+LL_INLINE vs v_log1pf(vs x) {
+    vs u = splats(1.0f) + x;
+    vsu iu = (vsu)u + (0x3f800000 - 0x3f3504f3);
+    vsi k = (vsi)(iu >> 23) - 0x7f;
+    vs c = sels(k >= 2, splats(1.0f) - (u - x), x - (u - splats(1.0f)));
+    c = sels(k < 25, c / u, splats(0.0f));
+    iu = (iu & 0x007fffff) + 0x3f3504f3;
+    vs f = (vs)iu - splats(1.0f);
+    vs s = f / (splats(2.0f) + f);
+    vs z = s * s;
+    vs w = z * z;
+    vs t1 = w * (splats(0xccce13.0p-25f) + w * splats(0xf89e26.0p-26f));
+    vs t2 = z * (splats(0xaaaaaa.0p-24f) + w * splats(0x91e9ee.0p-25f));
+    vs R = t2 + t1;
+    vs hfsq = splats(0.5f) * f * f;
+    vs dk = __builtin_convertvector(k, vs);
+    return s * (hfsq + R) + (dk * splats(9.0580006145e-06f) + c) - hfsq + f +
+           dk * splats(6.9313812256e-01f);
+}
+
+/* The element-wise losses in float32: pair_vec's formulas. */
+LL_INLINE void pair_vecs(int kind, vs x, vs t, float param, vs *l, vs *g) {
+    const vs zero = splats(0.0f), one = splats(1.0f);
+    vs d = x - t;
+    switch (kind) {
+    case K_MSE:
+        *l = d * d;
+        *g = d;
+        break;
+    case K_L1:
+        *l = sabs(d);
+        *g = sels(d > zero, one, sels(d < zero, -one, zero));
+        break;
+    case K_HUBER:
+    case K_SMOOTH_L1: {
+        vs a = sabs(d);
+        vs q = smin(a, splats(param));
+        vs h = q * (a - splats(0.5f) * q);
+        *l = kind == K_SMOOTH_L1 ? h * splats(1.0f / param) : h;
+        *g = sels(d < zero, -q, sels(d > zero, q, zero));
+        break;
+    }
+    case K_BCE_LOGITS: {
+        vs e = v_expf(-sabs(x));
+        vs omy = one - t;
+        vs h = v_log1pf(e) + omy * smax(x, zero);
+        *l = h - t * smin(x, zero);
+        vs r = one / (one + e);
+        vs er = e * r;
+        vsi pos = x >= zero;
+        *g = sels(pos, r, er) * omy - sels(pos, er, r) * t;
+        break;
+    }
+    case K_SOFT_MARGIN: {
+        vs e = v_expf(-sabs(x));
+        vs yx = t * x;
+        vs r = one / (one + e);
+        *l = v_log1pf(e) - smin(yx, zero);
+        *g = sels(yx > zero, e * r, r) * t;
+        break;
+    }
+    }
+}
+
+#define PAIR_STEP_S(KIND, XP, TP, WP, LP, GP)                                                     \
+    {                                                                                             \
+        vs xv = sloads(XP), tv = sloads(TP), wv = WP ? sloads(WP) : ones, l, g;                   \
+        pair_vecs(KIND, xv, tv, fparam, &l, &g);                                                  \
+        l *= wv;                                                                                  \
+        bad32 |= nonfinites(l);                                                                   \
+        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
+            bad32 |= nonfinites(xv) | nonfinites(tv);                                             \
+        sstores(lb + i, l);                                                                       \
+        if (LP) sstores(LP, l);                                                                   \
+        if (GP) sstores(GP, (g * wv) * gs);                                                       \
+    }
+
+#define PAIR_CHUNK_S(KIND)                                                                        \
+    {                                                                                             \
+        Py_ssize_t nfull = len / WS * WS, i = 0;                                                  \
+        for (; i < nfull; i += WS)                                                                \
+            PAIR_STEP_S(KIND, x + s + i, t + s + i, (w ? w + s + i : NULL),                       \
+                        (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))         \
+        if (i < len) {                                                                            \
+            float xp[WS] = {0}, tp[WS] = {0}, wp[WS] = {0}, lp[WS], gp[WS];                       \
+            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
+                xp[j] = x[s + i + j];                                                             \
+                tp[j] = t[s + i + j];                                                             \
+                wp[j] = w ? w[s + i + j] : 1.0f;                                                  \
+            }                                                                                     \
+            const float *xq = xp, *tq = tp, *wq = wp;                                             \
+            float *lq = lp, *gq = gp;                                                             \
+            PAIR_STEP_S(KIND, xq, tq, wq, lq, gq)                                                 \
+            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
+                if (lossout) lossout[s + i + j] = lp[j];                                          \
+                if (gout) gout[s + i + j] = gp[j];                                                \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+#define PAIR_KIND_SWITCH_S                                                                        \
+    switch (kind) {                                                                               \
+    case K_MSE: PAIR_CHUNK_S(K_MSE) break;                                                        \
+    case K_L1: PAIR_CHUNK_S(K_L1) break;                                                          \
+    case K_HUBER: PAIR_CHUNK_S(K_HUBER) break;                                                    \
+    case K_SMOOTH_L1: PAIR_CHUNK_S(K_SMOOTH_L1) break;                                            \
+    case K_BCE_LOGITS: PAIR_CHUNK_S(K_BCE_LOGITS) break;                                          \
+    default: PAIR_CHUNK_S(K_SOFT_MARGIN) break;                                                   \
+    }
+
+LL_CLONES static void pair_f32(int kind, const float *x, const float *t, const float *w,
+                               Py_ssize_t n, double param, float *lossout, float *gout,
+                               double gscale, double *partial, Py_ssize_t block, uint64_t *fin) {
+    float lb[CHUNK] __attribute__((aligned(64)));
+    vsu bad32 = (vsu)splats(0.0f);
+    const vs gs = splats((float)gscale), ones = splats(1.0f);
+    const float fparam = (float)param;
+    for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {
+        Py_ssize_t b1 = b0 + block < n ? b0 + block : n;
+        kahan acc;
+        kahan_zero(&acc);
+        for (Py_ssize_t s = b0; s < b1; s += CHUNK) {
+            Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;
+            if (gout) {
+                PAIR_KIND_SWITCH_S
+            } else {
+                float *const gout = NULL; /* lets the compiler drop the derivative */
+                PAIR_KIND_SWITCH_S
+            }
+            if (partial) {
+                /* float32 terms summed in double: 32 lanes of at most 1 Ki terms each keep the
+                 * error far below float32's resolution, no compensation needed */
+                Py_ssize_t vlen = (len + WS - 1) / WS * WS; /* padding has weight 0 */
+                for (Py_ssize_t i = 0; i < vlen; i += KL * W)
+                    for (int q = 0; q < KL && i + q * W < vlen; q++) acc.s[q] += load_f32(lb + i + q * W);
+            }
+        }
+        if (partial) partial[k] = kahan_total(&acc);
+    }
+    uint64_t any = 0;
+    for (int j = 0; j < WS; j++) any |= bad32[j];
+    *fin = any;
+}
+
 
 /* ---------------------------------------------------------------------------------------------
  * Softmax cross-entropy of rows with integer labels.
@@ -411,16 +611,39 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float)
  * ignored ones, are skipped), or -1.
  * ------------------------------------------------------------------------------------------ */
 
+#define NLLCHUNK 512 /* rows per pass: their losses are summed from an L1-resident buffer */
+
+/* loss (optional): per-row losses; partial (optional): per block of `block` rows, the
+ * compensated sum of the losses (each rounded to T first, as reduction='none' returns them). */
 #define DEFINE_NLL(NAME, T)                                                                       \
     static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,             \
-                           const T *fw, const T *keep, double scale, T *loss, T *grad) {          \
+                           const T *fw, const T *keep, double scale, T *loss, T *grad,            \
+                           double *partial, Py_ssize_t block) {                                   \
         Py_ssize_t first_bad = -1;                                                                \
-        for (Py_ssize_t i = 0; i < m; i++) {                                                      \
-            double v = (double)x[i * c + y[i]];                                                   \
-            int counted = keep ? keep[i] != 0 : 1;                                                \
-            if (first_bad < 0 && counted && !(v * 0.0 == 0.0)) first_bad = i;                    \
-            double fi = fw ? (double)fw[i] : 1.0;                                                 \
-            loss[i] = (T)(counted ? -(fi * v) : 0.0);                                             \
+        double lb[NLLCHUNK + W] __attribute__((aligned(64)));                                    \
+        for (Py_ssize_t b0 = 0, k = 0; b0 < m; b0 += block, k++) {                                \
+            Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
+            kahan acc;                                                                            \
+            kahan_zero(&acc);                                                                     \
+            for (Py_ssize_t r0 = b0; r0 < b1; r0 += NLLCHUNK) {                                   \
+                Py_ssize_t nr = b1 - r0 < NLLCHUNK ? b1 - r0 : NLLCHUNK;                          \
+                for (Py_ssize_t j = 0; j < nr; j++) {                                             \
+                    Py_ssize_t i = r0 + j;                                                        \
+                    double v = (double)x[i * c + y[i]];                                           \
+                    int counted = keep ? keep[i] != 0 : 1;                                        \
+                    if (first_bad < 0 && counted && !(v * 0.0 == 0.0)) first_bad = i;            \
+                    double fi = fw ? (double)fw[i] : 1.0;                                         \
+                    lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                               \
+                }                                                                                 \
+                if (loss)                                                                         \
+                    for (Py_ssize_t j = 0; j < nr; j++) loss[r0 + j] = (T)lb[j];                  \
+                if (partial) {                                                                    \
+                    Py_ssize_t nrv = (nr + W - 1) / W * W;                                        \
+                    for (Py_ssize_t j = nr; j < nrv; j++) lb[j] = 0.0;                            \
+                    kahan_add(&acc, lb, nrv);                                                     \
+                }                                                                                 \
+            }                                                                                     \
+            if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
         if (grad) {                                                                               \
             memset(grad, 0, (size_t)(m * c) * sizeof(T));                                         \
@@ -481,7 +704,8 @@ static int check_len(buf_t *b, Py_ssize_t n, const char *name) {
     return 0;
 }
 
-/* pair(kind, f32, x, t, w, param, loss, grad, gscale, partial, block) -> bool (all finite) */
+/* pair(kind, f32, x, t, w, param, loss, grad, gscale, partial, block) -> bool: every loss finite
+ * (False: Python checks the inputs for NaN/inf) */
 static PyObject *py_pair(PyObject *self, PyObject *args) {
     int kind, f32;
     PyObject *ox, *ot, *ow, *oloss, *ograd, *opart;
@@ -584,26 +808,28 @@ done:
     return res;
 }
 
-/* nll(f32, x, c, y, f, keep, scale, loss, grad) -> first row with a non-finite entry, or -1 */
+/* nll(f32, x, c, y, f, keep, scale, loss, grad, partial, block) -> first row with a
+ * non-finite label entry, or -1 */
 static PyObject *py_nll(PyObject *self, PyObject *args) {
     int f32;
-    Py_ssize_t c;
-    PyObject *ox, *oy, *of, *okeep, *oloss, *ograd;
+    Py_ssize_t c, block;
+    PyObject *ox, *oy, *of, *okeep, *oloss, *ograd, *opart;
     double scale;
-    if (!PyArg_ParseTuple(args, "pOnOOOdOO", &f32, &ox, &c, &oy, &of, &okeep, &scale, &oloss,
-                          &ograd))
+    if (!PyArg_ParseTuple(args, "pOnOOOdOOOn", &f32, &ox, &c, &oy, &of, &okeep, &scale, &oloss,
+                          &ograd, &opart, &block))
         return NULL;
     Py_ssize_t isz = f32 ? 4 : 8;
-    buf_t b[6];
+    buf_t b[7];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
-    if (c < 1) {
-        PyErr_SetString(PyExc_ValueError, "nll: c < 1");
+    if (c < 1 || block < 1) {
+        PyErr_SetString(PyExc_ValueError, "nll: c < 1 or block < 1");
         return NULL;
     }
     if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
         get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(okeep, &b[3], 0, isz, "keep", 1) ||
-        get_buf(oloss, &b[4], 1, isz, "loss", 0) || get_buf(ograd, &b[5], 1, isz, "grad", 1))
+        get_buf(oloss, &b[4], 1, isz, "loss", 1) || get_buf(ograd, &b[5], 1, isz, "grad", 1) ||
+        get_buf(opart, &b[6], 1, 8, "partial", 1))
         goto done;
     Py_ssize_t m = NITEMS(b[0]) / c;
     if (m * c != NITEMS(b[0])) {
@@ -612,20 +838,20 @@ static PyObject *py_nll(PyObject *self, PyObject *args) {
     }
     if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "keep") ||
         check_len(&b[4], m, "loss") || check_len(&b[5], m * c, "grad") ||
-        check_labels(&b[1], m, c))
+        check_len(&b[6], (m + block - 1) / block, "partial") || check_labels(&b[1], m, c))
         goto done;
     Py_ssize_t bad;
     Py_BEGIN_ALLOW_THREADS;
     if (f32)
         bad = nll_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
-                      PTR(b[5]));
+                      PTR(b[5]), PTR(b[6]), block);
     else
         bad = nll_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
-                      PTR(b[5]));
+                      PTR(b[5]), PTR(b[6]), block);
     Py_END_ALLOW_THREADS;
     res = PyLong_FromSsize_t(bad);
 done:
-    release(b, 6);
+    release(b, 7);
     return res;
 }
 

@@ -484,24 +484,31 @@ def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
     )
 
 
-def _nll(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
+def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
+    """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows.
 
     Only the label entries of counted rows are read, and only they must be finite: like
     PyTorch, a NaN elsewhere in ``input`` does not change the loss or its gradient.
     """
+    scale = _scale(pb, reduction)
     if _fast.active():
-        loss, g, bad = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, float(scale), need_grad)
+        per_row = reduction == "none"
+        loss, g, bad = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, scale, need_grad, per_row)
         if bad >= 0:
             raise _nonfinite_label_entry(pb, bad)
-        return loss, g
+        if per_row:
+            return loss.reshape(pb.row_shape), g
+        if reduction == "mean":
+            loss /= pb.denominator
+        with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf
+            return pb.dtype.type(loss), g
     loss, idx = _nll_rows(pb)
     g = None
     if need_grad:
         s = pb.dtype.type(scale)
         g = np.zeros(pb.x2.shape, pb.dtype)
         g.reshape(-1)[idx] = -s if pb.f is None else -s * pb.f
-    return loss, g
+    return _reduce(loss, pb, reduction), g
 
 
 def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -594,8 +601,7 @@ def nll_loss(
     [-1.0, 0.0, 0.0]
     """
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    loss, _ = _nll(pb, 1.0, need_grad=False)
-    return _reduce(loss, pb, reduction)
+    return _nll(pb, reduction, need_grad=False)[0]
 
 
 def _nll_loss_value_and_grad(
@@ -606,8 +612,8 @@ def _nll_loss_value_and_grad(
     reduction: str = "mean",
 ):
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    loss, g = _nll(pb, _scale(pb, reduction), need_grad=True)
-    return _reduce(loss, pb, reduction), _from_rows(g, pb.in_shape)
+    value, g = _nll(pb, reduction, need_grad=True)
+    return value, _from_rows(g, pb.in_shape)
 
 
 _registry.register(cross_entropy, wrt="input", value_and_grad=_cross_entropy_value_and_grad)
