@@ -871,6 +871,21 @@ done:
 DEFINE_UNARY(vexp_f64, v_exp)
 DEFINE_UNARY(vlog1p_f64, v_log1p)
 
+#define DEFINE_UNARY_S(NAME, FN)                                                                  \
+    LL_CLONES static void NAME(const float *x, float *out, Py_ssize_t n) {                      \
+        Py_ssize_t i = 0;                                                                         \
+        for (; i + WS <= n; i += WS) sstores(out + i, FN(sloads(x + i)));                         \
+        if (i < n) {                                                                              \
+            float tmp[WS] = {0};                                                                  \
+            memcpy(tmp, x + i, (size_t)(n - i) * sizeof(float));                                  \
+            vs v = FN(sloads(tmp));                                                               \
+            for (Py_ssize_t j = 0; i + j < n; j++) out[i + j] = v[j];                             \
+        }                                                                                         \
+    }
+
+DEFINE_UNARY_S(vexp_f32, v_expf)
+DEFINE_UNARY_S(vlog1p_f32, v_log1pf)
+
 static PyObject *unary(PyObject *args, void (*fn)(const double *, double *, Py_ssize_t)) {
     PyObject *ox, *oout;
     if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
@@ -889,12 +904,32 @@ done:
 static PyObject *py_exp(PyObject *self, PyObject *args) { return unary(args, vexp_f64); }
 static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, vlog1p_f64); }
 
+static PyObject *unary_s(PyObject *args, void (*fn)(const float *, float *, Py_ssize_t)) {
+    PyObject *ox, *oout;
+    if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
+    buf_t b[2];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    if (get_buf(ox, &b[0], 0, 4, "x", 0) || get_buf(oout, &b[1], 1, 4, "out", 0)) goto done;
+    if (check_len(&b[1], NITEMS(b[0]), "out")) goto done;
+    fn(b[0].view.buf, b[1].view.buf, NITEMS(b[0]));
+    res = Py_NewRef(Py_None);
+done:
+    release(b, 2);
+    return res;
+}
+
+static PyObject *py_expf(PyObject *self, PyObject *args) { return unary_s(args, vexp_f32); }
+static PyObject *py_log1pf(PyObject *self, PyObject *args) { return unary_s(args, vlog1p_f32); }
+
 static PyMethodDef methods[] = {
     {"pair", py_pair, METH_VARARGS, "Fused element-wise loss, gradient and block sums."},
     {"softmax_ce", py_softmax_ce, METH_VARARGS, "Softmax cross-entropy of rows with labels."},
     {"nll", py_nll, METH_VARARGS, "Negative log-likelihood gather (and gradient)."},
     {"exp", py_exp, METH_VARARGS, "exp of a float64 buffer (test hook)."},
     {"log1p", py_log1p, METH_VARARGS, "log1p of a non-negative float64 buffer (test hook)."},
+    {"expf", py_expf, METH_VARARGS, "exp of a float32 buffer (test hook)."},
+    {"log1pf", py_log1pf, METH_VARARGS, "log1p of a non-negative float32 buffer (test hook)."},
     {NULL, NULL, 0, NULL},
 };
 
