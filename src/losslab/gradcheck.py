@@ -31,13 +31,14 @@ vanish by cancellation, as that of the sum of a softmax):
   :math:`(10^{-27})^2`);
 * symbolic vs complex step: :math:`64\varepsilon_{64}(|g_k| + \bar g)` (nothing is subtracted),
   plus :math:`2.2\times10^{-308}/h`, the subnormal range of the imaginary part;
-* numpy vs central: :math:`4 t_k + 8\varepsilon |f| / (2h_k) + 64\varepsilon(|g_k| + \bar g)`,
+* numpy vs central: :math:`4 t_k + 8(\varepsilon |f| + s) / (2h_k) + 64\varepsilon(|g_k| + \bar g)`,
   :math:`|f|` the largest of the four evaluated values :math:`f(x \pm h), f(x \pm 2h)` and of
-  :math:`\sum_k m_k` (the terms that cancel, as in the value comparison).
+  :math:`\sum_k m_k` (the terms that cancel, as in the value comparison), :math:`s` the dtype's
+  smallest subnormal (values that small are rounded to a fixed absolute step).
 
 For central differences, :math:`t_k = |D(2h) - D(h)|/3` is the Richardson estimate of the
 truncation error :math:`h^2 f'''/6` (it does not use the gradient being checked), and
-:math:`8\varepsilon|f|/(2h_k)` bounds the rounding error of the difference quotient.
+:math:`8(\varepsilon|f| + s)/(2h_k)` bounds the rounding error of the difference quotient.
 
 Kinks and domain edges are handled explicitly: each symbolic form states how far every entry is
 from the nearest kink (hinge, :math:`|x|`, Huber's switch) or domain edge (:math:`\log p` at
@@ -283,6 +284,7 @@ def gradcheck(
         return _total(fn(**call)), float(xp[k]) - float(x[k])
 
     tiny = np.finfo(np.float64).tiny
+    subnormal = float(np.finfo(out_dtype).smallest_subnormal)
     # Terms that cancel in the value (kl_div, hinge_embedding with negative x) round at their size.
     cancelling = float(np.sum(_finite(terms)))
     if form.simplex is not None:
@@ -304,7 +306,9 @@ def gradcheck(
         # Rounding of the evaluated values f(x +- h), not of f(x): at w ~ 0, f(w) ~ 0 but
         # f(w +- h) ~ h^2 carries the rounding error.
         magnitude = max(abs(fp), abs(fm), abs(fp2), abs(fm2), cancelling) + tiny
-        fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (hp - hm)
+        # values in the subnormal range are rounded to a fixed absolute step, not relative
+        rounding = eps * magnitude + subnormal
+        fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * rounding / (hp - hm)
     report.gradients["central"] = central
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
     report.tolerances["numpy vs central"] = np.where(at_kink, 0.0, fd_tol + ROUNDING * eps * scale)
@@ -381,7 +385,8 @@ def _simplex_differences(
             on = moved_by != 0
             projected[k] = float(np.sum(g_np[on] * moved_by[on])) / (2 * h)
             magnitude = abs(fp) + abs(fm) + cancelling + np.finfo(np.float64).tiny
-            fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * eps * magnitude / (2 * h)
+            rounding = eps * magnitude + float(np.finfo(x.dtype).smallest_subnormal)
+            fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * rounding / (2 * h)
     report.at_kink = at_kink
     report.gradients["central"] = central
     report.gradients["numpy along the simplex"] = projected
