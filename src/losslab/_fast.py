@@ -157,17 +157,26 @@ def _rows_per_block(c: int) -> int:
 
 
 def softmax_ce(
-    x2: np.ndarray, y: np.ndarray, f: np.ndarray | None, scale: float, need_grad: bool
-) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """Per-row softmax cross-entropy of rows ``x2`` (M, C) with labels ``y`` (M,), row weights
-    ``f`` (None: 1), and ``scale`` times its gradient. Returns ``(loss, grad, all_finite)``."""
+    x2: np.ndarray,
+    y: np.ndarray,
+    f: np.ndarray | None,
+    scale: float,
+    need_grad: bool,
+    per_row: bool,
+) -> tuple[np.ndarray | float, np.ndarray | None, bool]:
+    """Softmax cross-entropy of rows ``x2`` (M, C) with labels ``y`` (M,), row weights ``f``
+    (None: 1), and ``scale`` times its gradient. Returns ``(loss, grad, all_finite)``: ``loss``
+    is the array of row losses when ``per_row``, else their sum (from compensated per-block
+    sums); ``all_finite`` is False when some ``x - max`` was NaN/inf (check the input)."""
     x2 = np.ascontiguousarray(x2)
     m, c = x2.shape
     dtype = x2.dtype
     y = np.ascontiguousarray(y, dtype=np.int64)
     f = None if f is None else np.ascontiguousarray(f, dtype=dtype)
-    loss = np.empty(m, dtype)
+    loss = np.empty(m, dtype) if per_row else None
     grad = np.empty((m, c), dtype) if need_grad else None
+    block = _rows_per_block(c)
+    partial = None if per_row else np.empty(-(-m // block), np.float64)
     f32 = dtype == np.float32
     finite = []
 
@@ -180,13 +189,16 @@ def softmax_ce(
                 y[s:e],
                 None if f is None else f[s:e],
                 scale,
-                loss[s:e],
+                None if loss is None else loss[s:e],
                 None if grad is None else grad[s:e],
+                None if partial is None else partial[s // block : -(-e // block)],
+                block,
             )
         )
 
-    _run_ranges(m, _rows_per_block(c), task)
-    return loss, grad, all(finite)
+    _run_ranges(m, block, task)
+    total = loss if per_row else float(np.add.reduce(partial))
+    return total, grad, all(finite)
 
 
 def nll(

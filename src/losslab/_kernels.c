@@ -537,67 +537,84 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
  * nll = log1p(rest / e_y) when z_y > -1 (a confident row keeps full accuracy), else
  * log(sum) - z_y = log1p(sum - 1) - z_y (sum >= 1, so sum - 1 is exact); loss_i = f_i nll;
  * grad_i = scale f_i (softmax_i - onehot_i), with the target entry written as
- * -scale f_i rest / sum. f = NULL means f_i = 1. Scratch: e (rows*c + W), row (4*rpad). */
+ * -scale f_i rest / sum. f = NULL means f_i = 1. Outputs (each optional but one): loss (per
+ * row), grad, partial (per block of `block` rows: the compensated sum of the row losses, each
+ * rounded to T first). *fin is set when some z is NaN/inf: a NaN/inf input, or logits more than
+ * the double range apart (Python tells the two apart). Scratch: e (rows*c + W), row (5*rpad). */
 #define DEFINE_SOFTMAX_CE(NAME, T)                                                                \
     LL_CLONES static void NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,         \
-                               const T *fw, double scale, T *loss, T *grad, double *e,            \
-                               double *row, uint64_t *fin) {                                      \
+                               const T *fw, double scale, T *loss, T *grad, double *partial,      \
+                               Py_ssize_t block, double *e, double *row, uint64_t *fin) {         \
         Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;                                       \
         Py_ssize_t rpad = (rows + W - 1) / W * W;                                                 \
         double *arg = row, *ssum = row + rpad, *zy = row + 2 * rpad, *rest = row + 3 * rpad;      \
+        double *lrow = row + 4 * rpad;                                                            \
         vu bad = (vu)splat(0.0);                                                                  \
-        for (Py_ssize_t r0 = 0; r0 < m; r0 += rows) {                                             \
-            Py_ssize_t nr = m - r0 < rows ? m - r0 : rows;                                        \
-            Py_ssize_t ne = nr * c, nev = (ne + W - 1) / W * W;                                   \
-            const T *xr = x + r0 * c;                                                             \
-            for (Py_ssize_t j = 0; j < ne; j++) e[j] = (double)xr[j];                             \
-            for (Py_ssize_t j = ne; j < nev; j++) e[j] = 0.0;                                     \
-            for (Py_ssize_t j = 0; j < nev; j += W) bad |= nonfinite(vload(e + j));               \
-            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
-                double *ei = e + i * c;                                                           \
-                double m0 = ei[0], m1 = ei[0];                                                    \
-                Py_ssize_t j = 1;                                                                 \
-                for (; j + 2 <= c; j += 2) {                                                      \
-                    m0 = ei[j] > m0 ? ei[j] : m0;                                                 \
-                    m1 = ei[j + 1] > m1 ? ei[j + 1] : m1;                                         \
-                }                                                                                 \
-                if (j < c) m0 = ei[j] > m0 ? ei[j] : m0;                                          \
-                double mx = m0 > m1 ? m0 : m1;                                                    \
-                for (j = 0; j < c; j++) ei[j] -= mx;                                              \
-                zy[i] = ei[y[r0 + i]];                                                            \
-            }                                                                                     \
-            for (Py_ssize_t j = 0; j < nev; j += W) vstore(e + j, v_exp(vload(e + j)));           \
-            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
-                double *ei = e + i * c;                                                           \
-                int64_t yi = y[r0 + i];                                                           \
-                double ey = ei[yi];                                                               \
-                ei[yi] = 0.0;                                                                     \
-                double rs = row_sum(ei, c);                                                       \
-                double sm = rs + ey;                                                              \
-                int near = zy[i] > -1.0;                                                          \
-                arg[i] = near ? rs / ey : sm - 1.0;                                               \
-                ssum[i] = sm;                                                                     \
-                rest[i] = rs;                                                                     \
-                zy[i] = near ? 0.0 : zy[i];                                                       \
-            }                                                                                     \
-            Py_ssize_t nrv = (nr + W - 1) / W * W;                                                \
-            for (Py_ssize_t i = nr; i < nrv; i++) arg[i] = 0.0;                                   \
-            for (Py_ssize_t i = 0; i < nrv; i += W) vstore(arg + i, v_log1p(vload(arg + i)));     \
-            for (Py_ssize_t i = 0; i < nr; i++) {                                                 \
-                double nll = arg[i] - zy[i];                                                      \
-                loss[r0 + i] = (T)(fw ? (double)fw[r0 + i] * nll : nll);                          \
-            }                                                                                     \
-            if (grad) {                                                                           \
+        for (Py_ssize_t b0 = 0, k = 0; b0 < m; b0 += block, k++) {                                \
+            Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
+            kahan acc;                                                                            \
+            kahan_zero(&acc);                                                                     \
+            for (Py_ssize_t r0 = b0; r0 < b1; r0 += rows) {                                       \
+                Py_ssize_t nr = b1 - r0 < rows ? b1 - r0 : rows;                                  \
+                Py_ssize_t ne = nr * c, nev = (ne + W - 1) / W * W;                               \
+                const T *xr = x + r0 * c;                                                         \
                 for (Py_ssize_t i = 0; i < nr; i++) {                                             \
-                    double fi = fw ? (double)fw[r0 + i] : 1.0;                                    \
-                    double inv = scale / ssum[i];                                                 \
-                    double coef = fw ? inv * fi : inv;                                            \
-                    const double *ei = e + i * c;                                                 \
-                    T *gi = grad + (r0 + i) * c;                                                  \
-                    for (Py_ssize_t j = 0; j < c; j++) gi[j] = (T)(ei[j] * coef);                 \
-                    gi[y[r0 + i]] = (T)(fw ? inv * (-(fi * rest[i])) : -(inv * rest[i]));         \
+                    const T *xi = xr + i * c;                                                     \
+                    double *ei = e + i * c;                                                       \
+                    double m0 = (double)xi[0], m1 = m0;                                           \
+                    Py_ssize_t j = 1;                                                             \
+                    for (; j + 2 <= c; j += 2) {                                                  \
+                        double a0 = (double)xi[j], a1 = (double)xi[j + 1];                        \
+                        m0 = a0 > m0 ? a0 : m0;                                                   \
+                        m1 = a1 > m1 ? a1 : m1;                                                   \
+                    }                                                                             \
+                    if (j < c) m0 = (double)xi[j] > m0 ? (double)xi[j] : m0;                      \
+                    double mx = m0 > m1 ? m0 : m1;                                                \
+                    for (j = 0; j < c; j++) ei[j] = (double)xi[j] - mx;                           \
+                    zy[i] = ei[y[r0 + i]];                                                        \
+                }                                                                                 \
+                for (Py_ssize_t j = ne; j < nev; j++) e[j] = 0.0;                                 \
+                for (Py_ssize_t j = 0; j < nev; j += W) {                                         \
+                    vd z = vload(e + j);                                                          \
+                    bad |= nonfinite(z); /* a NaN/inf input gives a NaN/inf z */                  \
+                    vstore(e + j, v_exp(z));                                                      \
+                }                                                                                 \
+                for (Py_ssize_t i = 0; i < nr; i++) {                                             \
+                    double *ei = e + i * c;                                                       \
+                    int64_t yi = y[r0 + i];                                                       \
+                    double ey = ei[yi];                                                           \
+                    ei[yi] = 0.0;                                                                 \
+                    double rs = row_sum(ei, c);                                                   \
+                    double sm = rs + ey;                                                          \
+                    int near = zy[i] > -1.0;                                                      \
+                    arg[i] = near ? rs / ey : sm - 1.0;                                           \
+                    ssum[i] = sm;                                                                 \
+                    rest[i] = rs;                                                                 \
+                    zy[i] = near ? 0.0 : zy[i];                                                   \
+                }                                                                                 \
+                Py_ssize_t nrv = (nr + W - 1) / W * W;                                            \
+                for (Py_ssize_t i = nr; i < nrv; i++) arg[i] = zy[i] = 0.0;                       \
+                for (Py_ssize_t i = 0; i < nrv; i += W)                                           \
+                    vstore(lrow + i, v_log1p(vload(arg + i)) - vload(zy + i));                    \
+                for (Py_ssize_t i = 0; i < nr; i++)                                               \
+                    lrow[i] = (double)(T)(fw ? (double)fw[r0 + i] * lrow[i] : lrow[i]);           \
+                for (Py_ssize_t i = nr; i < nrv; i++) lrow[i] = 0.0;                              \
+                if (loss)                                                                         \
+                    for (Py_ssize_t i = 0; i < nr; i++) loss[r0 + i] = (T)lrow[i];                \
+                if (partial) kahan_add(&acc, lrow, nrv);                                          \
+                if (grad) {                                                                       \
+                    for (Py_ssize_t i = 0; i < nr; i++) {                                         \
+                        double fi = fw ? (double)fw[r0 + i] : 1.0;                                \
+                        double inv = scale / ssum[i];                                             \
+                        double coef = fw ? inv * fi : inv;                                        \
+                        const double *ei = e + i * c;                                             \
+                        T *gi = grad + (r0 + i) * c;                                              \
+                        for (Py_ssize_t j = 0; j < c; j++) gi[j] = (T)(ei[j] * coef);             \
+                        gi[y[r0 + i]] = (T)(fw ? inv * (-(fi * rest[i])) : -(inv * rest[i]));     \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
+            if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
         *fin = any_lane(bad);                                                                     \
     }
@@ -755,26 +772,27 @@ static int check_labels(buf_t *by, Py_ssize_t m, Py_ssize_t c) {
     return 0;
 }
 
-/* softmax_ce(f32, x, c, y, f, scale, loss, grad) -> bool (all finite) */
+/* softmax_ce(f32, x, c, y, f, scale, loss, grad, partial, block) -> bool: every z finite */
 static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
     int f32;
-    Py_ssize_t c;
-    PyObject *ox, *oy, *of, *oloss, *ograd;
+    Py_ssize_t c, block;
+    PyObject *ox, *oy, *of, *oloss, *ograd, *opart;
     double scale;
-    if (!PyArg_ParseTuple(args, "pOnOOdOO", &f32, &ox, &c, &oy, &of, &scale, &oloss, &ograd))
+    if (!PyArg_ParseTuple(args, "pOnOOdOOOn", &f32, &ox, &c, &oy, &of, &scale, &oloss, &ograd,
+                          &opart, &block))
         return NULL;
     Py_ssize_t isz = f32 ? 4 : 8;
-    buf_t b[5];
+    buf_t b[6];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
     double *scratch = NULL;
-    if (c < 1) {
-        PyErr_SetString(PyExc_ValueError, "softmax_ce: c < 1");
+    if (c < 1 || block < 1) {
+        PyErr_SetString(PyExc_ValueError, "softmax_ce: c < 1 or block < 1");
         return NULL;
     }
     if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
-        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(oloss, &b[3], 1, isz, "loss", 0) ||
-        get_buf(ograd, &b[4], 1, isz, "grad", 1))
+        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(oloss, &b[3], 1, isz, "loss", 1) ||
+        get_buf(ograd, &b[4], 1, isz, "grad", 1) || get_buf(opart, &b[5], 1, 8, "partial", 1))
         goto done;
     Py_ssize_t m = NITEMS(b[0]) / c;
     if (m * c != NITEMS(b[0])) {
@@ -782,12 +800,13 @@ static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
         goto done;
     }
     if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "loss") ||
-        check_len(&b[4], m * c, "grad") || check_labels(&b[1], m, c))
+        check_len(&b[4], m * c, "grad") || check_len(&b[5], (m + block - 1) / block, "partial") ||
+        check_labels(&b[1], m, c))
         goto done;
     Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;
     Py_ssize_t rpad = (rows + W - 1) / W * W;
     Py_ssize_t ne = (rows * c + W - 1) / W * W;
-    scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(ne + 4 * rpad));
+    scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(ne + 5 * rpad));
     if (!scratch) {
         PyErr_NoMemory();
         goto done;
@@ -796,15 +815,15 @@ static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS;
     if (f32)
         softmax_ce_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
-                       scratch, scratch + ne, &fin);
+                       PTR(b[5]), block, scratch, scratch + ne, &fin);
     else
         softmax_ce_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
-                       scratch, scratch + ne, &fin);
+                       PTR(b[5]), block, scratch, scratch + ne, &fin);
     Py_END_ALLOW_THREADS;
     res = PyBool_FromLong(fin == 0);
 done:
     PyMem_RawFree(scratch);
-    release(b, 5);
+    release(b, 6);
     return res;
 }
 

@@ -228,11 +228,6 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
     """
     x2, dtype = pb.x2, pb.dtype
     m_rows, c = x2.shape
-    if pb.y is not None and pb.smooth is None and _fast.active():
-        loss, grad, finite = _fast.softmax_ce(x2, pb.y, pb.f, float(scale), need_grad)
-        if not finite:
-            v.check_finite(x2, "input")
-        return loss, grad
     block = max(1, min(m_rows, max(256, _BLOCK_ELEMENTS // c)))
     loss = np.empty(m_rows, dtype)
     grad = np.empty((m_rows, c), dtype) if need_grad else None
@@ -312,6 +307,25 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
     with np.errstate(over="ignore"):
         run_blocks(worker, -(-m_rows // block))
     return loss, grad
+
+
+def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
+    """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows: the compiled
+    kernel for integer labels without label smoothing, else :func:`_softmax_ce_rows`."""
+    scale = _scale(pb, reduction)
+    if pb.y is None or pb.smooth is not None or not _fast.active():
+        loss, grad = _softmax_ce_rows(pb, scale, need_grad)
+        return _reduce(loss, pb, reduction), grad
+    per_row = reduction == "none"
+    total, grad, finite = _fast.softmax_ce(pb.x2, pb.y, pb.f, scale, need_grad, per_row)
+    if not finite:
+        v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
+    if per_row:
+        return total.reshape(pb.row_shape), grad
+    if reduction == "mean":
+        total /= pb.denominator
+    with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf, as in PyTorch
+        return pb.dtype.type(total), grad
 
 
 def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Any:
@@ -455,8 +469,7 @@ def cross_entropy(
     pb = _prepare(
         input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
     )
-    loss, _ = _softmax_ce_rows(pb, 1.0, need_grad=False)
-    return _reduce(loss, pb, reduction)
+    return _softmax_ce(pb, reduction, need_grad=False)[0]
 
 
 def _cross_entropy_value_and_grad(
@@ -470,8 +483,8 @@ def _cross_entropy_value_and_grad(
     pb = _prepare(
         input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
     )
-    loss, g = _softmax_ce_rows(pb, _scale(pb, reduction), need_grad=True)
-    return _reduce(loss, pb, reduction), _from_rows(g, pb.in_shape)
+    value, g = _softmax_ce(pb, reduction, need_grad=True)
+    return value, _from_rows(g, pb.in_shape)
 
 
 def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
