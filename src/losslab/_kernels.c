@@ -597,7 +597,8 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
                 for (Py_ssize_t i = 0; i < nrv; i += W)                                           \
                     vstore(lrow + i, v_log1p(vload(arg + i)) - vload(zy + i));                    \
                 for (Py_ssize_t i = 0; i < nr; i++)                                               \
-                    lrow[i] = (double)(T)(fw ? (double)fw[r0 + i] * lrow[i] : lrow[i]);           \
+                    lrow[i] = (double)(T)(!fw ? lrow[i] : fw[r0 + i] == 0 ? 0.0 /* even if inf */ \
+                                                               : (double)fw[r0 + i] * lrow[i]);   \
                 for (Py_ssize_t i = nr; i < nrv; i++) lrow[i] = 0.0;                              \
                 if (loss)                                                                         \
                     for (Py_ssize_t i = 0; i < nr; i++) loss[r0 + i] = (T)lrow[i];                \

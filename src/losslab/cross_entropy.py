@@ -282,7 +282,9 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
             if fb is None:
                 lb[:] = nll
             else:
-                np.multiply(fb, nll, out=lb)
+                with np.errstate(invalid="ignore"):
+                    np.multiply(fb, nll, out=lb)
+                lb[fb == 0] = 0  # weight 0 (an ignored row): 0, even where nll is inf
                 if uz is not None:
                     kb = pb.keep[s:e]
                     lb += kb * (smooth_sum * np.log(ssum) - uz)

@@ -60,10 +60,36 @@ def _huber(input, target, reduction, delta, weight, need_grad):
     return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
 
 
+def _smooth_l1_tiny_kernel(beta: Any):
+    """Smooth L1 for a beta whose reciprocal overflows the dtype: ``a (a / beta) / 2`` below
+    beta and ``a - beta / 2`` above, derivative ``d / beta`` and ``sign(d)``; nothing is ever
+    multiplied by ``1 / beta``."""
+
+    def kernel(blocks, loss, grad):
+        d = np.subtract(blocks[0], blocks[1])
+        a = np.abs(d)
+        small = a < beta
+        q = np.divide(a, beta, out=np.zeros_like(a), where=small)
+        np.copyto(loss, np.where(small, 0.5 * a * q, a - 0.5 * beta))
+        if grad is not None:
+            np.copyto(grad, np.where(small, np.copysign(q, d), np.sign(d)))
+
+    return kernel
+
+
 def _smooth_l1(input, target, reduction, beta, need_grad):
     b = v.check_positive_number(beta, "beta", allow_zero=True)
     fast = _fast.active()
     x, t, _, dtype = _prepare_pair(input, target, reduction, finite=not fast)
+    bd = dtype.type(b)
+    if bd == 0:  # also a beta that rounds to 0 in float32: the L1 loss, as in PyTorch
+        b = 0.0
+    elif bd < 1 / np.finfo(dtype).max:  # 1/beta overflows: a rare path that never forms it
+        if fast:
+            v.check_finite(x, "input")
+            v.check_finite(t, "target")
+        kernel = _smooth_l1_tiny_kernel(bd)
+        return r.blocked_elementwise(kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad)
     if fast:
         return _fast.pair(
             "l1" if b == 0.0 else "smooth_l1",
