@@ -1487,7 +1487,7 @@ def test_smooth_l1_with_a_tiny_beta_agrees_with_numpy_path(both_paths, dtype, be
 
 @pytest.mark.parametrize("module", [_kernels, None], ids=["C", "NumPy"])
 def test_smooth_l1_with_a_beta_that_rounds_to_zero_is_l1(module):
-    """Regression test, once a bug (huber.py, _smooth_l1): the switch to L1 tests the Python ``beta == 0``, but the loss
+    """Bug (huber.py, _smooth_l1): the switch to L1 tests the Python ``beta == 0``, but the loss
     uses ``dtype.type(beta)``: in float32 a beta below 2^-150 (1e-46, say) becomes 0 and
     smooth L1 computes 0 * (1/0) (C path) or 0 / 0 (NumPy path), NaN everywhere, where PyTorch
     2.13 (which also rounds beta to float) and beta=0 give the L1 loss."""
@@ -1502,7 +1502,7 @@ def test_smooth_l1_with_a_beta_that_rounds_to_zero_is_l1(module):
 )
 @pytest.mark.parametrize("module", [_kernels, None], ids=["C", "NumPy"])
 def test_smooth_l1_gradient_with_a_tiny_beta(module, dtype, beta):
-    """Regression test, once a bug (huber.py, _smooth_l1 ``grad_factor=1.0 / b``, on both paths): the derivative
+    """Bug (huber.py, _smooth_l1 ``grad_factor=1.0 / b``, on both paths): the derivative
     clip((x - t)/beta, -1, 1) is computed as min(|x - t|, beta) * (1/beta), and 1/beta
     overflows the dtype (float32(1e39), 1/1e-309): inf where |x - t| >= beta, NaN at x == t,
     instead of sign(x - t) (PyTorch 2.13: sign(x - t))."""
@@ -1515,7 +1515,7 @@ def test_smooth_l1_gradient_with_a_tiny_beta(module, dtype, beta):
 
 @pytest.mark.parametrize("module", [_kernels, None], ids=["C", "NumPy"])
 def test_cross_entropy_ignored_row_with_logits_the_range_apart(module):
-    """Regression test, once a bug (_kernels.c, DEFINE_SOFTMAX_CE ``fw[r0 + i] * lrow[i]``; cross_entropy.py,
+    """Bug (_kernels.c, DEFINE_SOFTMAX_CE ``fw[r0 + i] * lrow[i]``; cross_entropy.py,
     _softmax_ce_rows ``np.multiply(fb, nll)``): an ignored row stands for class 0 with weight
     f = 0, and its loss is computed anyway; when its class-0 logit is more than the float64
     range below the row's maximum (finite logits, no ValueError), that loss is inf and
