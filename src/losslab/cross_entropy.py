@@ -571,7 +571,8 @@ def nll_loss(
     input : array_like
         Log-probabilities, shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` (class axis 0 for
         ``(C,)``, 1 otherwise). Not checked to be :math:`\le 0` or normalized, as in PyTorch: the
-        loss only reads the entry at the label.
+        loss only reads the entry at the label, and only those entries (of rows not ignored)
+        must be finite; a NaN elsewhere changes neither the loss nor its gradient.
     target : array_like
         Integer labels in ``[0, C-1]`` or ``ignore_index``, shaped like ``input`` without the class
         axis; a Python ``int`` for a ``(C,)`` input.
@@ -589,8 +590,9 @@ def nll_loss(
     Raises
     ------
     ValueError
-        Shape mismatch, labels out of range, negative weight, NaN/inf, empty input, unknown
-        ``reduction``, or ``'mean'`` with every label ignored / zero total weight (PyTorch: nan).
+        Shape mismatch, labels out of range, negative weight, NaN/inf at a label entry, empty
+        input, unknown ``reduction``, or ``'mean'`` with every label ignored / zero total weight
+        (PyTorch: nan).
     TypeError
         Float (probability) targets, bool/complex/object/string arrays, non-integer
         ``ignore_index``.
