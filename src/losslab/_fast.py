@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import _validation as v
-from ._reduction import BLOCK
+from ._reduction import BLOCK, finish_sum
 from .threads import MIN_BLOCKS, get_num_threads, run_blocks
 
 ENV_VAR = "LOSSLAB_PURE_NUMPY"
@@ -88,8 +88,6 @@ def _flat(a: np.ndarray | None) -> np.ndarray | None:
 def pair(
     kind: str,
     arrays: tuple[np.ndarray, ...],
-    names: tuple[str, ...],
-    shape: tuple[int, ...],
     dtype: np.dtype,
     reduction: str,
     *,
@@ -97,8 +95,9 @@ def pair(
     param: float = 0.0,
     denominator: float | None = None,
     grad_factor: float = 1.0,
+    names: tuple[str, ...] = ("input", "target", "weight"),
 ) -> tuple[Any, np.ndarray | None]:
-    """An element-wise loss of ``arrays = (x, t[, w])`` in one compiled pass.
+    """An element-wise loss of ``arrays = (x, t[, w])`` (same shape) in one compiled pass.
 
     The contract of :func:`losslab._reduction.blocked_elementwise` (same blocks, same
     reductions, gradient multiplied by ``grad_factor`` and the reduction's scale), for the
@@ -106,6 +105,7 @@ def pair(
     need not have been checked for NaN/inf: a ValueError naming the first non-finite one (by
     ``names``) is raised after the pass.
     """
+    shape = arrays[0].shape
     x, t = _flat(arrays[0]), _flat(arrays[1])
     w = _flat(arrays[2]) if len(arrays) > 2 else None
     n = x.size
@@ -145,15 +145,47 @@ def pair(
         grad = grad.reshape(shape)
     if per_element:
         return loss.reshape(shape), grad
-    total = np.add.reduce(partial)
-    if reduction == "mean":
-        total /= denominator
-    with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf, as in PyTorch
-        return dtype.type(total), grad
+    return finish_sum(np.add.reduce(partial), reduction, denominator, dtype), grad
 
 
-def _rows_per_block(c: int) -> int:
-    return max(1, BLOCK // c)
+def _part(a: np.ndarray | None, s: int, e: int) -> np.ndarray | None:
+    return None if a is None else a[s:e]
+
+
+def _row_kernel(
+    name: str,
+    x2: np.ndarray,
+    y: np.ndarray,
+    weights: tuple[np.ndarray | None, ...],
+    scale: float,
+    need_grad: bool,
+    per_row: bool,
+) -> tuple[np.ndarray | float, np.ndarray | None, list[Any]]:
+    """Run ``kernels.<name>`` (softmax_ce or nll) over rows ``x2`` (M, C) with labels ``y``
+    and per-row ``weights`` (arrays or None), shared among the threads in whole blocks of
+    rows. Returns the row losses (``per_row``) or their sum from the per-block compensated
+    sums, the gradient (or None) and each task's ``(start row, kernel result)``."""
+    x2 = np.ascontiguousarray(x2)
+    m, c = x2.shape
+    dtype = x2.dtype
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    weights = tuple(None if w is None else np.ascontiguousarray(w, dtype=dtype) for w in weights)
+    block = max(1, BLOCK // c)
+    loss = np.empty(m, dtype) if per_row else None
+    grad = np.empty((m, c), dtype) if need_grad else None
+    partial = None if per_row else np.empty(-(-m // block), np.float64)
+    kernel = getattr(kernels, name)
+    results = []
+
+    def task(s: int, e: int) -> None:
+        blocks = _part(partial, s // block, -(-e // block))
+        ws = (_part(w, s, e) for w in weights)
+        out = (_part(loss, s, e), _part(grad, s, e), blocks, block)
+        results.append((s, kernel(dtype == np.float32, x2[s:e], c, y[s:e], *ws, scale, *out)))
+
+    _run_ranges(m, block, task)
+    total = loss if per_row else float(np.add.reduce(partial))
+    return total, grad, results
 
 
 def softmax_ce(
@@ -168,37 +200,8 @@ def softmax_ce(
     (None: 1), and ``scale`` times its gradient. Returns ``(loss, grad, all_finite)``: ``loss``
     is the array of row losses when ``per_row``, else their sum (from compensated per-block
     sums); ``all_finite`` is False when some ``x - max`` was NaN/inf (check the input)."""
-    x2 = np.ascontiguousarray(x2)
-    m, c = x2.shape
-    dtype = x2.dtype
-    y = np.ascontiguousarray(y, dtype=np.int64)
-    f = None if f is None else np.ascontiguousarray(f, dtype=dtype)
-    loss = np.empty(m, dtype) if per_row else None
-    grad = np.empty((m, c), dtype) if need_grad else None
-    block = _rows_per_block(c)
-    partial = None if per_row else np.empty(-(-m // block), np.float64)
-    f32 = dtype == np.float32
-    finite = []
-
-    def task(s: int, e: int) -> None:
-        finite.append(
-            kernels.softmax_ce(
-                f32,
-                x2[s:e],
-                c,
-                y[s:e],
-                None if f is None else f[s:e],
-                scale,
-                None if loss is None else loss[s:e],
-                None if grad is None else grad[s:e],
-                None if partial is None else partial[s // block : -(-e // block)],
-                block,
-            )
-        )
-
-    _run_ranges(m, block, task)
-    total = loss if per_row else float(np.add.reduce(partial))
-    return total, grad, all(finite)
+    total, grad, results = _row_kernel("softmax_ce", x2, y, (f,), scale, need_grad, per_row)
+    return total, grad, all(ok for _, ok in results)
 
 
 def nll(
@@ -214,35 +217,6 @@ def nll(
     ``-scale f_i`` at the labels. Returns ``(loss, grad, first_bad)``: ``loss`` is the array of
     row losses when ``per_row``, else their sum (a float, from compensated per-block sums);
     ``first_bad`` is the first counted row whose label entry is NaN/inf, or -1."""
-    x2 = np.ascontiguousarray(x2)
-    m, c = x2.shape
-    dtype = x2.dtype
-    y = np.ascontiguousarray(y, dtype=np.int64)
-    f = None if f is None else np.ascontiguousarray(f, dtype=dtype)
-    keep = None if keep is None else np.ascontiguousarray(keep, dtype=dtype)
-    loss = np.empty(m, dtype) if per_row else None
-    grad = np.empty((m, c), dtype) if need_grad else None
-    block = _rows_per_block(c)
-    partial = None if per_row else np.empty(-(-m // block), np.float64)
-    bad = []
-
-    def task(s: int, e: int) -> None:
-        first = kernels.nll(
-            dtype == np.float32,
-            x2[s:e],
-            c,
-            y[s:e],
-            None if f is None else f[s:e],
-            None if keep is None else keep[s:e],
-            scale,
-            None if loss is None else loss[s:e],
-            None if grad is None else grad[s:e],
-            None if partial is None else partial[s // block : -(-e // block)],
-            block,
-        )
-        if first >= 0:
-            bad.append(s + first)
-
-    _run_ranges(m, block, task)
-    total = loss if per_row else float(np.add.reduce(partial))
+    total, grad, results = _row_kernel("nll", x2, y, (f, keep), scale, need_grad, per_row)
+    bad = [s + first for s, first in results if first >= 0]
     return total, grad, min(bad) if bad else -1

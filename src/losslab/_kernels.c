@@ -156,161 +156,7 @@ LL_INLINE double kahan_total(const kahan *a) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Element-wise losses of (input x, target t[, weight w]).
- * ------------------------------------------------------------------------------------------ */
-
-enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
-#define CHUNK 512 /* elements per pass over the L1-resident scratch; a multiple of W */
-
-/* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
- * For MSE, L1, Huber and smooth L1 a NaN or infinite x, t or weight always makes the (weighted)
- * loss NaN or infinite, so the callers test only the loss there (the two logistic losses can be
- * finite at x = inf: their inputs are tested too); Python then checks the inputs, since a finite
- * input whose loss overflows is no error.
- * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
- * caller folds into its gradient scale. */
-LL_INLINE void pair_vec(int kind, vd x, vd t, double param, vd *l, vd *g) {
-    const vd zero = splat(0.0), one = splat(1.0);
-    vd d = x - t;
-    switch (kind) {
-    case K_MSE:
-        *l = d * d;
-        *g = d;
-        break;
-    case K_L1:
-        *l = vabs(d);
-        *g = sel(d > zero, one, sel(d < zero, -one, zero));
-        break;
-    case K_HUBER:
-    case K_SMOOTH_L1: {
-        /* a = |d|, q = min(a, delta): loss q (a - q/2), derivative copysign(q, d); smooth L1 is
-         * Huber with delta = beta, divided by beta. */
-        vd a = vabs(d);
-        vd q = vmin(a, splat(param));
-        vd h = q * (a - splat(0.5) * q);
-        *l = kind == K_SMOOTH_L1 ? h * splat(1.0 / param) : h; /* 1/beta: loop-invariant */
-        *g = sel(d < zero, -q, sel(d > zero, q, zero));
-        break;
-    }
-    case K_BCE_LOGITS: {
-        /* log1p(e^-|x|) + (1 - y) max(x, 0) - y min(x, 0); derivative (1 - y) s(x) - y s(-x) */
-        vd e = v_exp(-vabs(x));
-        vd omy = one - t;
-        vd h = v_log1p(e) + omy * vmax(x, zero);
-        *l = h - t * vmin(x, zero);
-        vd r = one / (one + e); /* sigmoid(|x|) */
-        vd er = e * r;          /* sigmoid(-|x|) */
-        vi pos = x >= zero;
-        *g = sel(pos, r, er) * omy - sel(pos, er, r) * t;
-        break;
-    }
-    case K_SOFT_MARGIN: {
-        /* softplus(-y x) = log1p(e^-|x|) - min(y x, 0); derivative y sigmoid(-y x) (negated by
-         * the caller) */
-        vd e = v_exp(-vabs(x));
-        vd yx = t * x;
-        vd r = one / (one + e);
-        *l = v_log1p(e) - vmin(yx, zero);
-        *g = sel(yx > zero, e * r, r) * t;
-        break;
-    }
-    }
-}
-
-/* Loads and stores of 8 values of the buffer's type, converted to and from double. */
-typedef float vf __attribute__((vector_size(32)));
-typedef float vf_mem __attribute__((vector_size(32), aligned(4), may_alias));
-LL_INLINE vd load_f64(const double *p) { return vload(p); }
-LL_INLINE vd load_f32(const float *p) { return __builtin_convertvector(*(const vf_mem *)p, vd); }
-LL_INLINE void store_f64(double *p, vd v) { vstore(p, v); }
-LL_INLINE void store_f32(float *p, vd v) { *(vf_mem *)p = __builtin_convertvector(v, vf); }
-/* a loss is rounded to the buffer's type before it is summed, so a reduction is the sum of the
- * element losses that reduction='none' returns (as in PyTorch and on the NumPy path) */
-LL_INLINE vd round_f64(vd v) { return v; }
-LL_INLINE vd round_f32(vd v) { return __builtin_convertvector(__builtin_convertvector(v, vf), vd); }
-
-/* One vector of the element-wise loop: loss into lb[i..] (for the block sum) and lossout, the
- * scaled derivative into gout. w == NULL means weight 1. */
-#define PAIR_STEP(KIND, SFX, XP, TP, WP, LP, GP)                                                  \
-    {                                                                                             \
-        vd xv = load_##SFX(XP), tv = load_##SFX(TP), wv = WP ? load_##SFX(WP) : one, l, g;        \
-        pair_vec(KIND, xv, tv, param, &l, &g);                                                    \
-        l = round_##SFX(l * wv);                                                                  \
-        bad |= nonfinite(l);                                                                      \
-        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
-            bad |= nonfinite(xv) | nonfinite(tv);                                                 \
-        vstore(lb + i, l);                                                                        \
-        if (LP) store_##SFX(LP, l);                                                               \
-        if (GP) store_##SFX(GP, (g * wv) * gs);                                                   \
-    }
-
-/* One chunk [s, s + len): whole vectors straight from the buffers, the rest through a zero-padded
- * copy (padding has weight 0, so it adds nothing to the sum). */
-#define PAIR_CHUNK(KIND, T, SFX)                                                                  \
-    {                                                                                             \
-        Py_ssize_t nfull = len / W * W, i = 0;                                                    \
-        for (; i < nfull; i += W)                                                                 \
-            PAIR_STEP(KIND, SFX, x + s + i, t + s + i, (w ? w + s + i : NULL),                    \
-                      (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))           \
-        if (i < len) {                                                                            \
-            T xp[W] = {0}, tp[W] = {0}, wp[W] = {0}, lp[W], gp[W];                                \
-            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
-                xp[j] = x[s + i + j];                                                             \
-                tp[j] = t[s + i + j];                                                             \
-                wp[j] = w ? w[s + i + j] : (T)1;                                                  \
-            }                                                                                     \
-            const T *xq = xp, *tq = tp, *wq = wp;                                                 \
-            T *lq = lp, *gq = gp;                                                                 \
-            PAIR_STEP(KIND, SFX, xq, tq, wq, lq, gq)                                              \
-            for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
-                if (lossout) lossout[s + i + j] = lp[j];                                          \
-                if (gout) gout[s + i + j] = gp[j];                                                \
-            }                                                                                     \
-        }                                                                                         \
-    }
-
-#define PAIR_KIND_SWITCH(T, SFX)                                                                  \
-    switch (kind) {                                                                               \
-    case K_MSE: PAIR_CHUNK(K_MSE, T, SFX) break;                                                  \
-    case K_L1: PAIR_CHUNK(K_L1, T, SFX) break;                                                    \
-    case K_HUBER: PAIR_CHUNK(K_HUBER, T, SFX) break;                                              \
-    case K_SMOOTH_L1: PAIR_CHUNK(K_SMOOTH_L1, T, SFX) break;                                      \
-    case K_BCE_LOGITS: PAIR_CHUNK(K_BCE_LOGITS, T, SFX) break;                                    \
-    default: PAIR_CHUNK(K_SOFT_MARGIN, T, SFX) break;                                             \
-    }
-
-#define DEFINE_PAIR(NAME, T, SFX)                                                                 \
-    LL_CLONES static void NAME(int kind, const T *x, const T *t, const T *w, Py_ssize_t n,       \
-                               double param, T *lossout, T *gout, double gscale, double *partial, \
-                               Py_ssize_t block, uint64_t *fin) {                                 \
-        double lb[CHUNK] __attribute__((aligned(64)));                                           \
-        vu bad = (vu)splat(0.0);                                                                  \
-        const vd gs = splat(gscale), one = splat(1.0);                                            \
-        for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
-            Py_ssize_t b1 = b0 + block < n ? b0 + block : n;                                      \
-            kahan acc;                                                                            \
-            kahan_zero(&acc);                                                                     \
-            for (Py_ssize_t s = b0; s < b1; s += CHUNK) {                                         \
-                Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;                                 \
-                if (gout) {                                                                       \
-                    PAIR_KIND_SWITCH(T, SFX)                                                      \
-                } else {                                                                          \
-                    T *const gout = NULL; /* lets the compiler drop the derivative */             \
-                    PAIR_KIND_SWITCH(T, SFX)                                                      \
-                }                                                                                 \
-                if (partial) kahan_add(&acc, lb, (len + W - 1) / W * W);                          \
-            }                                                                                     \
-            if (partial) partial[k] = kahan_total(&acc);                                          \
-        }                                                                                         \
-        *fin = any_lane(bad);                                                                     \
-    }
-
-DEFINE_PAIR(pair_f64, double, f64)
-
-/* ---------------------------------------------------------------------------------------------
- * float32: sixteen floats per vector. A float32 loss is evaluated in float32, as in PyTorch and
- * on the NumPy path (float versions of the same exp and log1p, within 1 ulp of float32), and
- * its block sums are kept in double.
+ * Sixteen floats per vector, with float versions of exp and log1p (within 1 ulp of float32).
  * ------------------------------------------------------------------------------------------ */
 
 #define WS 16
@@ -377,79 +223,156 @@ LL_INLINE vs v_log1pf(vs x) {
            dk * splats(6.9313812256e-01f);
 }
 
-/* The element-wise losses in float32: pair_vec's formulas. */
-LL_INLINE void pair_vecs(int kind, vs x, vs t, float param, vs *l, vs *g) {
-    const vs zero = splats(0.0f), one = splats(1.0f);
-    vs d = x - t;
-    switch (kind) {
-    case K_MSE:
-        *l = d * d;
-        *g = d;
-        break;
-    case K_L1:
-        *l = sabs(d);
-        *g = sels(d > zero, one, sels(d < zero, -one, zero));
-        break;
-    case K_HUBER:
-    case K_SMOOTH_L1: {
-        vs a = sabs(d);
-        vs q = smin(a, splats(param));
-        vs h = q * (a - splats(0.5f) * q);
-        *l = kind == K_SMOOTH_L1 ? h * splats(1.0f / param) : h;
-        *g = sels(d < zero, -q, sels(d > zero, q, zero));
-        break;
-    }
-    case K_BCE_LOGITS: {
-        vs e = v_expf(-sabs(x));
-        vs omy = one - t;
-        vs h = v_log1pf(e) + omy * smax(x, zero);
-        *l = h - t * smin(x, zero);
-        vs r = one / (one + e);
-        vs er = e * r;
-        vsi pos = x >= zero;
-        *g = sels(pos, r, er) * omy - sels(pos, er, r) * t;
-        break;
-    }
-    case K_SOFT_MARGIN: {
-        vs e = v_expf(-sabs(x));
-        vs yx = t * x;
-        vs r = one / (one + e);
-        *l = v_log1pf(e) - smin(yx, zero);
-        *g = sels(yx > zero, e * r, r) * t;
-        break;
-    }
-    }
+/* ---------------------------------------------------------------------------------------------
+ * Element-wise losses of (input x, target t[, weight w]), written once for both lane sets:
+ * D (8 doubles, float64 buffers) and S (16 floats, float32 buffers). A float32 loss is evaluated
+ * in float32, as in PyTorch and on the NumPy path; the block sums are kept in double.
+ * ------------------------------------------------------------------------------------------ */
+
+#define D_t vd
+#define D_mask vi
+#define D_bits vu
+#define D_real double
+#define D_W W
+#define D_splat splat
+#define D_sel sel
+#define D_abs vabs
+#define D_min vmin
+#define D_max vmax
+#define D_exp v_exp
+#define D_log1p v_log1p
+#define D_load vload
+#define D_store vstore
+#define D_nonfinite nonfinite
+#define S_t vs
+#define S_mask vsi
+#define S_bits vsu
+#define S_real float
+#define S_W WS
+#define S_splat splats
+#define S_sel sels
+#define S_abs sabs
+#define S_min smin
+#define S_max smax
+#define S_exp v_expf
+#define S_log1p v_log1pf
+#define S_load sloads
+#define S_store sstores
+#define S_nonfinite nonfinites
+
+/* add the block's losses lb[0..n) (n a whole number of vectors) to its sum: compensated for
+ * float64; float32 terms in double need no compensation (32 lanes of at most 1 Ki terms) */
+LL_INLINE void D_sum(kahan *a, const double *lb, Py_ssize_t n) { kahan_add(a, lb, n); }
+LL_INLINE void S_sum(kahan *a, const float *lb, Py_ssize_t n) {
+    typedef float vf_mem __attribute__((vector_size(32), aligned(4), may_alias));
+    for (Py_ssize_t i = 0; i < n; i += KL * W)
+        for (int q = 0; q < KL && i + q * W < n; q++)
+            a->s[q] += __builtin_convertvector(*(const vf_mem *)(lb + i + q * W), vd);
+}
+LL_INLINE uint64_t D_any(vu v) { return any_lane(v); }
+LL_INLINE uint64_t S_any(vsu v) {
+    uint64_t any = 0;
+    for (int j = 0; j < WS; j++) any |= v[j];
+    return any;
 }
 
-#define PAIR_STEP_S(KIND, XP, TP, WP, LP, GP)                                                     \
-    {                                                                                             \
-        vs xv = sloads(XP), tv = sloads(TP), wv = WP ? sloads(WP) : ones, l, g;                   \
-        pair_vecs(KIND, xv, tv, fparam, &l, &g);                                                  \
-        l *= wv;                                                                                  \
-        bad32 |= nonfinites(l);                                                                   \
-        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
-            bad32 |= nonfinites(xv) | nonfinites(tv);                                             \
-        sstores(lb + i, l);                                                                       \
-        if (LP) sstores(LP, l);                                                                   \
-        if (GP) sstores(GP, (g * wv) * gs);                                                       \
+enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
+#define CHUNK 512 /* elements per pass over the L1-resident scratch; a multiple of 16 */
+
+/* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
+ * For MSE, L1, Huber and smooth L1 a NaN or infinite x, t or weight always makes the (weighted)
+ * loss NaN or infinite, so the callers test only the loss there (the two logistic losses can be
+ * finite at x = inf: their inputs are tested too); Python then checks the inputs, since a finite
+ * input whose loss overflows is no error.
+ * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
+ * caller folds into its gradient scale. */
+#define DEFINE_PAIR_VEC(P)                                                                        \
+    LL_INLINE void P##_pair_vec(int kind, P##_t x, P##_t t, P##_real param, P##_t *l, P##_t *g) { \
+        const P##_t zero = P##_splat(0), one = P##_splat(1);                                      \
+        P##_t d = x - t;                                                                          \
+        switch (kind) {                                                                           \
+        case K_MSE:                                                                               \
+            *l = d * d;                                                                           \
+            *g = d;                                                                               \
+            break;                                                                                \
+        case K_L1:                                                                                \
+            *l = P##_abs(d);                                                                      \
+            *g = P##_sel(d > zero, one, P##_sel(d < zero, -one, zero));                           \
+            break;                                                                                \
+        case K_HUBER:                                                                             \
+        case K_SMOOTH_L1: {                                                                       \
+            /* a = |d|, q = min(a, delta): loss q (a - q/2), derivative copysign(q, d); smooth \
+             * L1 is Huber with delta = beta, times 1/beta (the caller sends only a beta whose \
+             * reciprocal is finite) */                                                           \
+            P##_t a = P##_abs(d);                                                                 \
+            P##_t q = P##_min(a, P##_splat(param));                                               \
+            P##_t h = q * (a - P##_splat(0.5) * q);                                               \
+            *l = kind == K_SMOOTH_L1 ? h * P##_splat(1 / param) : h;                              \
+            *g = P##_sel(d < zero, -q, P##_sel(d > zero, q, zero));                               \
+            break;                                                                                \
+        }                                                                                         \
+        case K_BCE_LOGITS: {                                                                      \
+            /* log1p(e^-|x|) + (1 - y) max(x, 0) - y min(x, 0); derivative                     \
+             * (1 - y) s(x) - y s(-x), from r = s(|x|) = 1/(1 + e) and e r = s(-|x|) */           \
+            P##_t e = P##_exp(-P##_abs(x));                                                       \
+            P##_t omy = one - t;                                                                  \
+            P##_t h = P##_log1p(e) + omy * P##_max(x, zero);                                      \
+            *l = h - t * P##_min(x, zero);                                                        \
+            P##_t r = one / (one + e);                                                            \
+            P##_t er = e * r;                                                                     \
+            P##_mask pos = x >= zero;                                                             \
+            *g = P##_sel(pos, r, er) * omy - P##_sel(pos, er, r) * t;                             \
+            break;                                                                                \
+        }                                                                                         \
+        case K_SOFT_MARGIN: {                                                                     \
+            /* softplus(-y x) = log1p(e^-|x|) - min(y x, 0); derivative y sigmoid(-y x)         \
+             * (negated by the caller) */                                                         \
+            P##_t e = P##_exp(-P##_abs(x));                                                       \
+            P##_t yx = t * x;                                                                     \
+            P##_t r = one / (one + e);                                                            \
+            *l = P##_log1p(e) - P##_min(yx, zero);                                                \
+            *g = P##_sel(yx > zero, e * r, r) * t;                                                \
+            break;                                                                                \
+        }                                                                                         \
+        }                                                                                         \
     }
 
-#define PAIR_CHUNK_S(KIND)                                                                        \
+DEFINE_PAIR_VEC(D)
+DEFINE_PAIR_VEC(S)
+
+/* One vector of the element-wise loop: loss into lb[i..] (for the block sum) and lossout, the
+ * scaled derivative into gout. w == NULL means weight 1. */
+#define PAIR_STEP(P, KIND, XP, TP, WP, LP, GP)                                                    \
     {                                                                                             \
-        Py_ssize_t nfull = len / WS * WS, i = 0;                                                  \
-        for (; i < nfull; i += WS)                                                                \
-            PAIR_STEP_S(KIND, x + s + i, t + s + i, (w ? w + s + i : NULL),                       \
-                        (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))         \
+        P##_t xv = P##_load(XP), tv = P##_load(TP), wv = WP ? P##_load(WP) : one, l, g;           \
+        P##_pair_vec(KIND, xv, tv, param, &l, &g);                                                \
+        l *= wv;                                                                                  \
+        bad |= P##_nonfinite(l);                                                                  \
+        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
+            bad |= P##_nonfinite(xv) | P##_nonfinite(tv);                                         \
+        P##_store(lb + i, l);                                                                     \
+        if (LP) P##_store(LP, l);                                                                 \
+        if (GP) P##_store(GP, (g * wv) * gs);                                                     \
+    }
+
+/* One chunk [s, s + len): whole vectors straight from the buffers, the rest through a zero-padded
+ * copy (padding has weight 0, so it adds nothing to the sum). */
+#define PAIR_CHUNK(P, KIND)                                                                       \
+    {                                                                                             \
+        Py_ssize_t nfull = len / P##_W * P##_W, i = 0;                                            \
+        for (; i < nfull; i += P##_W)                                                             \
+            PAIR_STEP(P, KIND, x + s + i, t + s + i, (w ? w + s + i : NULL),                      \
+                      (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))           \
         if (i < len) {                                                                            \
-            float xp[WS] = {0}, tp[WS] = {0}, wp[WS] = {0}, lp[WS], gp[WS];                       \
+            P##_real xp[P##_W] = {0}, tp[P##_W] = {0}, wp[P##_W] = {0}, lp[P##_W], gp[P##_W];     \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 xp[j] = x[s + i + j];                                                             \
                 tp[j] = t[s + i + j];                                                             \
-                wp[j] = w ? w[s + i + j] : 1.0f;                                                  \
+                wp[j] = w ? w[s + i + j] : 1;                                                     \
             }                                                                                     \
-            const float *xq = xp, *tq = tp, *wq = wp;                                             \
-            float *lq = lp, *gq = gp;                                                             \
-            PAIR_STEP_S(KIND, xq, tq, wq, lq, gq)                                                 \
+            const P##_real *xq = xp, *tq = tp, *wq = wp;                                          \
+            P##_real *lq = lp, *gq = gp;                                                          \
+            PAIR_STEP(P, KIND, xq, tq, wq, lq, gq)                                                \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 if (lossout) lossout[s + i + j] = lp[j];                                          \
                 if (gout) gout[s + i + j] = gp[j];                                                \
@@ -457,50 +380,48 @@ LL_INLINE void pair_vecs(int kind, vs x, vs t, float param, vs *l, vs *g) {
         }                                                                                         \
     }
 
-#define PAIR_KIND_SWITCH_S                                                                        \
+/* One specialised loop per loss kind and gradient flag: the switch in pair_vec folds away, and
+ * so does the derivative when it is not needed. */
+#define PAIR_KIND_SWITCH(P)                                                                       \
     switch (kind) {                                                                               \
-    case K_MSE: PAIR_CHUNK_S(K_MSE) break;                                                        \
-    case K_L1: PAIR_CHUNK_S(K_L1) break;                                                          \
-    case K_HUBER: PAIR_CHUNK_S(K_HUBER) break;                                                    \
-    case K_SMOOTH_L1: PAIR_CHUNK_S(K_SMOOTH_L1) break;                                            \
-    case K_BCE_LOGITS: PAIR_CHUNK_S(K_BCE_LOGITS) break;                                          \
-    default: PAIR_CHUNK_S(K_SOFT_MARGIN) break;                                                   \
+    case K_MSE: PAIR_CHUNK(P, K_MSE) break;                                                       \
+    case K_L1: PAIR_CHUNK(P, K_L1) break;                                                         \
+    case K_HUBER: PAIR_CHUNK(P, K_HUBER) break;                                                   \
+    case K_SMOOTH_L1: PAIR_CHUNK(P, K_SMOOTH_L1) break;                                           \
+    case K_BCE_LOGITS: PAIR_CHUNK(P, K_BCE_LOGITS) break;                                         \
+    default: PAIR_CHUNK(P, K_SOFT_MARGIN) break;                                                  \
     }
 
-LL_CLONES static void pair_f32(int kind, const float *x, const float *t, const float *w,
-                               Py_ssize_t n, double param, float *lossout, float *gout,
-                               double gscale, double *partial, Py_ssize_t block, uint64_t *fin) {
-    float lb[CHUNK] __attribute__((aligned(64)));
-    vsu bad32 = (vsu)splats(0.0f);
-    const vs gs = splats((float)gscale), ones = splats(1.0f);
-    const float fparam = (float)param;
-    for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {
-        Py_ssize_t b1 = b0 + block < n ? b0 + block : n;
-        kahan acc;
-        kahan_zero(&acc);
-        for (Py_ssize_t s = b0; s < b1; s += CHUNK) {
-            Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;
-            if (gout) {
-                PAIR_KIND_SWITCH_S
-            } else {
-                float *const gout = NULL; /* lets the compiler drop the derivative */
-                PAIR_KIND_SWITCH_S
-            }
-            if (partial) {
-                /* float32 terms summed in double: 32 lanes of at most 1 Ki terms each keep the
-                 * error far below float32's resolution, no compensation needed */
-                Py_ssize_t vlen = (len + WS - 1) / WS * WS; /* padding has weight 0 */
-                for (Py_ssize_t i = 0; i < vlen; i += KL * W)
-                    for (int q = 0; q < KL && i + q * W < vlen; q++) acc.s[q] += load_f32(lb + i + q * W);
-            }
-        }
-        if (partial) partial[k] = kahan_total(&acc);
+#define DEFINE_PAIR(NAME, P)                                                                      \
+    LL_CLONES static void NAME(int kind, const P##_real *x, const P##_real *t,                   \
+                               const P##_real *w, Py_ssize_t n, double dparam,                    \
+                               P##_real *lossout, P##_real *gout, double gscale,                  \
+                               double *partial, Py_ssize_t block, uint64_t *fin) {                \
+        P##_real lb[CHUNK] __attribute__((aligned(64)));                                         \
+        P##_bits bad = (P##_bits)P##_splat(0);                                                    \
+        const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1);                         \
+        const P##_real param = (P##_real)dparam;                                                  \
+        for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
+            Py_ssize_t b1 = b0 + block < n ? b0 + block : n;                                      \
+            kahan acc;                                                                            \
+            kahan_zero(&acc);                                                                     \
+            for (Py_ssize_t s = b0; s < b1; s += CHUNK) {                                         \
+                Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;                                 \
+                if (gout) {                                                                       \
+                    PAIR_KIND_SWITCH(P)                                                           \
+                } else {                                                                          \
+                    P##_real *const gout = NULL; /* lets the compiler drop the derivative */      \
+                    PAIR_KIND_SWITCH(P)                                                           \
+                }                                                                                 \
+                if (partial) P##_sum(&acc, lb, (len + P##_W - 1) / P##_W * P##_W);                \
+            }                                                                                     \
+            if (partial) partial[k] = kahan_total(&acc);                                          \
+        }                                                                                         \
+        *fin = P##_any(bad);                                                                      \
     }
-    uint64_t any = 0;
-    for (int j = 0; j < WS; j++) any |= bad32[j];
-    *fin = any;
-}
 
+DEFINE_PAIR(pair_f64, D)
+DEFINE_PAIR(pair_f32, S)
 
 /* ---------------------------------------------------------------------------------------------
  * Softmax cross-entropy of rows with integer labels.
@@ -875,44 +796,35 @@ done:
     return res;
 }
 
-/* Test hooks: the elementary functions on a float64 buffer, out[i] = f(x[i]). */
-#define DEFINE_UNARY(NAME, FN)                                                                    \
-    LL_CLONES static void NAME(const double *x, double *out, Py_ssize_t n) {                    \
+/* Test hooks: the elementary functions on a float64 or float32 buffer, out[i] = f(x[i]). */
+#define DEFINE_UNARY(NAME, P, FN)                                                                 \
+    LL_CLONES static void NAME(const void *xv, void *outv, Py_ssize_t n) {                       \
+        const P##_real *x = xv;                                                                   \
+        P##_real *out = outv;                                                                     \
         Py_ssize_t i = 0;                                                                         \
-        for (; i + W <= n; i += W) vstore(out + i, FN(vload(x + i)));                             \
+        for (; i + P##_W <= n; i += P##_W) P##_store(out + i, FN(P##_load(x + i)));               \
         if (i < n) {                                                                              \
-            double tmp[W] = {0};                                                                  \
-            memcpy(tmp, x + i, (size_t)(n - i) * sizeof(double));                                 \
-            vd v = FN(vload(tmp));                                                                \
+            P##_real tmp[P##_W] = {0};                                                            \
+            memcpy(tmp, x + i, (size_t)(n - i) * sizeof(P##_real));                               \
+            P##_t v = FN(P##_load(tmp));                                                          \
             for (Py_ssize_t j = 0; i + j < n; j++) out[i + j] = v[j];                             \
         }                                                                                         \
     }
 
-DEFINE_UNARY(vexp_f64, v_exp)
-DEFINE_UNARY(vlog1p_f64, v_log1p)
+DEFINE_UNARY(vexp_f64, D, v_exp)
+DEFINE_UNARY(vlog1p_f64, D, v_log1p)
+DEFINE_UNARY(vexp_f32, S, v_expf)
+DEFINE_UNARY(vlog1p_f32, S, v_log1pf)
 
-#define DEFINE_UNARY_S(NAME, FN)                                                                  \
-    LL_CLONES static void NAME(const float *x, float *out, Py_ssize_t n) {                      \
-        Py_ssize_t i = 0;                                                                         \
-        for (; i + WS <= n; i += WS) sstores(out + i, FN(sloads(x + i)));                         \
-        if (i < n) {                                                                              \
-            float tmp[WS] = {0};                                                                  \
-            memcpy(tmp, x + i, (size_t)(n - i) * sizeof(float));                                  \
-            vs v = FN(sloads(tmp));                                                               \
-            for (Py_ssize_t j = 0; i + j < n; j++) out[i + j] = v[j];                             \
-        }                                                                                         \
-    }
-
-DEFINE_UNARY_S(vexp_f32, v_expf)
-DEFINE_UNARY_S(vlog1p_f32, v_log1pf)
-
-static PyObject *unary(PyObject *args, void (*fn)(const double *, double *, Py_ssize_t)) {
+static PyObject *unary(PyObject *args, void (*fn)(const void *, void *, Py_ssize_t),
+                       Py_ssize_t itemsize) {
     PyObject *ox, *oout;
     if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
     buf_t b[2];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
-    if (get_buf(ox, &b[0], 0, 8, "x", 0) || get_buf(oout, &b[1], 1, 8, "out", 0)) goto done;
+    if (get_buf(ox, &b[0], 0, itemsize, "x", 0) || get_buf(oout, &b[1], 1, itemsize, "out", 0))
+        goto done;
     if (check_len(&b[1], NITEMS(b[0]), "out")) goto done;
     fn(b[0].view.buf, b[1].view.buf, NITEMS(b[0]));
     res = Py_NewRef(Py_None);
@@ -921,26 +833,10 @@ done:
     return res;
 }
 
-static PyObject *py_exp(PyObject *self, PyObject *args) { return unary(args, vexp_f64); }
-static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, vlog1p_f64); }
-
-static PyObject *unary_s(PyObject *args, void (*fn)(const float *, float *, Py_ssize_t)) {
-    PyObject *ox, *oout;
-    if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
-    buf_t b[2];
-    memset(b, 0, sizeof b);
-    PyObject *res = NULL;
-    if (get_buf(ox, &b[0], 0, 4, "x", 0) || get_buf(oout, &b[1], 1, 4, "out", 0)) goto done;
-    if (check_len(&b[1], NITEMS(b[0]), "out")) goto done;
-    fn(b[0].view.buf, b[1].view.buf, NITEMS(b[0]));
-    res = Py_NewRef(Py_None);
-done:
-    release(b, 2);
-    return res;
-}
-
-static PyObject *py_expf(PyObject *self, PyObject *args) { return unary_s(args, vexp_f32); }
-static PyObject *py_log1pf(PyObject *self, PyObject *args) { return unary_s(args, vlog1p_f32); }
+static PyObject *py_exp(PyObject *self, PyObject *args) { return unary(args, vexp_f64, 8); }
+static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, vlog1p_f64, 8); }
+static PyObject *py_expf(PyObject *self, PyObject *args) { return unary(args, vexp_f32, 4); }
+static PyObject *py_log1pf(PyObject *self, PyObject *args) { return unary(args, vlog1p_f32, 4); }
 
 static PyMethodDef methods[] = {
     {"pair", py_pair, METH_VARARGS, "Fused element-wise loss, gradient and block sums."},

@@ -23,6 +23,16 @@ def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> A
     return dtype.type(loss.mean(dtype=dtype))
 
 
+def finish_sum(total: float, reduction: str, denominator: float, dtype: np.dtype) -> Any:
+    """The reduced loss from the float64 sum of its terms: divided by ``denominator`` for
+    'mean', as a ``dtype`` scalar (a float32 loss beyond the range is inf, as in PyTorch, with
+    no RuntimeWarning)."""
+    if reduction == "mean":
+        total /= denominator
+    with np.errstate(over="ignore"):
+        return dtype.type(total)
+
+
 def reduction_scale(n: int, reduction: str, dtype: np.dtype) -> Any:
     """d(reduced)/d(each unreduced loss): 1/n for 'mean', 1 otherwise."""
     return dtype.type(1.0 / n) if reduction == "mean" else dtype.type(1.0)
@@ -103,7 +113,4 @@ def blocked_elementwise(
             grad = grad.reshape(shape)
         if per_element:
             return loss.reshape(shape), grad
-        total = np.add.reduce(partial)
-        if reduction == "mean":
-            total /= denominator
-        return dtype.type(total), grad
+    return finish_sum(np.add.reduce(partial), reduction, denominator, dtype), grad

@@ -357,8 +357,6 @@ def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
         return _fast.pair(
             "bce_logits",
             (x, t),
-            ("input", "target"),
-            x.shape,
             dtype,
             reduction,
             need_grad=need_grad,

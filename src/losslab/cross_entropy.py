@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from . import _fast, _registry
 from . import _validation as v
+from ._reduction import finish_sum
 from .threads import run_blocks
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -324,19 +325,13 @@ def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.
         v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
     if per_row:
         return total.reshape(pb.row_shape), grad
-    if reduction == "mean":
-        total /= pb.denominator
-    with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf, as in PyTorch
-        return pb.dtype.type(total), grad
+    return finish_sum(total, reduction, pb.denominator, pb.dtype), grad
 
 
 def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Any:
     if reduction == "none":
         return loss.reshape(pb.row_shape)
-    total = loss.sum(dtype=np.float64)
-    if reduction == "mean":
-        total /= pb.denominator
-    return pb.dtype.type(total)
+    return finish_sum(loss.sum(dtype=np.float64), reduction, pb.denominator, pb.dtype)
 
 
 def _scale(pb: _Problem, reduction: str) -> float:
@@ -513,10 +508,7 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray
             raise _nonfinite_label_entry(pb, bad)
         if per_row:
             return loss.reshape(pb.row_shape), g
-        if reduction == "mean":
-            loss /= pb.denominator
-        with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf
-            return pb.dtype.type(loss), g
+        return finish_sum(loss, reduction, pb.denominator, pb.dtype), g
     loss, idx = _nll_rows(pb)
     g = None
     if need_grad:

@@ -49,8 +49,6 @@ def _huber(input, target, reduction, delta, weight, need_grad):
         return _fast.pair(
             "huber",
             arrays,
-            ("input", "target", "weight"),
-            x.shape,
             dtype,
             reduction,
             need_grad=need_grad,
@@ -94,8 +92,6 @@ def _smooth_l1(input, target, reduction, beta, need_grad):
         return _fast.pair(
             "l1" if b == 0.0 else "smooth_l1",
             (x, t),
-            ("input", "target"),
-            x.shape,
             dtype,
             reduction,
             need_grad=need_grad,

@@ -78,8 +78,6 @@ def _pair_loss(kernel, input, target, reduction, weight, need_grad, *, grad_fact
         return _fast.pair(
             kind,
             arrays,
-            ("input", "target", "weight"),
-            x.shape,
             dtype,
             reduction,
             need_grad=need_grad,

@@ -63,8 +63,6 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
         return _fast.pair(
             kind,
             (x, t),
-            ("input", "target"),
-            x.shape,
             dtype,
             reduction,
             need_grad=need_grad,
