@@ -64,8 +64,7 @@ def _run_ranges(n_units: int, unit_blocks: int, task: Callable[[int, int], None]
     each, so per-block results do not depend on the cut) and shared among the threads.
     """
     nblocks = -(-n_units // unit_blocks)
-    nthreads = get_num_threads()
-    if nthreads == 1 or nblocks < MIN_BLOCKS:
+    if nblocks < MIN_BLOCKS or (nthreads := get_num_threads()) == 1:
         task(0, n_units)
         return
     ntasks = min(nblocks, 2 * nthreads)

@@ -29,6 +29,8 @@ def finish_sum(total: float, reduction: str, denominator: float, dtype: np.dtype
     no RuntimeWarning)."""
     if reduction == "mean":
         total /= denominator
+    if dtype == np.float64:
+        return np.float64(total)
     with np.errstate(over="ignore"):
         return dtype.type(total)
 

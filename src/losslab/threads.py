@@ -34,6 +34,7 @@ MIN_BLOCKS = 16
 
 _lock = threading.Lock()
 _num_threads: int | None = None  # set by set_num_threads; None: environment or default
+_default_threads: int | None = None  # min(2, os.cpu_count()), once known
 _pool: ThreadPoolExecutor | None = None
 _pool_key: tuple[int, int] | None = None  # (workers, pid) the pool was made for
 
@@ -124,10 +125,15 @@ def get_num_threads() -> int:
     3
     >>> losslab.set_num_threads(None)
     """
+    global _default_threads
     if _num_threads is not None:
         return _num_threads
     env = _from_environment()
-    return env if env is not None else min(2, os.cpu_count() or 1)
+    if env is not None:
+        return env
+    if _default_threads is None:  # os.cpu_count() costs microseconds: ask once
+        _default_threads = min(2, os.cpu_count() or 1)
+    return _default_threads
 
 
 def _submit(task: Callable[[], None], count: int) -> None:
