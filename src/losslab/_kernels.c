@@ -38,6 +38,8 @@ typedef double vd __attribute__((vector_size(64)));
 typedef int64_t vi __attribute__((vector_size(64)));
 typedef uint64_t vu __attribute__((vector_size(64)));
 
+typedef float v8f __attribute__((vector_size(32)));
+
 LL_INLINE vd splat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
 /* unaligned access to 8 doubles (may_alias: it reads and writes plain double arrays) */
 typedef double vd_mem __attribute__((vector_size(64), aligned(8), may_alias));
@@ -454,6 +456,60 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
     return kahan_total(&acc);
 }
 
+/* Eight rows of at most SMALLC classes at once, one row per lane (the narrow rows of a
+ * classifier, e.g. C = 10): the same arithmetic as the row-by-row path below, with the rows'
+ * entries gathered into vectors so that max, sums, exp, log1p and the gradient all run across
+ * the eight rows. Returns the eight (weighted) losses, each rounded to T. */
+#define SMALLC 16
+#define DEFINE_SOFTMAX_GROUP(NAME, T)                                                             \
+    LL_INLINE vd NAME(const T *xg, Py_ssize_t c, const int64_t *yg, const T *fg, double scale,   \
+                      T *lossg, T *gradg, vu *bad) {                                              \
+        vd z[SMALLC];                                                                             \
+        for (Py_ssize_t j = 0; j < c; j++)                                                        \
+            z[j] = (vd){xg[j],         xg[c + j],     xg[2 * c + j], xg[3 * c + j],               \
+                        xg[4 * c + j], xg[5 * c + j], xg[6 * c + j], xg[7 * c + j]};              \
+        vd mx = z[0];                                                                             \
+        for (Py_ssize_t j = 1; j < c; j++) mx = vmax(z[j], mx); /* NaN propagates */            \
+        vi yv = (vi){yg[0], yg[1], yg[2], yg[3], yg[4], yg[5], yg[6], yg[7]};                     \
+        const vd zero = splat(0.0);                                                               \
+        vd zy = zero, ey = zero, s[4] = {zero, zero, zero, zero};                                 \
+        Py_ssize_t c4 = c / 4 * 4;                                                                \
+        for (Py_ssize_t j = 0; j < c; j++) {                                                      \
+            vi mj = yv == j;                                                                      \
+            vd zj = z[j] - mx;                                                                    \
+            *bad |= nonfinite(zj); /* a NaN/inf input gives a NaN/inf z */                        \
+            zy = sel(mj, zj, zy);                                                                 \
+            z[j] = v_exp(zj);                                                                     \
+            ey = sel(mj, z[j], ey);                                                               \
+            s[j < c4 ? j % 4 : 0] += sel(mj, zero, z[j]); /* row_sum's order, bit for bit */      \
+        }                                                                                         \
+        vd rest = (s[0] + s[1]) + (s[2] + s[3]);                                                  \
+        vd ssum = rest + ey;                                                                      \
+        vi near = zy > splat(-1.0);                                                               \
+        vd arg = sel(near, rest / ey, ssum - splat(1.0));                                         \
+        vd nll = v_log1p(arg) - sel(near, zero, zy);                                              \
+        vd f = splat(1.0);                                                                        \
+        if (fg) f = (vd){fg[0], fg[1], fg[2], fg[3], fg[4], fg[5], fg[6], fg[7]};                 \
+        vd l = fg ? sel(f == zero, zero, f * nll) : nll; /* weight 0: 0, even if nll is inf */   \
+        if (sizeof(T) == 4) /* round to float32 first: the sum adds what 'none' returns */      \
+            l = __builtin_convertvector(__builtin_convertvector(l, v8f), vd);                     \
+        if (lossg)                                                                                \
+            for (int i = 0; i < W; i++) lossg[i] = (T)l[i];                                       \
+        if (gradg) {                                                                              \
+            vd inv = splat(scale) / ssum;                                                         \
+            vd coef = fg ? inv * f : inv;                                                         \
+            vd tgt = fg ? inv * (-(f * rest)) : -(inv * rest);                                    \
+            for (Py_ssize_t j = 0; j < c; j++) {                                                  \
+                vd gj = sel(yv == j, tgt, z[j] * coef);                                           \
+                for (int i = 0; i < W; i++) gradg[i * c + j] = (T)gj[i];                          \
+            }                                                                                     \
+        }                                                                                         \
+        return l;                                                                                 \
+    }
+
+DEFINE_SOFTMAX_GROUP(softmax_group_f64, double)
+DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
+
 /* For each row i of x (m rows of c): z = x - max, e = exp(z), rest = sum of e_j over j != y_i,
  * nll = log1p(rest / e_y) when z_y > -1 (a confident row keeps full accuracy), else
  * log(sum) - z_y = log1p(sum - 1) - z_y (sum >= 1, so sum - 1 is exact); loss_i = f_i nll;
@@ -462,7 +518,7 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
  * row), grad, partial (per block of `block` rows: the compensated sum of the row losses, each
  * rounded to T first). *fin is set when some z is NaN/inf: a NaN/inf input, or logits more than
  * the double range apart (Python tells the two apart). Scratch: e (rows*c + W), row (5*rpad). */
-#define DEFINE_SOFTMAX_CE(NAME, T)                                                                \
+#define DEFINE_SOFTMAX_CE(NAME, T, GROUP)                                                         \
     LL_CLONES static void NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,         \
                                const T *fw, double scale, T *loss, T *grad, double *partial,      \
                                Py_ssize_t block, double *e, double *row, uint64_t *fin) {         \
@@ -475,7 +531,14 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
             Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
             kahan acc;                                                                            \
             kahan_zero(&acc);                                                                     \
-            for (Py_ssize_t r0 = b0; r0 < b1; r0 += rows) {                                       \
+            Py_ssize_t g1 = b0; /* rows before g1 go eight at a time */                           \
+            if (c <= SMALLC)                                                                      \
+                for (; g1 + W <= b1; g1 += W) {                                                   \
+                    vd lv = GROUP(x + g1 * c, c, y + g1, fw ? fw + g1 : NULL, scale,              \
+                                  loss ? loss + g1 : NULL, grad ? grad + g1 * c : NULL, &bad);    \
+                    if (partial) kahan_step(&acc.s[0], &acc.c[0], lv);                            \
+                }                                                                                 \
+            for (Py_ssize_t r0 = g1; r0 < b1; r0 += rows) {                                       \
                 Py_ssize_t nr = b1 - r0 < rows ? b1 - r0 : rows;                                  \
                 Py_ssize_t ne = nr * c, nev = (ne + W - 1) / W * W;                               \
                 const T *xr = x + r0 * c;                                                         \
@@ -541,8 +604,8 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
         *fin = any_lane(bad);                                                                     \
     }
 
-DEFINE_SOFTMAX_CE(softmax_ce_f64, double)
-DEFINE_SOFTMAX_CE(softmax_ce_f32, float)
+DEFINE_SOFTMAX_CE(softmax_ce_f64, double, softmax_group_f64)
+DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
 
 /* ---------------------------------------------------------------------------------------------
  * Negative log-likelihood: gather the label entries; the gradient is -scale f_i at the label.
