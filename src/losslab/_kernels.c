@@ -472,18 +472,27 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
         for (Py_ssize_t j = 1; j < c; j++) mx = vmax(z[j], mx); /* NaN propagates */            \
         vi yv = (vi){yg[0], yg[1], yg[2], yg[3], yg[4], yg[5], yg[6], yg[7]};                     \
         const vd zero = splat(0.0);                                                               \
-        vd zy = zero, ey = zero, s[4] = {zero, zero, zero, zero};                                 \
-        Py_ssize_t c4 = c / 4 * 4;                                                                \
+        vd zy = zero, ey = zero;                                                                  \
         for (Py_ssize_t j = 0; j < c; j++) {                                                      \
             vi mj = yv == j;                                                                      \
             vd zj = z[j] - mx;                                                                    \
             *bad |= nonfinite(zj); /* a NaN/inf input gives a NaN/inf z */                        \
             zy = sel(mj, zj, zy);                                                                 \
-            z[j] = v_exp(zj);                                                                     \
-            ey = sel(mj, z[j], ey);                                                               \
-            s[j < c4 ? j % 4 : 0] += sel(mj, zero, z[j]); /* row_sum's order, bit for bit */      \
+            vd ej = v_exp(zj);                                                                    \
+            ey = sel(mj, ej, ey);                                                                 \
+            z[j] = sel(mj, zero, ej); /* the target's term is left out of the row sum */          \
         }                                                                                         \
-        vd rest = (s[0] + s[1]) + (s[2] + s[3]);                                                  \
+        /* row_sum's order, bit for bit: four running sums, the tail into the first */           \
+        vd s0 = zero, s1 = zero, s2 = zero, s3 = zero;                                            \
+        Py_ssize_t j = 0;                                                                         \
+        for (; j + 4 <= c; j += 4) {                                                              \
+            s0 += z[j];                                                                           \
+            s1 += z[j + 1];                                                                       \
+            s2 += z[j + 2];                                                                       \
+            s3 += z[j + 3];                                                                       \
+        }                                                                                         \
+        for (; j < c; j++) s0 += z[j];                                                            \
+        vd rest = (s0 + s1) + (s2 + s3);                                                          \
         vd ssum = rest + ey;                                                                      \
         vi near = zy > splat(-1.0);                                                               \
         vd arg = sel(near, rest / ey, ssum - splat(1.0));                                         \
@@ -500,7 +509,7 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
             vd coef = fg ? inv * f : inv;                                                         \
             vd tgt = fg ? inv * (-(f * rest)) : -(inv * rest);                                    \
             for (Py_ssize_t j = 0; j < c; j++) {                                                  \
-                vd gj = sel(yv == j, tgt, z[j] * coef);                                           \
+                vd gj = sel(yv == j, tgt, z[j] * coef); /* z[j] = e_j off the target */          \
                 for (int i = 0; i < W; i++) gradg[i * c + j] = (T)gj[i];                          \
             }                                                                                     \
         }                                                                                         \
