@@ -627,9 +627,9 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
 /* loss (optional): per-row losses; partial (optional): per block of `block` rows, the
  * compensated sum of the losses (each rounded to T first, as reduction='none' returns them). */
 #define DEFINE_NLL(NAME, T)                                                                       \
-    static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,             \
-                           const T *fw, const T *keep, double scale, T *loss, T *grad,            \
-                           double *partial, Py_ssize_t block) {                                   \
+    LL_CLONES static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,   \
+                                     const T *fw, const T *keep, double scale, T *loss, T *grad,  \
+                                     double *partial, Py_ssize_t block) {                         \
         Py_ssize_t first_bad = -1;                                                                \
         double lb[NLLCHUNK + W] __attribute__((aligned(64)));                                    \
         for (Py_ssize_t b0 = 0, k = 0; b0 < m; b0 += block, k++) {                                \
@@ -638,14 +638,22 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
             kahan_zero(&acc);                                                                     \
             for (Py_ssize_t r0 = b0; r0 < b1; r0 += NLLCHUNK) {                                   \
                 Py_ssize_t nr = b1 - r0 < NLLCHUNK ? b1 - r0 : NLLCHUNK;                          \
+                uint64_t chunk_bad = 0; /* branch-free: the loads of many rows overlap */         \
                 for (Py_ssize_t j = 0; j < nr; j++) {                                             \
                     Py_ssize_t i = r0 + j;                                                        \
                     double v = (double)x[i * c + y[i]];                                           \
                     int counted = keep ? keep[i] != 0 : 1;                                        \
-                    if (first_bad < 0 && counted && !(v * 0.0 == 0.0)) first_bad = i;            \
+                    uint64_t bits;                                                                \
+                    memcpy(&bits, &v, sizeof bits);                                               \
+                    chunk_bad |= (uint64_t)counted & (((bits >> 52) & 0x7ff) == 0x7ff);           \
                     double fi = fw ? (double)fw[i] : 1.0;                                         \
                     lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                               \
                 }                                                                                 \
+                if (chunk_bad && first_bad < 0) /* find the first one */                          \
+                    for (Py_ssize_t i = r0; i < r0 + nr && first_bad < 0; i++) {                  \
+                        double v = (double)x[i * c + y[i]];                                       \
+                        if ((keep ? keep[i] != 0 : 1) && !(v * 0.0 == 0.0)) first_bad = i;       \
+                    }                                                                             \
                 if (loss)                                                                         \
                     for (Py_ssize_t j = 0; j < nr; j++) loss[r0 + j] = (T)lb[j];                  \
                 if (partial) {                                                                    \

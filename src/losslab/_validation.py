@@ -97,7 +97,7 @@ def as_label_array(
     if kind not in "iu":
         raise _dtype_kind_error(name, arr.dtype, "integer class labels")
     arr = arr.astype(np.int64, copy=False)
-    if n_classes is not None and arr.size:
+    if n_classes is not None and arr.size and not 0 <= arr.min() <= arr.max() < n_classes:
         valid = arr
         if ignore_index is not None:
             counted = arr != ignore_index
