@@ -178,7 +178,6 @@ LL_INLINE vs sels(vsi mask, vs a, vs b) {
 LL_INLINE vs sabs(vs a) { return (vs)((vsu)a & ~(vsu)splats(-0.0f)); }
 LL_INLINE vs smax(vs a, vs b) { return sels(a > b, a, b); }
 LL_INLINE vs smin(vs a, vs b) { return sels(a < b, a, b); }
-LL_INLINE vsu nonfinites(vs v) { return (vsu)((((vsu)v >> 23) & 0xff) == 0xff); }
 
 /* expf: the same reduction with ln2 split for float (fdlibm's expf), e^r by Taylor to degree 7
  * (truncation < 6e-9, below half an ulp of float32), 2^k in two steps near the ends. */
@@ -233,7 +232,6 @@ LL_INLINE vs v_log1pf(vs x) {
 
 #define D_t vd
 #define D_mask vi
-#define D_bits vu
 #define D_real double
 #define D_W W
 #define D_splat splat
@@ -245,10 +243,8 @@ LL_INLINE vs v_log1pf(vs x) {
 #define D_log1p v_log1p
 #define D_load vload
 #define D_store vstore
-#define D_nonfinite nonfinite
 #define S_t vs
 #define S_mask vsi
-#define S_bits vsu
 #define S_real float
 #define S_W WS
 #define S_splat splats
@@ -260,7 +256,6 @@ LL_INLINE vs v_log1pf(vs x) {
 #define S_log1p v_log1pf
 #define S_load sloads
 #define S_store sstores
-#define S_nonfinite nonfinites
 
 /* add the block's losses lb[0..n) (n a whole number of vectors) to its sum: compensated for
  * float64; float32 terms in double need no compensation (32 lanes of at most 1 Ki terms) */
@@ -270,12 +265,6 @@ LL_INLINE void S_sum(kahan *a, const float *lb, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i += KL * W)
         for (int q = 0; q < KL && i + q * W < n; q++)
             a->s[q] += __builtin_convertvector(*(const vf_mem *)(lb + i + q * W), vd);
-}
-LL_INLINE uint64_t D_any(vu v) { return any_lane(v); }
-LL_INLINE uint64_t S_any(vsu v) {
-    uint64_t any = 0;
-    for (int j = 0; j < WS; j++) any |= v[j];
-    return any;
 }
 
 enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
@@ -349,9 +338,9 @@ DEFINE_PAIR_VEC(S)
         P##_t xv = P##_load(XP), tv = P##_load(TP), wv = WP ? P##_load(WP) : one, l, g;           \
         P##_pair_vec(KIND, xv, tv, param, &l, &g);                                                \
         l *= wv;                                                                                  \
-        bad |= P##_nonfinite(l);                                                                  \
+        bad += l - l; /* 0, or NaN for a NaN/inf loss: two cheap operations */                   \
         if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
-            bad |= P##_nonfinite(xv) | P##_nonfinite(tv);                                         \
+            bad += (xv - xv) + (tv - tv);                                                         \
         P##_store(lb + i, l);                                                                     \
         if (LP) P##_store(LP, l);                                                                 \
         if (GP) P##_store(GP, (g * wv) * gs);                                                     \
@@ -400,7 +389,7 @@ DEFINE_PAIR_VEC(S)
                                P##_real *lossout, P##_real *gout, double gscale,                  \
                                double *partial, Py_ssize_t block, uint64_t *fin) {                \
         P##_real lb[CHUNK] __attribute__((aligned(64)));                                         \
-        P##_bits bad = (P##_bits)P##_splat(0);                                                    \
+        P##_t bad = P##_splat(0);                                                                 \
         const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1);                         \
         const P##_real param = (P##_real)dparam;                                                  \
         for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
@@ -419,7 +408,9 @@ DEFINE_PAIR_VEC(S)
             }                                                                                     \
             if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
-        *fin = P##_any(bad);                                                                      \
+        uint64_t any = 0;                                                                         \
+        for (int j = 0; j < P##_W; j++) any |= bad[j] != 0;                                       \
+        *fin = any;                                                                               \
     }
 
 DEFINE_PAIR(pair_f64, D)
