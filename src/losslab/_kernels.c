@@ -52,37 +52,48 @@ LL_INLINE vd vmax(vd a, vd b) { return sel(a > b, a, b); }
 LL_INLINE vd vmin(vd a, vd b) { return sel(a < b, a, b); }
 
 /* exp(x) for any x (NaN propagates). Reduction x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, ln2
- * split as in fdlibm), e^r by its Taylor series to degree 13 (truncation < 5e-18), 2^k built
+ * split as in fdlibm), e^r = 1 + r + r^2 q(r) with q of degree 9 (below), 2^k built
  * from the exponent bits, in two steps for results near overflow or in the subnormal range. */
-LL_INLINE vd v_exp(vd x) {
+LL_INLINE vd exp_core(vd x, int nonpositive) {
     const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000: 32 bits */
     const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
     const vd shift = splat(6755399441055744.0);       /* 0x1.8p52 */
     x = sel(x < splat(-1100.0), splat(-1100.0), x);
-    x = sel(x > splat(1000.0), splat(1000.0), x);
+    if (!nonpositive) x = sel(x > splat(1000.0), splat(1000.0), x);
     vd kd = x * splat(1.44269504088896338700e+00) + shift;
     vi k = (vi)((vu)kd - (vu)shift);
     kd -= shift;
     vd r = (x - kd * splat(ln2_hi)) - kd * splat(ln2_lo);
-    vd q = splat(1.0 / 6227020800.0);
-    q = q * r + splat(1.0 / 479001600.0);
-    q = q * r + splat(1.0 / 39916800.0);
-    q = q * r + splat(1.0 / 3628800.0);
-    q = q * r + splat(1.0 / 362880.0);
-    q = q * r + splat(1.0 / 40320.0);
-    q = q * r + splat(1.0 / 5040.0);
-    q = q * r + splat(1.0 / 720.0);
-    q = q * r + splat(1.0 / 120.0);
-    q = q * r + splat(1.0 / 24.0);
-    q = q * r + splat(1.0 / 6.0);
-    q = q * r + splat(0.5);
+    /* (e^r - 1 - r) / r^2 on |r| <= ln2/2 + 1e-3: a near-minimax polynomial of degree 9
+     * (mpmath.chebyfit; approximation error 1.1e-16, i.e. 1.3e-17 relative in e^r) */
+    vd q = splat(2.510065503606659e-08);
+    q = q * r + splat(2.762043894863442e-07);
+    q = q * r + splat(2.755726789174553e-06);
+    q = q * r + splat(2.480152055701783e-05);
+    q = q * r + splat(0.0001984126986342035);
+    q = q * r + splat(0.0013888888917690603);
+    q = q * r + splat(0.008333333333329989);
+    q = q * r + splat(0.04166666666662317);
+    q = q * r + splat(0.16666666666666669);
+    q = q * r + splat(0.5000000000000001);
     vd p = splat(1.0) + (r + (r * r) * q);
-    vi small = x < splat(-700.0), big = x > splat(700.0);
+    vi small = x < splat(-700.0);
+    if (nonpositive) {
+        k += small & 600;
+        vd scale = (vd)((vu)(k + 1023) << 52);
+        return (p * scale) * sel(small, splat(0x1p-600), splat(1.0));
+    }
+    vi big = x > splat(700.0);
     k += (small & 600) | (big & -600);
     vd scale = (vd)((vu)(k + 1023) << 52);
     vd adjust = sel(small, splat(0x1p-600), sel(big, splat(0x1p600), splat(1.0)));
     return (p * scale) * adjust;
 }
+
+LL_INLINE vd v_exp(vd x) { return exp_core(x, 0); }
+/* exp for x <= 0 (or NaN), as in softmax (x - max) and the logistic losses (-|x|): the
+ * overflow side of the range reduction is left out */
+LL_INLINE vd v_exp_nonpos(vd x) { return exp_core(x, 1); }
 
 /* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction. */
 LL_INLINE vd v_log1p(vd x) {
@@ -181,10 +192,10 @@ LL_INLINE vs smin(vs a, vs b) { return sels(a < b, a, b); }
 
 /* expf: the same reduction with ln2 split for float (fdlibm's expf), e^r by Taylor to degree 7
  * (truncation < 6e-9, below half an ulp of float32), 2^k in two steps near the ends. */
-LL_INLINE vs v_expf(vs x) {
+LL_INLINE vs expf_core(vs x, int nonpositive) {
     const vs shift = splats(12582912.0f); /* 0x1.8p23 */
     x = sels(x < splats(-110.0f), splats(-110.0f), x);
-    x = sels(x > splats(100.0f), splats(100.0f), x);
+    if (!nonpositive) x = sels(x > splats(100.0f), splats(100.0f), x);
     vs kd = x * splats(1.44269504089f) + shift;
     vsi k = (vsi)((vsu)kd - (vsu)shift);
     kd -= shift;
@@ -196,12 +207,21 @@ LL_INLINE vs v_expf(vs x) {
     q = q * r + splats(1.0f / 6.0f);
     q = q * r + splats(0.5f);
     vs p = splats(1.0f) + (r + (r * r) * q);
-    vsi small = x < splats(-80.0f), big = x > splats(80.0f);
+    vsi small = x < splats(-80.0f);
+    if (nonpositive) {
+        k += small & 64;
+        vs scale = (vs)((vsu)(k + 127) << 23);
+        return (p * scale) * sels(small, splats(0x1p-64f), splats(1.0f));
+    }
+    vsi big = x > splats(80.0f);
     k += (small & 64) | (big & -64);
     vs scale = (vs)((vsu)(k + 127) << 23);
     vs adjust = sels(small, splats(0x1p-64f), sels(big, splats(0x1p64f), splats(1.0f)));
     return (p * scale) * adjust;
 }
+
+LL_INLINE vs v_expf(vs x) { return expf_core(x, 0); }
+LL_INLINE vs v_expf_nonpos(vs x) { return expf_core(x, 1); }
 
 /* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients). */
 LL_INLINE vs v_log1pf(vs x) {
@@ -239,7 +259,7 @@ LL_INLINE vs v_log1pf(vs x) {
 #define D_abs vabs
 #define D_min vmin
 #define D_max vmax
-#define D_exp v_exp
+#define D_exp v_exp_nonpos /* every use takes x <= 0 */
 #define D_log1p v_log1p
 #define D_load vload
 #define D_store vstore
@@ -252,7 +272,7 @@ LL_INLINE vs v_log1pf(vs x) {
 #define S_abs sabs
 #define S_min smin
 #define S_max smax
-#define S_exp v_expf
+#define S_exp v_expf_nonpos /* every use takes x <= 0 */
 #define S_log1p v_log1pf
 #define S_load sloads
 #define S_store sstores
@@ -469,7 +489,7 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
             vd zj = z[j] - mx;                                                                    \
             *bad |= nonfinite(zj); /* a NaN/inf input gives a NaN/inf z */                        \
             zy = sel(mj, zj, zy);                                                                 \
-            vd ej = v_exp(zj);                                                                    \
+            vd ej = v_exp_nonpos(zj);                                                                    \
             ey = sel(mj, ej, ey);                                                                 \
             z[j] = sel(mj, zero, ej); /* the target's term is left out of the row sum */          \
         }                                                                                         \
@@ -561,7 +581,7 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
                 for (Py_ssize_t j = 0; j < nev; j += W) {                                         \
                     vd z = vload(e + j);                                                          \
                     bad |= nonfinite(z); /* a NaN/inf input gives a NaN/inf z */                  \
-                    vstore(e + j, v_exp(z));                                                      \
+                    vstore(e + j, v_exp_nonpos(z));                                                      \
                 }                                                                                 \
                 for (Py_ssize_t i = 0; i < nr; i++) {                                             \
                     double *ei = e + i * c;                                                       \
