@@ -14,13 +14,17 @@ if sys.platform == "win32":
 else:
     flags = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-std=c11"]
 
+# One source, two builds: 256-bit vectors (the portable module) and 512-bit vectors (used only
+# where the CPU has AVX-512; see losslab/_fast.py).
 setup(
     ext_modules=[
         Extension(
-            "losslab._kernels",
+            name,
             sources=["src/losslab/_kernels.c"],
+            define_macros=[("VBYTES", str(vbytes))],
             extra_compile_args=flags,
             optional=True,
         )
+        for name, vbytes in (("losslab._kernels", 32), ("losslab._kernels512", 64))
     ]
 )

@@ -1378,3 +1378,36 @@ def test_cross_entropy_ignored_row_with_logits_the_range_apart(module):
     np.testing.assert_allclose(rows, [0.0, kept], rtol=1e-15)
     np.testing.assert_allclose(total, kept, rtol=1e-15)
     np.testing.assert_array_equal(g[0], 0.0)
+
+
+def test_the_512_bit_build_agrees_with_the_portable_one():
+    """``_kernels512`` (used on CPUs with AVX-512) and ``_kernels`` (256-bit, everywhere else)
+    are the same source with a different vector width: only the order of the partial sums
+    differs, so they agree to a few ulps; ``_fast`` picks the wide one exactly when it suits."""
+    wide = pytest.importorskip("losslab._kernels512")
+    assert (_fast.kernels is wide) == (
+        os.environ.get(_fast.ENV_VAR, "") in ("", "0") and wide.preferred()
+    )
+    rng = np.random.default_rng(512)
+    x, t = rng.standard_normal(70_001), rng.standard_normal(70_001)
+    logits, labels = rng.standard_normal((3_001, 10)), rng.integers(0, 10, 3_001)
+    for fn, args in [
+        (losslab.mse_loss, (x, t)),
+        (losslab.huber_loss, (x, t)),
+        (losslab.binary_cross_entropy_with_logits, (x, rng.random(70_001))),
+        (losslab.cross_entropy, (logits, labels)),
+        (losslab.nll_loss, (logits, labels)),
+    ]:
+        for dtype in (np.float64, np.float32):
+            cast = tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in args)
+            values = []
+            for module in (_kernels, wide):
+                previous = _fast.use_kernels(module)
+                try:
+                    values.append(losslab.value_and_grad(fn)(*cast))
+                finally:
+                    _fast.use_kernels(previous)
+            (v256, g256), (v512, g512) = values
+            eps = np.finfo(dtype).eps
+            assert abs(v256 - v512) <= 4 * eps * abs(v256), (fn.__name__, dtype)
+            np.testing.assert_allclose(g256, g512, rtol=4 * eps, atol=4 * eps * np.abs(g256).max())

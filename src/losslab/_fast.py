@@ -35,10 +35,15 @@ def _load() -> Any:
         from . import _kernels
     except ImportError:  # not built: the NumPy paths are used
         return None
-    return _kernels
+    try:  # the 512-bit build, where the CPU has AVX-512
+        from . import _kernels512
+    except ImportError:
+        return _kernels
+    return _kernels512 if _kernels512.preferred() else _kernels
 
 
-#: The extension module, or None (NumPy paths). Tests swap it with :func:`use_kernels`.
+#: The extension module in use (``_kernels512`` on a CPU with AVX-512, else ``_kernels``), or
+#: None (NumPy paths). Tests swap it with :func:`use_kernels`.
 kernels: Any = _load()
 
 PAIR_KINDS = {"mse": 0, "l1": 1, "huber": 2, "smooth_l1": 3, "bce_logits": 4, "soft_margin": 5}

@@ -16,10 +16,31 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The file is compiled twice (setup.py): as losslab._kernels with 256-bit vectors (VBYTES 32,
+ * native on AVX2, the portable build) and as losslab._kernels512 with 512-bit vectors (VBYTES
+ * 64), which losslab uses only on a CPU with AVX-512 (on AVX2, 512-bit generic vectors are
+ * split through the stack, several times slower). */
+#ifndef VBYTES
+#define VBYTES 32
+#endif
+#if VBYTES == 64
+#define MODULE_NAME "losslab._kernels512"
+#define MODULE_INIT PyInit__kernels512
+#define CLONE_TARGETS "avx512f", "default"
+#define PREFERRED_HERE __builtin_cpu_supports("avx512f")
+#else
+#define MODULE_NAME "losslab._kernels"
+#define MODULE_INIT PyInit__kernels
+#define CLONE_TARGETS "avx2", "default"
+#define PREFERRED_HERE 1
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define LL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define LL_CLONES __attribute__((target_clones(CLONE_TARGETS)))
+#define HAVE_CLONES 1
 #else
 #define LL_CLONES
+#define HAVE_CLONES 0
 #endif
 
 #define LL_INLINE static inline __attribute__((always_inline))
@@ -29,20 +50,25 @@
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * Eight doubles per vector (GCC/Clang vector extensions). The same lane-wise IEEE operations run
- * on every instruction set: one zmm register with AVX-512, two ymm with AVX2, four xmm with SSE2.
+ * W doubles per vector (GCC/Clang vector extensions): 4 in the 256-bit build, 8 in the 512-bit
+ * one. Within a build the same lane-wise IEEE operations run on every instruction set its
+ * clones target (no fused multiply-add: -ffp-contract=off), so results do not depend on them.
  * ------------------------------------------------------------------------------------------ */
 
-#define W 8
-typedef double vd __attribute__((vector_size(64)));
-typedef int64_t vi __attribute__((vector_size(64)));
-typedef uint64_t vu __attribute__((vector_size(64)));
+#define W (VBYTES / 8)
+typedef double vd __attribute__((vector_size(VBYTES)));
+typedef int64_t vi __attribute__((vector_size(VBYTES)));
+typedef uint64_t vu __attribute__((vector_size(VBYTES)));
 
-typedef float v8f __attribute__((vector_size(32)));
+typedef float vhf __attribute__((vector_size(VBYTES / 2))); /* W floats */
 
-LL_INLINE vd splat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
-/* unaligned access to 8 doubles (may_alias: it reads and writes plain double arrays) */
-typedef double vd_mem __attribute__((vector_size(64), aligned(8), may_alias));
+LL_INLINE vd splat(double a) {
+    vd v;
+    for (int i = 0; i < W; i++) v[i] = a;
+    return v;
+}
+/* unaligned access to W doubles (may_alias: it reads and writes plain double arrays) */
+typedef double vd_mem __attribute__((vector_size(VBYTES), aligned(8), may_alias));
 LL_INLINE vd vload(const double *p) { return *(const vd_mem *)p; }
 LL_INLINE void vstore(double *p, vd v) { *(vd_mem *)p = v; }
 /* mask ? a : b, with mask lanes all ones or all zeros (a vector comparison) */
@@ -169,17 +195,19 @@ LL_INLINE double kahan_total(const kahan *a) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Sixteen floats per vector, with float versions of exp and log1p (within 1 ulp of float32).
+ * Eight floats per vector, with float versions of exp and log1p (within 1 ulp of float32).
  * ------------------------------------------------------------------------------------------ */
 
-#define WS 16
-typedef float vs __attribute__((vector_size(64)));
-typedef int32_t vsi __attribute__((vector_size(64)));
-typedef uint32_t vsu __attribute__((vector_size(64)));
-typedef float vs_mem __attribute__((vector_size(64), aligned(4), may_alias));
+#define WS (VBYTES / 4)
+typedef float vs __attribute__((vector_size(VBYTES)));
+typedef int32_t vsi __attribute__((vector_size(VBYTES)));
+typedef uint32_t vsu __attribute__((vector_size(VBYTES)));
+typedef float vs_mem __attribute__((vector_size(VBYTES), aligned(4), may_alias));
 
 LL_INLINE vs splats(float a) {
-    return (vs){a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a};
+    vs v;
+    for (int i = 0; i < WS; i++) v[i] = a;
+    return v;
 }
 LL_INLINE vs sloads(const float *p) { return *(const vs_mem *)p; }
 LL_INLINE void sstores(float *p, vs v) { *(vs_mem *)p = v; }
@@ -246,7 +274,7 @@ LL_INLINE vs v_log1pf(vs x) {
 
 /* ---------------------------------------------------------------------------------------------
  * Element-wise losses of (input x, target t[, weight w]), written once for both lane sets:
- * D (8 doubles, float64 buffers) and S (16 floats, float32 buffers). A float32 loss is evaluated
+ * D (W doubles, float64 buffers) and S (2W floats, float32 buffers). A float32 loss is evaluated
  * in float32, as in PyTorch and on the NumPy path; the block sums are kept in double.
  * ------------------------------------------------------------------------------------------ */
 
@@ -281,7 +309,7 @@ LL_INLINE vs v_log1pf(vs x) {
  * float64; float32 terms in double need no compensation (32 lanes of at most 1 Ki terms) */
 LL_INLINE void D_sum(kahan *a, const double *lb, Py_ssize_t n) { kahan_add(a, lb, n); }
 LL_INLINE void S_sum(kahan *a, const float *lb, Py_ssize_t n) {
-    typedef float vf_mem __attribute__((vector_size(32), aligned(4), may_alias));
+    typedef float vf_mem __attribute__((vector_size(VBYTES / 2), aligned(4), may_alias));
     for (Py_ssize_t i = 0; i < n; i += KL * W)
         for (int q = 0; q < KL && i + q * W < n; q++)
             a->s[q] += __builtin_convertvector(*(const vf_mem *)(lb + i + q * W), vd);
@@ -358,7 +386,7 @@ DEFINE_PAIR_VEC(S)
         P##_t xv = P##_load(XP), tv = P##_load(TP), wv = WP ? P##_load(WP) : one, l, g;           \
         P##_pair_vec(KIND, xv, tv, param, &l, &g);                                                \
         l *= wv;                                                                                  \
-        bad += l - l; /* 0, or NaN for a NaN/inf loss: two cheap operations */                   \
+        if (!partial) bad += l - l; /* 0, or NaN for a NaN/inf loss (summed: see the end) */    \
         if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
             bad += (xv - xv) + (tv - tv);                                                         \
         P##_store(lb + i, l);                                                                     \
@@ -418,10 +446,18 @@ DEFINE_PAIR_VEC(S)
             kahan_zero(&acc);                                                                     \
             for (Py_ssize_t s = b0; s < b1; s += CHUNK) {                                         \
                 Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;                                 \
-                if (gout) {                                                                       \
+                /* constant NULLs let the compiler drop the derivative and the weights */         \
+                if (gout && w) {                                                                  \
+                    PAIR_KIND_SWITCH(P)                                                           \
+                } else if (gout) {                                                                \
+                    const P##_real *const w = NULL;                                               \
+                    PAIR_KIND_SWITCH(P)                                                           \
+                } else if (w) {                                                                   \
+                    P##_real *const gout = NULL;                                                  \
                     PAIR_KIND_SWITCH(P)                                                           \
                 } else {                                                                          \
-                    P##_real *const gout = NULL; /* lets the compiler drop the derivative */      \
+                    P##_real *const gout = NULL;                                                  \
+                    const P##_real *const w = NULL;                                               \
                     PAIR_KIND_SWITCH(P)                                                           \
                 }                                                                                 \
                 if (partial) P##_sum(&acc, lb, (len + P##_W - 1) / P##_W * P##_W);                \
@@ -430,6 +466,9 @@ DEFINE_PAIR_VEC(S)
         }                                                                                         \
         uint64_t any = 0;                                                                         \
         for (int j = 0; j < P##_W; j++) any |= bad[j] != 0;                                       \
+        /* summed: a NaN/inf loss makes its block's sum NaN/inf (and so may an overflow) */      \
+        for (Py_ssize_t k = 0; partial && k < (n + block - 1) / block; k++)                       \
+            any |= !(partial[k] - partial[k] == 0);                                               \
         *fin = any;                                                                               \
     }
 
@@ -467,21 +506,21 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
     return kahan_total(&acc);
 }
 
-/* Eight rows of at most SMALLC classes at once, one row per lane (the narrow rows of a
+/* W rows of at most SMALLC classes at once, one row per lane (the narrow rows of a
  * classifier, e.g. C = 10): the same arithmetic as the row-by-row path below, with the rows'
  * entries gathered into vectors so that max, sums, exp, log1p and the gradient all run across
- * the eight rows. Returns the eight (weighted) losses, each rounded to T. */
+ * the W rows. Returns their W (weighted) losses, each rounded to T. */
 #define SMALLC 16
 #define DEFINE_SOFTMAX_GROUP(NAME, T)                                                             \
     LL_INLINE vd NAME(const T *xg, Py_ssize_t c, const int64_t *yg, const T *fg, double scale,   \
                       T *lossg, T *gradg, vu *bad) {                                              \
         vd z[SMALLC];                                                                             \
         for (Py_ssize_t j = 0; j < c; j++)                                                        \
-            z[j] = (vd){xg[j],         xg[c + j],     xg[2 * c + j], xg[3 * c + j],               \
-                        xg[4 * c + j], xg[5 * c + j], xg[6 * c + j], xg[7 * c + j]};              \
+            for (int i = 0; i < W; i++) z[j][i] = xg[i * c + j];                                  \
         vd mx = z[0];                                                                             \
         for (Py_ssize_t j = 1; j < c; j++) mx = vmax(z[j], mx); /* NaN propagates */            \
-        vi yv = (vi){yg[0], yg[1], yg[2], yg[3], yg[4], yg[5], yg[6], yg[7]};                     \
+        vi yv;                                                                                    \
+        for (int i = 0; i < W; i++) yv[i] = yg[i];                                                \
         const vd zero = splat(0.0);                                                               \
         vd zy = zero, ey = zero;                                                                  \
         for (Py_ssize_t j = 0; j < c; j++) {                                                      \
@@ -509,10 +548,11 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
         vd arg = sel(near, rest / ey, ssum - splat(1.0));                                         \
         vd nll = v_log1p(arg) - sel(near, zero, zy);                                              \
         vd f = splat(1.0);                                                                        \
-        if (fg) f = (vd){fg[0], fg[1], fg[2], fg[3], fg[4], fg[5], fg[6], fg[7]};                 \
+        if (fg)                                                                                   \
+            for (int i = 0; i < W; i++) f[i] = fg[i];                                             \
         vd l = fg ? sel(f == zero, zero, f * nll) : nll; /* weight 0: 0, even if nll is inf */   \
         if (sizeof(T) == 4) /* round to float32 first: the sum adds what 'none' returns */      \
-            l = __builtin_convertvector(__builtin_convertvector(l, v8f), vd);                     \
+            l = __builtin_convertvector(__builtin_convertvector(l, vhf), vd);                     \
         if (lossg)                                                                                \
             for (int i = 0; i < W; i++) lossg[i] = (T)l[i];                                       \
         if (gradg) {                                                                              \
@@ -551,7 +591,7 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
             Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
             kahan acc;                                                                            \
             kahan_zero(&acc);                                                                     \
-            Py_ssize_t g1 = b0; /* rows before g1 go eight at a time */                           \
+            Py_ssize_t g1 = b0; /* rows before g1 go W at a time */                              \
             if (c <= SMALLC)                                                                      \
                 for (; g1 + W <= b1; g1 += W) {                                                   \
                     vd lv = GROUP(x + g1 * c, c, y + g1, fw ? fw + g1 : NULL, scale,              \
@@ -929,6 +969,16 @@ static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, v
 static PyObject *py_expf(PyObject *self, PyObject *args) { return unary(args, vexp_f32, 4); }
 static PyObject *py_log1pf(PyObject *self, PyObject *args) { return unary(args, vlog1p_f32, 4); }
 
+static PyObject *py_preferred(PyObject *self, PyObject *unused) {
+#if VBYTES == 64
+    if (!HAVE_CLONES) Py_RETURN_FALSE; /* no run-time dispatch: keep the portable build */
+    __builtin_cpu_init();
+#endif
+    return PyBool_FromLong(PREFERRED_HERE);
+}
+
+static PyObject *py_lanes(PyObject *self, PyObject *unused) { return PyLong_FromLong(W); }
+
 static PyMethodDef methods[] = {
     {"pair", py_pair, METH_VARARGS, "Fused element-wise loss, gradient and block sums."},
     {"softmax_ce", py_softmax_ce, METH_VARARGS, "Softmax cross-entropy of rows with labels."},
@@ -937,12 +987,14 @@ static PyMethodDef methods[] = {
     {"log1p", py_log1p, METH_VARARGS, "log1p of a non-negative float64 buffer (test hook)."},
     {"expf", py_expf, METH_VARARGS, "exp of a float32 buffer (test hook)."},
     {"log1pf", py_log1pf, METH_VARARGS, "log1p of a non-negative float32 buffer (test hook)."},
+    {"preferred", py_preferred, METH_NOARGS, "Whether this build suits the CPU (AVX-512 for 512-bit)."},
+    {"lanes", py_lanes, METH_NOARGS, "float64 lanes per vector in this build."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "losslab._kernels",
+    PyModuleDef_HEAD_INIT, MODULE_NAME,
     "Fused single-pass loss kernels (see losslab/_fast.py).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC MODULE_INIT(void) { return PyModule_Create(&module); }
