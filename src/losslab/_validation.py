@@ -125,8 +125,10 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
 
 
 def check_probabilities(p: np.ndarray, name: str) -> None:
-    """Values must lie in [0, 1]."""
+    """Values must lie in [0, 1]. An infinity is reported as such (the compiled kernels check
+    finiteness after the range, in their own pass)."""
     if p.size and (p.min() < 0 or p.max() > 1):
+        check_finite(p, name)
         raise ValueError(
             f"`{name}` has values in [{float(p.min())!r}, {float(p.max())!r}], expected "
             "probabilities in [0, 1]"
@@ -149,7 +151,9 @@ def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> None:
 
 
 def check_nonnegative(w: np.ndarray, name: str) -> None:
+    """Values must be >= 0; -inf is reported as an infinity, as in :func:`check_probabilities`."""
     if w.size and w.min() < 0:
+        check_finite(w, name)
         raise ValueError(f"`{name}` contains a negative value {float(w.min())!r}; expected >= 0")
 
 

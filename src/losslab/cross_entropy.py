@@ -179,11 +179,15 @@ def _prepare(
             "use reduction='sum' or 'none', or check the labels and `weight`"
         )
     pb = _Problem(x2, dtype, x.shape, row_shape, class_axis, y, f, smooth, keep, None, denominator)
-    if not (allow_probabilities and _fast.active() and smooth is None):
-        # nll_loss reads only the label entries and checks those; the NumPy path checks all
-        if allow_probabilities:
-            v.check_finite(x, "input")
+    # nll_loss reads (and checks) only the label entries; the softmax kernel checks in its pass
+    if allow_probabilities and not _softmax_kernel_applies(pb):
+        v.check_finite(x, "input")
     return pb
+
+
+def _softmax_kernel_applies(pb: _Problem) -> bool:
+    """Whether the compiled softmax cross-entropy handles ``pb``: integer labels, no smoothing."""
+    return pb.y is not None and pb.smooth is None and _fast.active()
 
 
 def _row_max(xb: np.ndarray, out: np.ndarray) -> None:
@@ -316,7 +320,7 @@ def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.
     """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows: the compiled
     kernel for integer labels without label smoothing, else :func:`_softmax_ce_rows`."""
     scale = _scale(pb, reduction)
-    if pb.y is None or pb.smooth is not None or not _fast.active():
+    if not _softmax_kernel_applies(pb):
         loss, grad = _softmax_ce_rows(pb, scale, need_grad)
         return _reduce(loss, pb, reduction), grad
     per_row = reduction == "none"

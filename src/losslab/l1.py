@@ -32,11 +32,7 @@ def _prepare_pair(
         return x.astype(dtype, copy=False), t.astype(dtype, copy=False), None, dtype
     w = v.as_float_array(weight, "weight", int_as=x.dtype, allow_nonfinite=not finite)
     v.check_same_shape(x, w, "input", "weight")
-    try:
-        v.check_nonnegative(w, "weight")
-    except ValueError:
-        v.check_finite(w, "weight")  # -inf is reported as such when finite=False
-        raise
+    v.check_nonnegative(w, "weight")
     dtype = v.result_dtype(x, t, w)
     cast = (a.astype(dtype, copy=False) for a in (x, t, w))
     return (*cast, dtype)

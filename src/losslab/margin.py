@@ -30,6 +30,7 @@ def _check_signed(t: np.ndarray) -> None:
     """Labels must be -1 or 1 (checked block by block inside the kernels)."""
     bad = np.abs(t) != 1
     if bad.any():
+        v.check_finite(t, "target")  # NaN/inf is reported as such (the kernels check later)
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
@@ -55,11 +56,7 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
     fast = kind is not None and _fast.active()
     x, t, dtype = _prepare_signed(input, target, reduction, finite=not fast)
     if fast:
-        try:
-            _check_signed(t)
-        except ValueError:
-            v.check_finite(t, "target")  # NaN/inf is reported as such, as on the NumPy path
-            raise
+        _check_signed(t)
         return _fast.pair(
             kind,
             (x, t),
