@@ -185,19 +185,13 @@ LL_INLINE void kahan_add(kahan *a, const double *v, Py_ssize_t n) {
 }
 
 LL_INLINE double kahan_total(const kahan *a) {
-    /* the lanes' sums and compensations, added with Neumaier's compensation too, so that the
-     * block's total is as accurate as its lanes (a plain sum here lost the last bit) */
-    double sum = 0.0, comp = 0.0;
+    double s = 0.0, c = 0.0;
     for (int q = 0; q < KL; q++)
-        for (int j = 0; j < W; j++)
-            for (int h = 0; h < 2; h++) {
-                double v = h ? -a->c[q][j] : a->s[q][j];
-                double t = sum + v;
-                double big = sum < 0 ? -sum : sum, small = v < 0 ? -v : v;
-                comp += big >= small ? (sum - t) + v : (v - t) + sum;
-                sum = t;
-            }
-    return comp == comp ? sum + comp : sum; /* an infinite sum makes comp NaN: drop it */
+        for (int j = 0; j < W; j++) {
+            s += a->s[q][j];
+            c += a->c[q][j];
+        }
+    return s - c;
 }
 
 /* ---------------------------------------------------------------------------------------------
