@@ -421,6 +421,7 @@ class _Spy:
         self._module = module
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.threads: dict[str, list[int]] = {}  # the nthreads argument of each call
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._module, name)
@@ -430,6 +431,8 @@ class _Spy:
         def counted(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.calls[name] += 1
+                if name in ("pair", "softmax_ce", "nll"):
+                    self.threads.setdefault(name, []).append(args[-1])
             return attr(*args, **kwargs)
 
         return counted
@@ -859,10 +862,8 @@ def test_bit_identical_for_every_thread_count(case, dtype):
                 spy = _Spy(_kernels)
                 value, g = on_path(spy, vg, *args, reduction=reduction, **case.kwargs, **kwargs)
                 results[threads, reduction] = (np.asarray(value).tobytes(), g.tobytes())
-                if threads == 1:
-                    assert spy.calls[case.kernel] == 1
-                else:  # the input was really shared out
-                    assert spy.calls[case.kernel] > 1, dict(spy.calls)
+                # one call, which shares the blocks among the extension's threads
+                assert spy.threads == {case.kernel: [threads]}, spy.threads
     finally:
         losslab.set_num_threads(None)
     for threads in (2, 3):
@@ -870,6 +871,44 @@ def test_bit_identical_for_every_thread_count(case, dtype):
             one, many = results[1, reduction], results[threads, reduction]
             assert one[0] == many[0], f"{case.name} {reduction}: value, {threads} threads"
             assert one[1] == many[1], f"{case.name} {reduction}: gradient, {threads} threads"
+
+
+def test_pool_workers_take_tasks():
+    """With 2 threads the extension's pool workers really run some of the blocks (a worker the
+    OS wakes late may miss a call, so a few calls are allowed)."""
+    x = np.linspace(-3.0, 3.0, 64 * BLOCK)
+    t = np.zeros_like(x)
+    part = np.empty(64)
+    before = _kernels.worker_tasks()
+    for _ in range(50):
+        assert _kernels.pair(0, False, x, t, None, 0.0, None, None, 1.0, part, BLOCK, 2)
+        if _kernels.worker_tasks() > before:
+            break
+    assert _kernels.worker_tasks() > before
+    one = part.copy()
+    after = _kernels.worker_tasks()
+    assert _kernels.pair(0, False, x, t, None, 0.0, None, None, 1.0, part, BLOCK, 1)
+    assert _kernels.worker_tasks() == after  # one thread: no worker takes part
+    assert part.tobytes() == one.tobytes()
+
+
+def test_bad_labels_rejected_by_the_kernels():
+    """The row kernels check every label before reading with it, in each thread's blocks."""
+    x = np.zeros((40 * BLOCK // 4, 4))
+    for where in (0, x.shape[0] // 2, x.shape[0] - 1):
+        for bad in (-1, 4, 2**40):
+            y = np.zeros(x.shape[0], np.int64)
+            y[where] = bad
+            part = np.empty(-(-x.shape[0] // (BLOCK // 4)))
+            for threads in (1, 2):
+                with pytest.raises(ValueError, match=f"label {bad} of row {where} out of range"):
+                    _kernels.nll(
+                        False, x, 4, y, None, None, 1.0, None, None, part, BLOCK // 4, threads
+                    )
+                with pytest.raises(ValueError, match=f"label {bad} of row {where} out of range"):
+                    _kernels.softmax_ce(
+                        False, x, 4, y, None, 1.0, None, None, part, BLOCK // 4, threads
+                    )
 
 
 # ------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _validation as v
 from ._reduction import BLOCK, finish_sum
-from .threads import MIN_BLOCKS, get_num_threads, run_blocks
+from .threads import get_num_threads
 
 ENV_VAR = "LOSSLAB_PURE_NUMPY"
 
@@ -61,28 +61,15 @@ def use_kernels(module: Any) -> Any:
     return previous
 
 
-def _run_ranges(n_units: int, unit_blocks: int, task: Callable[[int, int], None]) -> None:
-    """Call ``task(start, stop)`` on consecutive ranges covering ``range(n_units)``.
+#: Fewest blocks (of ``BLOCK`` elements) a kernel call shares among threads.
+MIN_BLOCKS = int(os.environ.get("LL_MINB", "4"))
 
-    A unit is a row or an element; ``unit_blocks`` units make one block of ~``BLOCK`` elements.
-    Inputs of at least ``MIN_BLOCKS`` blocks are cut into two tasks per thread (whole blocks
-    each, so per-block results do not depend on the cut) and shared among the threads.
-    """
-    nblocks = -(-n_units // unit_blocks)
-    if nblocks < MIN_BLOCKS or (nthreads := get_num_threads()) == 1:
-        task(0, n_units)
-        return
-    ntasks = min(nblocks, 2 * nthreads)
-    per = -(-nblocks // ntasks)
-    ntasks = -(-nblocks // per)
 
-    def make_worker() -> Callable[[int], None]:
-        def run(k: int) -> None:
-            task(k * per * unit_blocks, min((k + 1) * per * unit_blocks, n_units))
-
-        return run
-
-    run_blocks(make_worker, ntasks, min_blocks=2)
+def _threads(nblocks: int) -> int:
+    """Threads for a kernel call over ``nblocks`` blocks: :func:`losslab.get_num_threads` from
+    :data:`MIN_BLOCKS` blocks on, else 1. The extension's own pool shares the blocks (a block
+    is never split), so per-block results do not depend on the count."""
+    return get_num_threads() if nblocks >= MIN_BLOCKS else 1
 
 
 def _flat(a: np.ndarray | None) -> np.ndarray | None:
@@ -100,6 +87,7 @@ def pair(
     denominator: float | None = None,
     grad_factor: float = 1.0,
     names: tuple[str, ...] = ("input", "target", "weight"),
+    recheck: Callable[[], None] | None = None,
 ) -> tuple[Any, np.ndarray | None]:
     """An element-wise loss of ``arrays = (x, t[, w])`` (same shape) in one compiled pass.
 
@@ -107,7 +95,9 @@ def pair(
     reductions, gradient multiplied by ``grad_factor`` and the reduction's scale), for the
     losses of :data:`PAIR_KINDS`; ``param`` is Huber's delta or smooth L1's beta. The arrays
     need not have been checked for NaN/inf: a ValueError naming the first non-finite one (by
-    ``names``) is raised after the pass.
+    ``names``) is raised after the pass. The kernels of ``bce_logits`` and ``soft_margin`` also
+    check the target's range (``[0, 1]``, ``-1 or 1``); ``recheck`` is the Python check that
+    then raises the error, called before the NaN/inf checks.
     """
     shape = arrays[0].shape
     x, t = _flat(arrays[0]), _flat(arrays[1])
@@ -120,29 +110,23 @@ def pair(
     loss = np.empty(n, dtype) if per_element else None
     grad = np.empty(n, dtype) if need_grad else None
     partial = None if per_element else np.empty(-(-n // BLOCK), np.float64)
-    f32 = dtype == np.float32
-    code = PAIR_KINDS[kind]
-    finite = []
-
-    def task(s: int, e: int) -> None:
-        finite.append(
-            kernels.pair(
-                code,
-                f32,
-                x[s:e],
-                t[s:e],
-                None if w is None else w[s:e],
-                param,
-                None if loss is None else loss[s:e],
-                None if grad is None else grad[s:e],
-                factor,
-                None if partial is None else partial[s // BLOCK : -(-e // BLOCK)],
-                BLOCK,
-            )
-        )
-
-    _run_ranges(n, BLOCK, task)
-    if not all(finite):
+    finite = kernels.pair(
+        PAIR_KINDS[kind],
+        dtype == np.float32,
+        x,
+        t,
+        w,
+        param,
+        loss,
+        grad,
+        factor,
+        partial,
+        BLOCK,
+        _threads(-(-n // BLOCK)),
+    )
+    if not finite:
+        if recheck is not None:
+            recheck()
         for a, name in zip(arrays, names, strict=False):
             v.check_finite(a, name)
     if need_grad:
@@ -164,11 +148,11 @@ def _row_kernel(
     scale: float,
     need_grad: bool,
     per_row: bool,
-) -> tuple[np.ndarray | float, np.ndarray | None, list[Any]]:
+) -> tuple[np.ndarray | float, np.ndarray | None, Any]:
     """Run ``kernels.<name>`` (softmax_ce or nll) over rows ``x2`` (M, C) with labels ``y``
     and per-row ``weights`` (arrays or None), shared among the threads in whole blocks of
     rows. Returns the row losses (``per_row``) or their sum from the per-block compensated
-    sums, the gradient (or None) and each task's ``(start row, kernel result)``."""
+    sums, the gradient (or None) and the kernel's result."""
     x2 = np.ascontiguousarray(x2)
     m, c = x2.shape
     dtype = x2.dtype
@@ -178,18 +162,11 @@ def _row_kernel(
     loss = np.empty(m, dtype) if per_row else None
     grad = np.empty((m, c), dtype) if need_grad else None
     partial = None if per_row else np.empty(-(-m // block), np.float64)
-    kernel = getattr(kernels, name)
-    results = []
-
-    def task(s: int, e: int) -> None:
-        blocks = _part(partial, s // block, -(-e // block))
-        ws = (_part(w, s, e) for w in weights)
-        out = (_part(loss, s, e), _part(grad, s, e), blocks, block)
-        results.append((s, kernel(dtype == np.float32, x2[s:e], c, y[s:e], *ws, scale, *out)))
-
-    _run_ranges(m, block, task)
+    nblocks = -(-m // block)
+    out = (loss, grad, partial, block, _threads(nblocks))
+    result = getattr(kernels, name)(dtype == np.float32, x2, c, y, *weights, scale, *out)
     total = loss if per_row else float(np.add.reduce(partial))
-    return total, grad, results
+    return total, grad, result
 
 
 def softmax_ce(
@@ -204,8 +181,7 @@ def softmax_ce(
     (None: 1), and ``scale`` times its gradient. Returns ``(loss, grad, all_finite)``: ``loss``
     is the array of row losses when ``per_row``, else their sum (from compensated per-block
     sums); ``all_finite`` is False when some ``x - max`` was NaN/inf (check the input)."""
-    total, grad, results = _row_kernel("softmax_ce", x2, y, (f,), scale, need_grad, per_row)
-    return total, grad, all(ok for _, ok in results)
+    return _row_kernel("softmax_ce", x2, y, (f,), scale, need_grad, per_row)
 
 
 def nll(
@@ -221,6 +197,4 @@ def nll(
     ``-scale f_i`` at the labels. Returns ``(loss, grad, first_bad)``: ``loss`` is the array of
     row losses when ``per_row``, else their sum (a float, from compensated per-block sums);
     ``first_bad`` is the first counted row whose label entry is NaN/inf, or -1."""
-    total, grad, results = _row_kernel("nll", x2, y, (f, keep), scale, need_grad, per_row)
-    bad = [s + first for s, first in results if first >= 0]
-    return total, grad, min(bad) if bad else -1
+    return _row_kernel("nll", x2, y, (f, keep), scale, need_grad, per_row)

@@ -13,8 +13,12 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The file is compiled twice (setup.py): as losslab._kernels with 256-bit vectors (VBYTES 32,
  * native on AVX2, the portable build) and as losslab._kernels512 with 512-bit vectors (VBYTES
@@ -321,8 +325,9 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
 /* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
  * For MSE, L1, Huber and smooth L1 a NaN or infinite x, t or weight always makes the (weighted)
  * loss NaN or infinite, so the callers test only the loss there (the two logistic losses can be
- * finite at x = inf: their inputs are tested too); Python then checks the inputs, since a finite
- * input whose loss overflows is no error.
+ * finite at x = inf: their inputs are tested too, and so is the target's range: [0, 1] for BCE
+ * with logits, -1 or 1 for soft margin); Python then checks the inputs, since a finite input
+ * whose loss overflows is no error.
  * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
  * caller folds into its gradient scale. */
 #define DEFINE_PAIR_VEC(P)                                                                        \
@@ -387,15 +392,17 @@ DEFINE_PAIR_VEC(S)
         P##_pair_vec(KIND, xv, tv, param, &l, &g);                                                \
         l *= wv;                                                                                  \
         if (!partial) bad += l - l; /* 0, or NaN for a NaN/inf loss (summed: see the end) */    \
-        if (KIND == K_BCE_LOGITS || KIND == K_SOFT_MARGIN)                                        \
-            bad += (xv - xv) + (tv - tv);                                                         \
+        if (KIND == K_BCE_LOGITS) /* x finite, 0 <= t <= 1 (false for NaN) */                \
+            bad += (xv - xv) + P##_sel((tv >= zero) & (tv <= one), zero, one);                    \
+        if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
+            bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
         P##_store(lb + i, l);                                                                     \
         if (LP) P##_store(LP, l);                                                                 \
         if (GP) P##_store(GP, (g * wv) * gs);                                                     \
     }
 
 /* One chunk [s, s + len): whole vectors straight from the buffers, the rest through a zero-padded
- * copy (padding has weight 0, so it adds nothing to the sum). */
+ * copy (padding has weight 0, so it adds nothing to the sum, and target 1). */
 #define PAIR_CHUNK(P, KIND)                                                                       \
     {                                                                                             \
         Py_ssize_t nfull = len / P##_W * P##_W, i = 0;                                            \
@@ -403,7 +410,8 @@ DEFINE_PAIR_VEC(S)
             PAIR_STEP(P, KIND, x + s + i, t + s + i, (w ? w + s + i : NULL),                      \
                       (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))           \
         if (i < len) {                                                                            \
-            P##_real xp[P##_W] = {0}, tp[P##_W] = {0}, wp[P##_W] = {0}, lp[P##_W], gp[P##_W];     \
+            P##_real xp[P##_W] = {0}, tp[P##_W], wp[P##_W] = {0}, lp[P##_W], gp[P##_W];           \
+            for (int j = 0; j < P##_W; j++) tp[j] = 1; /* a valid label for every loss */        \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 xp[j] = x[s + i + j];                                                             \
                 tp[j] = t[s + i + j];                                                             \
@@ -438,7 +446,7 @@ DEFINE_PAIR_VEC(S)
                                double *partial, Py_ssize_t block, uint64_t *fin) {                \
         P##_real lb[CHUNK] __attribute__((aligned(64)));                                         \
         P##_t bad = P##_splat(0);                                                                 \
-        const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1);                         \
+        const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1), zero = P##_splat(0);    \
         const P##_real param = (P##_real)dparam;                                                  \
         for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
             Py_ssize_t b1 = b0 + block < n ? b0 + block : n;                                      \
@@ -729,6 +737,253 @@ DEFINE_NLL(nll_f64, double)
 DEFINE_NLL(nll_f32, float)
 
 /* ---------------------------------------------------------------------------------------------
+ * A small thread pool for the kernels. A job is `ntasks` independent tasks (one block of the
+ * input each); the calling thread and up to nthreads - 1 pool workers take the next unclaimed
+ * task until none is left, so a worker the OS wakes late costs nothing (the caller does the
+ * work) and the caller waits only for tasks already started. Every block is computed whole by
+ * one thread into its own slots, so results do not depend on the thread count.
+ *
+ * Idle workers poll for the next job for SPIN_NS, then sleep on a condition variable. One job
+ * runs at a time: a second caller (another Python thread) runs its tasks alone. The workers are
+ * plain pthreads that never touch Python objects; they are created on first use and made anew
+ * in a forked child.
+ * ------------------------------------------------------------------------------------------ */
+
+typedef void (*task_fn)(void *ctx, Py_ssize_t task, int who);
+
+#define MAXTHREADS 64
+#define SPIN_NS 50000
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+static struct {
+    pthread_mutex_t submit; /* held by the caller of the running job */
+    pthread_mutex_t mu;     /* with cv: sleeping workers */
+    pthread_cond_t cv;
+    atomic_uint gen;     /* even: the job of this number is published; odd: being written */
+    atomic_int inside;   /* workers between joining a job and leaving it */
+    atomic_int sleepers; /* workers waiting on cv */
+    int nworkers;        /* workers started (ids 1..nworkers) */
+    pid_t pid;           /* the process they were started in */
+    /* the job; written only while gen is odd and no worker is inside */
+    task_fn fn;
+    void *ctx;
+    Py_ssize_t ntasks;
+    int participants; /* the caller (id 0) and workers 1 .. participants - 1 */
+    atomic_llong next, done;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static atomic_llong worker_tasks; /* tasks run by pool workers so far (a test hook reads it) */
+
+static void claim_tasks(int who) {
+    for (;;) {
+        long long k = atomic_fetch_add(&pool.next, 1);
+        if (k >= pool.ntasks) return;
+        pool.fn(pool.ctx, (Py_ssize_t)k, who);
+        if (who) atomic_fetch_add(&worker_tasks, 1);
+        atomic_fetch_add(&pool.done, 1);
+    }
+}
+
+/* the number of the next published job after `seen` (polls, then sleeps) */
+static unsigned wait_for_job(unsigned seen) {
+    unsigned g;
+    long long start = 0;
+    for (int spins = 0; (g = atomic_load(&pool.gen)) == seen || (g & 1u); spins++) {
+        CPU_RELAX();
+        if ((spins & 255) != 255) continue;
+        if (!start)
+            start = now_ns();
+        else if (now_ns() - start > SPIN_NS) {
+            pthread_mutex_lock(&pool.mu);
+            atomic_fetch_add(&pool.sleepers, 1);
+            while ((g = atomic_load(&pool.gen)) == seen || (g & 1u))
+                pthread_cond_wait(&pool.cv, &pool.mu);
+            atomic_fetch_sub(&pool.sleepers, 1);
+            pthread_mutex_unlock(&pool.mu);
+            return g;
+        }
+    }
+    return g;
+}
+
+static void *worker_main(void *arg) {
+    int id = (int)(intptr_t)arg;
+    unsigned seen = 1u; /* odd: no job number; the first even one is joined */
+    for (;;) {
+        unsigned g = wait_for_job(seen);
+        seen = g;
+        atomic_fetch_add(&pool.inside, 1);
+        /* still this job (not being replaced)? then its fields are the published ones */
+        if (atomic_load(&pool.gen) == g && id < pool.participants) claim_tasks(id);
+        atomic_fetch_sub(&pool.inside, 1);
+    }
+    return NULL;
+}
+
+/* Run fn(ctx, k, who) for k in [0, ntasks) on up to nthreads threads; who in [0, nthreads)
+ * tells a task which thread's scratch to use. Called without the GIL. */
+static void run_tasks(task_fn fn, void *ctx, Py_ssize_t ntasks, int nthreads) {
+    if (nthreads > ntasks) nthreads = (int)ntasks;
+    if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
+    if (nthreads <= 1 || pthread_mutex_trylock(&pool.submit) != 0) {
+        for (Py_ssize_t k = 0; k < ntasks; k++) fn(ctx, k, 0);
+        return;
+    }
+    if (pool.pid != getpid()) { /* first use, or a forked child: its workers are gone */
+        pthread_mutex_init(&pool.mu, NULL);
+        pthread_cond_init(&pool.cv, NULL);
+        atomic_store(&pool.gen, 0u);
+        atomic_store(&pool.inside, 0);
+        atomic_store(&pool.sleepers, 0);
+        pool.nworkers = 0;
+        pool.pid = getpid();
+    }
+    while (pool.nworkers < nthreads - 1) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int err = pthread_create(&th, &attr, worker_main, (void *)(intptr_t)(pool.nworkers + 1));
+        pthread_attr_destroy(&attr);
+        if (err) break; /* fewer helpers, same results */
+        pool.nworkers++;
+    }
+    if (nthreads > pool.nworkers + 1) nthreads = pool.nworkers + 1;
+    unsigned g = atomic_load(&pool.gen);
+    atomic_store(&pool.gen, g + 1u); /* odd: late workers leave the old job alone */
+    while (atomic_load(&pool.inside)) CPU_RELAX();
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.ntasks = ntasks;
+    pool.participants = nthreads;
+    atomic_store(&pool.next, 0);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.gen, g + 2u);
+    if (atomic_load(&pool.sleepers)) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    claim_tasks(0);
+    while (atomic_load(&pool.done) < ntasks) CPU_RELAX();
+    pthread_mutex_unlock(&pool.submit);
+}
+
+/* p + s for a buffer that may be absent */
+#define AT(p, T, s) ((p) ? (T *)(p) + (s) : NULL)
+
+/* the lowest of the values stored (init -1 meaning none) */
+static void atomic_min_row(atomic_llong *a, long long v) {
+    long long cur = atomic_load(a);
+    while ((cur < 0 || v < cur) && !atomic_compare_exchange_weak(a, &cur, v)) {
+    }
+}
+
+typedef struct {
+    int kind, f32;
+    const void *x, *t, *w;
+    Py_ssize_t n, block;
+    double param, gscale;
+    void *loss, *grad;
+    double *partial;
+    atomic_int bad;
+} pair_job;
+
+static void pair_task(void *vctx, Py_ssize_t k, int who) {
+    pair_job *j = vctx;
+    Py_ssize_t s = k * j->block, len = j->n - s < j->block ? j->n - s : j->block;
+    uint64_t fin = 0;
+    double *part = AT(j->partial, double, k);
+    if (j->f32)
+        pair_f32(j->kind, AT(j->x, const float, s), AT(j->t, const float, s),
+                 AT(j->w, const float, s), len, j->param, AT(j->loss, float, s),
+                 AT(j->grad, float, s), j->gscale, part, j->block, &fin);
+    else
+        pair_f64(j->kind, AT(j->x, const double, s), AT(j->t, const double, s),
+                 AT(j->w, const double, s), len, j->param, AT(j->loss, double, s),
+                 AT(j->grad, double, s), j->gscale, part, j->block, &fin);
+    if (fin) atomic_store(&j->bad, 1);
+}
+
+/* the first row of [r0, r1) whose label is outside [0, c), or -1 */
+static Py_ssize_t first_bad_label(const int64_t *y, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t c) {
+    uint64_t any = 0;
+    for (Py_ssize_t i = r0; i < r1; i++) any |= (uint64_t)y[i] >= (uint64_t)c; /* no branch */
+    if (any)
+        for (Py_ssize_t i = r0; i < r1; i++)
+            if ((uint64_t)y[i] >= (uint64_t)c) return i;
+    return -1;
+}
+
+typedef struct {
+    int f32;
+    const void *x, *f, *keep;
+    const int64_t *y;
+    Py_ssize_t m, c, block, scratch_len, rpad;
+    double scale;
+    void *loss, *grad;
+    double *partial, *scratch;
+    atomic_int bad;
+    atomic_llong bad_label, bad_row;
+} rows_job;
+
+static void softmax_task(void *vctx, Py_ssize_t k, int who) {
+    rows_job *j = vctx;
+    Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
+    Py_ssize_t lab = first_bad_label(j->y, r0, r0 + nr, j->c);
+    if (lab >= 0) {
+        atomic_min_row(&j->bad_label, lab);
+        return;
+    }
+    double *e = j->scratch + (size_t)who * (size_t)j->scratch_len;
+    double *row = e + (j->scratch_len - 5 * j->rpad);
+    uint64_t fin = 0;
+    Py_ssize_t c = j->c;
+    if (j->f32)
+        softmax_ce_f32(AT(j->x, const float, r0 * c), nr, c, j->y + r0, AT(j->f, const float, r0),
+                       j->scale, AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
+                       AT(j->partial, double, k), j->block, e, row, &fin);
+    else
+        softmax_ce_f64(AT(j->x, const double, r0 * c), nr, c, j->y + r0,
+                       AT(j->f, const double, r0), j->scale, AT(j->loss, double, r0),
+                       AT(j->grad, double, r0 * c), AT(j->partial, double, k), j->block, e, row,
+                       &fin);
+    if (fin) atomic_store(&j->bad, 1);
+}
+
+static void nll_task(void *vctx, Py_ssize_t k, int who) {
+    rows_job *j = vctx;
+    Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
+    Py_ssize_t lab = first_bad_label(j->y, r0, r0 + nr, j->c);
+    if (lab >= 0) {
+        atomic_min_row(&j->bad_label, lab);
+        return;
+    }
+    Py_ssize_t c = j->c, bad;
+    if (j->f32)
+        bad = nll_f32(AT(j->x, const float, r0 * c), nr, c, j->y + r0, AT(j->f, const float, r0),
+                      AT(j->keep, const float, r0), j->scale, AT(j->loss, float, r0),
+                      AT(j->grad, float, r0 * c), AT(j->partial, double, k), j->block);
+    else
+        bad = nll_f64(AT(j->x, const double, r0 * c), nr, c, j->y + r0,
+                      AT(j->f, const double, r0), AT(j->keep, const double, r0), j->scale,
+                      AT(j->loss, double, r0), AT(j->grad, double, r0 * c),
+                      AT(j->partial, double, k), j->block);
+    if (bad >= 0) atomic_min_row(&j->bad_row, r0 + bad);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Python bindings (buffer protocol; no NumPy headers needed).
  * ------------------------------------------------------------------------------------------ */
 
@@ -774,15 +1029,17 @@ static int check_len(buf_t *b, Py_ssize_t n, const char *name) {
     return 0;
 }
 
-/* pair(kind, f32, x, t, w, param, loss, grad, gscale, partial, block) -> bool: every loss finite
- * (False: Python checks the inputs for NaN/inf) */
+static Py_ssize_t ntasks_of(Py_ssize_t n, Py_ssize_t block) { return (n + block - 1) / block; }
+
+/* pair(kind, f32, x, t, w, param, loss, grad, gscale, partial, block[, nthreads]) -> bool: every
+ * loss finite (False: Python checks the inputs for NaN/inf) */
 static PyObject *py_pair(PyObject *self, PyObject *args) {
-    int kind, f32;
+    int kind, f32, nthreads = 1;
     PyObject *ox, *ot, *ow, *oloss, *ograd, *opart;
     double param, gscale;
     Py_ssize_t block;
-    if (!PyArg_ParseTuple(args, "ipOOOdOOdOn", &kind, &f32, &ox, &ot, &ow, &param, &oloss, &ograd,
-                          &gscale, &opart, &block))
+    if (!PyArg_ParseTuple(args, "ipOOOdOOdOn|i", &kind, &f32, &ox, &ot, &ow, &param, &oloss,
+                          &ograd, &gscale, &opart, &block, &nthreads))
         return NULL;
     if (kind < K_MSE || kind > K_SOFT_MARGIN || block < 1) {
         PyErr_SetString(PyExc_ValueError, "pair: bad kind or block");
@@ -798,130 +1055,118 @@ static PyObject *py_pair(PyObject *self, PyObject *args) {
         goto done;
     Py_ssize_t n = NITEMS(b[0]);
     if (check_len(&b[1], n, "t") || check_len(&b[2], n, "w") || check_len(&b[3], n, "loss") ||
-        check_len(&b[4], n, "grad") || check_len(&b[5], (n + block - 1) / block, "partial"))
+        check_len(&b[4], n, "grad") || check_len(&b[5], ntasks_of(n, block), "partial"))
         goto done;
-    uint64_t fin = 0;
+    pair_job job = {kind, f32, PTR(b[0]), PTR(b[1]), PTR(b[2]), n, block, param, gscale,
+                    PTR(b[3]), PTR(b[4]), PTR(b[5])};
+    atomic_init(&job.bad, 0);
     Py_BEGIN_ALLOW_THREADS;
-    if (f32)
-        pair_f32(kind, PTR(b[0]), PTR(b[1]), PTR(b[2]), n, param, PTR(b[3]), PTR(b[4]), gscale,
-                 PTR(b[5]), block, &fin);
-    else
-        pair_f64(kind, PTR(b[0]), PTR(b[1]), PTR(b[2]), n, param, PTR(b[3]), PTR(b[4]), gscale,
-                 PTR(b[5]), block, &fin);
+    run_tasks(pair_task, &job, ntasks_of(n, block), nthreads);
     Py_END_ALLOW_THREADS;
-    res = PyBool_FromLong(fin == 0);
+    res = PyBool_FromLong(atomic_load(&job.bad) == 0);
 done:
     release(b, 6);
     return res;
 }
 
-static int check_labels(buf_t *by, Py_ssize_t m, Py_ssize_t c) {
-    const int64_t *y = by->view.buf;
-    for (Py_ssize_t i = 0; i < m; i++)
-        if (y[i] < 0 || y[i] >= c) {
-            PyErr_Format(PyExc_ValueError, "label %lld out of range", (long long)y[i]);
-            return -1;
-        }
+/* the buffers of softmax_ce and nll: x, y, f, keep, loss, grad, partial (keep only for nll) */
+static int get_rows(rows_job *j, buf_t *b, PyObject *const *o, const char *what) {
+    Py_ssize_t isz = j->f32 ? 4 : 8;
+    if (j->c < 1 || j->block < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: c < 1 or block < 1", what);
+        return -1;
+    }
+    if (get_buf(o[0], &b[0], 0, isz, "x", 0) || get_buf(o[1], &b[1], 0, 8, "y", 0) ||
+        get_buf(o[2], &b[2], 0, isz, "f", 1) || get_buf(o[3], &b[3], 0, isz, "keep", 1) ||
+        get_buf(o[4], &b[4], 1, isz, "loss", 1) || get_buf(o[5], &b[5], 1, isz, "grad", 1) ||
+        get_buf(o[6], &b[6], 1, 8, "partial", 1))
+        return -1;
+    Py_ssize_t m = NITEMS(b[0]) / j->c;
+    if (m * j->c != NITEMS(b[0])) {
+        PyErr_Format(PyExc_ValueError, "%s: x is not a whole number of rows", what);
+        return -1;
+    }
+    if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "keep") ||
+        check_len(&b[4], m, "loss") || check_len(&b[5], m * j->c, "grad") ||
+        check_len(&b[6], ntasks_of(m, j->block), "partial"))
+        return -1;
+    j->m = m;
+    j->x = PTR(b[0]);
+    j->y = PTR(b[1]);
+    j->f = PTR(b[2]);
+    j->keep = PTR(b[3]);
+    j->loss = PTR(b[4]);
+    j->grad = PTR(b[5]);
+    j->partial = PTR(b[6]);
+    atomic_init(&j->bad, 0);
+    atomic_init(&j->bad_label, -1);
+    atomic_init(&j->bad_row, -1);
     return 0;
 }
 
-/* softmax_ce(f32, x, c, y, f, scale, loss, grad, partial, block) -> bool: every z finite */
-static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
-    int f32;
-    Py_ssize_t c, block;
-    PyObject *ox, *oy, *of, *oloss, *ograd, *opart;
-    double scale;
-    if (!PyArg_ParseTuple(args, "pOnOOdOOOn", &f32, &ox, &c, &oy, &of, &scale, &oloss, &ograd,
-                          &opart, &block))
-        return NULL;
-    Py_ssize_t isz = f32 ? 4 : 8;
-    buf_t b[6];
-    memset(b, 0, sizeof b);
-    PyObject *res = NULL;
-    double *scratch = NULL;
-    if (c < 1 || block < 1) {
-        PyErr_SetString(PyExc_ValueError, "softmax_ce: c < 1 or block < 1");
-        return NULL;
+static int run_rows(rows_job *j, task_fn fn, int nthreads) {
+    Py_ssize_t ntasks = ntasks_of(j->m, j->block);
+    if (nthreads > ntasks) nthreads = ntasks < 1 ? 1 : (int)ntasks;
+    if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
+    j->scratch = NULL;
+    if (fn == softmax_task) { /* each thread's e (rows * c + W) and row (5 rpad) buffers */
+        Py_ssize_t rows = j->c >= ROWCHUNK ? 1 : ROWCHUNK / j->c;
+        j->rpad = (rows + W - 1) / W * W;
+        j->scratch_len = (rows * j->c + W - 1) / W * W + 5 * j->rpad;
+        j->scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(j->scratch_len * nthreads));
+        if (!j->scratch) {
+            PyErr_NoMemory();
+            return -1;
+        }
     }
-    if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
-        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(oloss, &b[3], 1, isz, "loss", 1) ||
-        get_buf(ograd, &b[4], 1, isz, "grad", 1) || get_buf(opart, &b[5], 1, 8, "partial", 1))
-        goto done;
-    Py_ssize_t m = NITEMS(b[0]) / c;
-    if (m * c != NITEMS(b[0])) {
-        PyErr_SetString(PyExc_ValueError, "softmax_ce: x is not a whole number of rows");
-        goto done;
-    }
-    if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "loss") ||
-        check_len(&b[4], m * c, "grad") || check_len(&b[5], (m + block - 1) / block, "partial") ||
-        check_labels(&b[1], m, c))
-        goto done;
-    Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;
-    Py_ssize_t rpad = (rows + W - 1) / W * W;
-    Py_ssize_t ne = (rows * c + W - 1) / W * W;
-    scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(ne + 5 * rpad));
-    if (!scratch) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    uint64_t fin = 0;
     Py_BEGIN_ALLOW_THREADS;
-    if (f32)
-        softmax_ce_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
-                       PTR(b[5]), block, scratch, scratch + ne, &fin);
-    else
-        softmax_ce_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), scale, PTR(b[3]), PTR(b[4]),
-                       PTR(b[5]), block, scratch, scratch + ne, &fin);
+    run_tasks(fn, j, ntasks, nthreads);
     Py_END_ALLOW_THREADS;
-    res = PyBool_FromLong(fin == 0);
-done:
-    PyMem_RawFree(scratch);
-    release(b, 6);
-    return res;
+    PyMem_RawFree(j->scratch);
+    long long lab = atomic_load(&j->bad_label);
+    if (lab >= 0) {
+        PyErr_Format(PyExc_ValueError, "label %lld of row %lld out of range",
+                     (long long)j->y[lab], lab);
+        return -1;
+    }
+    return 0;
 }
 
-/* nll(f32, x, c, y, f, keep, scale, loss, grad, partial, block) -> first row with a
- * non-finite label entry, or -1 */
-static PyObject *py_nll(PyObject *self, PyObject *args) {
-    int f32;
-    Py_ssize_t c, block;
-    PyObject *ox, *oy, *of, *okeep, *oloss, *ograd, *opart;
-    double scale;
-    if (!PyArg_ParseTuple(args, "pOnOOOdOOOn", &f32, &ox, &c, &oy, &of, &okeep, &scale, &oloss,
-                          &ograd, &opart, &block))
+/* softmax_ce(f32, x, c, y, f, scale, loss, grad, partial, block[, nthreads]) -> bool: every z
+ * finite */
+static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
+    rows_job j;
+    memset(&j, 0, sizeof j);
+    PyObject *o[7] = {NULL, NULL, NULL, Py_None, NULL, NULL, NULL};
+    int nthreads = 1;
+    if (!PyArg_ParseTuple(args, "pOnOOdOOOn|i", &j.f32, &o[0], &j.c, &o[1], &o[2], &j.scale,
+                          &o[4], &o[5], &o[6], &j.block, &nthreads))
         return NULL;
-    Py_ssize_t isz = f32 ? 4 : 8;
     buf_t b[7];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
-    if (c < 1 || block < 1) {
-        PyErr_SetString(PyExc_ValueError, "nll: c < 1 or block < 1");
+    if (get_rows(&j, b, o, "softmax_ce") || run_rows(&j, softmax_task, nthreads)) goto done;
+    res = PyBool_FromLong(atomic_load(&j.bad) == 0);
+done:
+    release(b, 7);
+    return res;
+}
+
+/* nll(f32, x, c, y, f, keep, scale, loss, grad, partial, block[, nthreads]) -> first row with a
+ * non-finite label entry, or -1 */
+static PyObject *py_nll(PyObject *self, PyObject *args) {
+    rows_job j;
+    memset(&j, 0, sizeof j);
+    PyObject *o[7];
+    int nthreads = 1;
+    if (!PyArg_ParseTuple(args, "pOnOOOdOOOn|i", &j.f32, &o[0], &j.c, &o[1], &o[2], &o[3],
+                          &j.scale, &o[4], &o[5], &o[6], &j.block, &nthreads))
         return NULL;
-    }
-    if (get_buf(ox, &b[0], 0, isz, "x", 0) || get_buf(oy, &b[1], 0, 8, "y", 0) ||
-        get_buf(of, &b[2], 0, isz, "f", 1) || get_buf(okeep, &b[3], 0, isz, "keep", 1) ||
-        get_buf(oloss, &b[4], 1, isz, "loss", 1) || get_buf(ograd, &b[5], 1, isz, "grad", 1) ||
-        get_buf(opart, &b[6], 1, 8, "partial", 1))
-        goto done;
-    Py_ssize_t m = NITEMS(b[0]) / c;
-    if (m * c != NITEMS(b[0])) {
-        PyErr_SetString(PyExc_ValueError, "nll: x is not a whole number of rows");
-        goto done;
-    }
-    if (check_len(&b[1], m, "y") || check_len(&b[2], m, "f") || check_len(&b[3], m, "keep") ||
-        check_len(&b[4], m, "loss") || check_len(&b[5], m * c, "grad") ||
-        check_len(&b[6], (m + block - 1) / block, "partial") || check_labels(&b[1], m, c))
-        goto done;
-    Py_ssize_t bad;
-    Py_BEGIN_ALLOW_THREADS;
-    if (f32)
-        bad = nll_f32(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
-                      PTR(b[5]), PTR(b[6]), block);
-    else
-        bad = nll_f64(PTR(b[0]), m, c, PTR(b[1]), PTR(b[2]), PTR(b[3]), scale, PTR(b[4]),
-                      PTR(b[5]), PTR(b[6]), block);
-    Py_END_ALLOW_THREADS;
-    res = PyLong_FromSsize_t(bad);
+    buf_t b[7];
+    memset(b, 0, sizeof b);
+    PyObject *res = NULL;
+    if (get_rows(&j, b, o, "nll") || run_rows(&j, nll_task, nthreads)) goto done;
+    res = PyLong_FromLongLong(atomic_load(&j.bad_row));
 done:
     release(b, 7);
     return res;
@@ -979,6 +1224,10 @@ static PyObject *py_preferred(PyObject *self, PyObject *unused) {
 
 static PyObject *py_lanes(PyObject *self, PyObject *unused) { return PyLong_FromLong(W); }
 
+static PyObject *py_worker_tasks(PyObject *self, PyObject *unused) {
+    return PyLong_FromLongLong(atomic_load(&worker_tasks));
+}
+
 static PyMethodDef methods[] = {
     {"pair", py_pair, METH_VARARGS, "Fused element-wise loss, gradient and block sums."},
     {"softmax_ce", py_softmax_ce, METH_VARARGS, "Softmax cross-entropy of rows with labels."},
@@ -989,6 +1238,7 @@ static PyMethodDef methods[] = {
     {"log1pf", py_log1pf, METH_VARARGS, "log1p of a non-negative float32 buffer (test hook)."},
     {"preferred", py_preferred, METH_NOARGS, "Whether this build suits the CPU (AVX-512 for 512-bit)."},
     {"lanes", py_lanes, METH_NOARGS, "float64 lanes per vector in this build."},
+    {"worker_tasks", py_worker_tasks, METH_NOARGS, "Tasks run by pool workers so far (test hook)."},
     {NULL, NULL, 0, NULL},
 };
 

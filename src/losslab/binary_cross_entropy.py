@@ -37,10 +37,13 @@ def _as_broadcast_weight(weight: Any, name: str, x: np.ndarray) -> np.ndarray:
 
 
 def _prepare(input: Any, target: Any, reduction: str, weights: dict[str, Any], *, finite=True):
+    """Checked arrays; with ``finite=False`` NaN/inf and the target's range are left to the
+    compiled kernel (which checks both in its pass)."""
     x = v.as_float_array(input, "input", allow_nonfinite=not finite)
     t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
     v.check_same_shape(x, t, "input", "target")
-    v.check_probabilities(t, "target")
+    if finite:
+        v.check_probabilities(t, "target")
     v.check_reduction(reduction)
     ws = {k: None if w is None else _as_broadcast_weight(w, k, x) for k, w in weights.items()}
     dtype = v.result_dtype(x, t, *(w for w in ws.values() if w is not None))
@@ -356,6 +359,7 @@ def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
             dtype,
             reduction,
             need_grad=need_grad,
+            recheck=lambda: v.check_probabilities(t, "target"),
         )
     arrays = (x, t, *_full_weight(w, x), *_full_weight(p, x))
     kernel = _bce_logits_kernel(w is not None, p is not None)

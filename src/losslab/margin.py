@@ -55,8 +55,7 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
     the compiled kernels, the loss ``kind`` of :data:`losslab._fast.PAIR_KINDS`)."""
     fast = kind is not None and _fast.active()
     x, t, dtype = _prepare_signed(input, target, reduction, finite=not fast)
-    if fast:
-        _check_signed(t)
+    if fast:  # the kernel checks the labels in its pass
         return _fast.pair(
             kind,
             (x, t),
@@ -64,6 +63,7 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
             reduction,
             need_grad=need_grad,
             grad_factor=grad_factor,
+            recheck=lambda: _check_signed(t),
         )
 
     def checked(blocks, loss, grad):
