@@ -5,8 +5,10 @@ Everything runs in one process. losslab is timed at the thread count(s) of ``--t
 (``losslab.set_num_threads``; e.g. ``--threads 1,2`` times both), torch at each count of
 ``--torch-threads`` (default 1 and 2, ``torch.set_num_threads``); NumPy's BLAS pool
 (threadpoolctl) gets the largest losslab count. Each time is the median of several rounds after
-one warm-up, every implementation timed once per round (interleaved, so load from other processes
-hits all of them alike). Printed: a table of milliseconds and the ratios losslab/torch (at
+one warm-up. losslab and torch are timed alike: at each thread count, a run of back-to-back calls
+of losslab, then one of torch (fast calls are repeated more, up to about 50 ms a run); the naive
+code and the two baseline passes are timed once per round, interleaved. Printed: a table of
+milliseconds and the ratios losslab/torch (at
 losslab's thread count, and at 2 threads), losslab/read-pass (one ``x.sum()`` over the input) and
 losslab/read+write-pass (``x.copy()``); then PASS/MISS for each performance target of the
 project, "no loss slower than torch" judged against torch at losslab's thread count (and, for
@@ -253,7 +255,13 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
 
 
 def median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up (page faults, caches, lazy init)
+    """Median of back-to-back calls after one warm-up: ``repeats`` of them, or more for a fast
+    call (as many as fit in about 50 ms, at most 20 x ``repeats``), so that calls of 0.1 ms are
+    not judged on 9 samples."""
+    t0 = time.perf_counter()
+    fn()  # warm-up (page faults, caches, lazy init, waking thread pools)
+    first = time.perf_counter() - t0
+    repeats = max(repeats, min(20 * repeats, int(0.05 / max(first, 1e-6))))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -403,8 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# threads: losslab {','.join(map(str, ll_threads))} (column thr; "
           f"losslab.set_num_threads); numpy/BLAS {blas_threads} ({blas}); "
           f"torch {t_list} (torch.set_num_threads); the naive NumPy runs on 1 thread")  # fmt: skip
-    print(f"# median of {repeats} rounds after one warm-up; losslab (each thread count), "
-          "naive, read, r+w timed once per round, interleaved; torch per thread count")  # fmt: skip
+    print(f"# median of at least {repeats} calls after one warm-up; losslab and torch: "
+          "back-to-back runs per thread count, losslab's then torch's; naive, read, r+w: once "
+          "per round, interleaved")  # fmt: skip
     print("# times in ms; ll/t= = losslab / torch at losslab's thread count (thr), "
           "ll/t2 = losslab / torch 2 threads,")  # fmt: skip
     print("# ll/read = losslab / x.sum(), ll/rw = losslab / x.copy()")
@@ -416,9 +425,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     print("-" * len(header))
-
-    def use_losslab(k: int) -> Callable[[], None]:
-        return lambda: losslab.set_num_threads(k)
 
     rng = np.random.default_rng(0)
     results: list[dict] = []
@@ -446,18 +452,23 @@ def main(argv: list[str] | None = None) -> int:
                      bwd_t),
                 ):  # fmt: skip
                     timers: dict[str, Timer] = {
-                        f"ll{k}": (use_losslab(k), ll_fn) for k in ll_threads
+                        "naive": (_nothing, naive_fn),
+                        "read": (_nothing, x.sum),
+                        "rw": (_nothing, x.copy),
                     }
-                    timers["naive"] = (_nothing, naive_fn)
-                    timers["read"] = (_nothing, x.sum)
-                    timers["rw"] = (_nothing, x.copy)
                     with np.errstate(all="ignore"):
                         times[mode] = interleaved_medians(timers, repeats)
-                    # torch's thread count is not switched between rounds: a switch makes the
-                    # next call wake (or spawn) OpenMP threads, which is not its steady state.
-                    for k in t_threads:
-                        torch.set_num_threads(k)
-                        times[mode][f"torch{k}"] = median_ms(torch_fn, repeats)
+                    # losslab and torch get the same protocol: at each thread count a run of
+                    # back-to-back calls of their own, one right after the other. Switching the
+                    # thread count between calls would time the wake-up of the thread pools
+                    # (OpenMP's, or losslab's) rather than their steady state.
+                    for k in sorted({*ll_threads, *t_threads}):
+                        if k in ll_threads:
+                            losslab.set_num_threads(k)
+                            times[mode][f"ll{k}"] = median_ms(ll_fn, repeats)
+                        if k in t_threads:
+                            torch.set_num_threads(k)
+                            times[mode][f"torch{k}"] = median_ms(torch_fn, repeats)
                 losslab.set_num_threads(max(ll_threads))
                 peak = peak_extra_bytes(partial(vg, *prob["args"]))
                 for mode, t in times.items():

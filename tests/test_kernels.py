@@ -414,6 +414,9 @@ def test_elementary_kernels_write_only_their_output(fn):
 # ------------------------------------------------------------------------------------------------
 
 
+_NTHREADS_ARG = {"pair": 11, "softmax_ce": 10, "nll": 11}  # where each kernel takes nthreads
+
+
 class _Spy:
     """The kernel module, counting the calls of each of its functions (thread-safe)."""
 
@@ -431,8 +434,8 @@ class _Spy:
         def counted(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.calls[name] += 1
-                if name in ("pair", "softmax_ce", "nll"):
-                    self.threads.setdefault(name, []).append(args[-1])
+                if name in _NTHREADS_ARG:
+                    self.threads.setdefault(name, []).append(args[_NTHREADS_ARG[name]])
             return attr(*args, **kwargs)
 
         return counted
@@ -892,23 +895,65 @@ def test_pool_workers_take_tasks():
     assert part.tobytes() == one.tobytes()
 
 
-def test_bad_labels_rejected_by_the_kernels():
-    """The row kernels check every label before reading with it, in each thread's blocks."""
-    x = np.zeros((40 * BLOCK // 4, 4))
-    for where in (0, x.shape[0] // 2, x.shape[0] - 1):
-        for bad in (-1, 4, 2**40):
-            y = np.zeros(x.shape[0], np.int64)
+def test_bad_labels_reported_by_the_kernels():
+    """The row kernels check every label before reading with it, in each thread's blocks, and
+    report the first row whose label is out of range (neither in [0, C) nor ignore_index)."""
+    rows = 40 * BLOCK // 4
+    x = np.zeros((rows, 4))
+    part = np.empty(40)
+    for where in (0, rows // 2, rows - 1):
+        for bad in (-1, 4, 2**40, -100):
+            y = np.zeros(rows, np.int64)
             y[where] = bad
-            part = np.empty(-(-x.shape[0] // (BLOCK // 4)))
+            if where:
+                y[where // 2] = -100  # an ignored row before it
             for threads in (1, 2):
-                with pytest.raises(ValueError, match=f"label {bad} of row {where} out of range"):
-                    _kernels.nll(
-                        False, x, 4, y, None, None, 1.0, None, None, part, BLOCK // 4, threads
-                    )
-                with pytest.raises(ValueError, match=f"label {bad} of row {where} out of range"):
-                    _kernels.softmax_ce(
-                        False, x, 4, y, None, 1.0, None, None, part, BLOCK // 4, threads
-                    )
+                for ignore in (None, -100):
+                    expected = -1 if ignore == bad else where
+                    if ignore is None and where:
+                        expected = where // 2  # -100 is a bad label too
+                    args = (x, 4, y, None, 1.0, None, None, part, BLOCK // 4, threads, ignore)
+                    assert _kernels.softmax_ce(False, *args)[2] == expected
+                    nll_args = (x, 4, y, None, None, 1.0, None, None, part, BLOCK // 4)
+                    assert _kernels.nll(False, *nll_args, threads, ignore)[2] == expected
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ignore_index_in_the_kernels_equals_weight_zero(dtype, threads):
+    """Rows the kernels leave out (label == ignore_index) give exactly what rows of weight 0
+    with label 0 give, which is how the NumPy path and the weighted path leave them out; the
+    count of ignored rows is returned."""
+    rng = np.random.default_rng(5)
+    f32 = dtype == F32
+    for c in (3, 10, 40):
+        block = BLOCK // c
+        m = 3 * block + 17
+        x = rng.standard_normal((m, c)).astype(dtype)
+        y = rng.integers(0, c, m)
+        ignored = rng.uniform(size=m) < 0.2
+        ignored[block : 2 * block] = False  # one block without ignored rows
+        y_ign = np.where(ignored, -7, y)
+        y_zero = np.where(ignored, 0, y)
+        keep = (~ignored).astype(dtype)
+        for name in ("softmax_ce", "nll"):
+            weights = (None,) if name == "softmax_ce" else (None, None)
+            ref_weights = (keep,) if name == "softmax_ce" else (keep, keep)
+            outs = []
+            for yy, ws, ignore in ((y_ign, weights, -7), (y_zero, ref_weights, None)):
+                loss, grad = np.empty(m, dtype), np.empty((m, c), dtype)
+                part = np.empty(-(-m // block))
+                result = getattr(_kernels, name)(
+                    f32, x, c, yy, *ws, 0.25, loss, grad, None, block, threads, ignore
+                )
+                getattr(_kernels, name)(
+                    f32, x, c, yy, *ws, 0.25, None, None, part, block, threads, ignore
+                )
+                outs.append((result, loss.tobytes(), grad.tobytes(), part.tobytes()))
+            (r_ign, *b_ign), (r_ref, *b_ref) = outs
+            assert r_ign[1] == int(ignored.sum()) and r_ref[1] == 0
+            assert r_ign[0] == r_ref[0] and r_ign[2] == r_ref[2] == -1
+            assert b_ign == b_ref, f"{name} c={c}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1270,7 +1315,8 @@ def test_row_kernels_read_and_write_only_their_buffers(dtype):
             what = f"{dtype} m={m} c={c}"
             ref_loss = np.empty(m, dtype)
             ref_grad = np.empty(m * c, dtype)
-            assert _kernels.softmax_ce(f32, xv, c, y, f, 0.5, ref_loss, ref_grad, None, 1), what
+            result = _kernels.softmax_ce(f32, xv, c, y, f, 0.5, ref_loss, ref_grad, None, 1)
+            assert result == (True, 0, -1), what
             assert np.all(np.isfinite(ref_loss)) and np.all(np.isfinite(ref_grad)), what
             # softmax cross-entropy: NaN around the rows, sentinels around the outputs
             _, x = _guarded(xv, np.nan)
@@ -1278,7 +1324,7 @@ def test_row_kernels_read_and_write_only_their_buffers(dtype):
                 out = _GuardedOutputs(dtype, m, m * c, block)
                 assert _kernels.softmax_ce(
                     f32, x, c, y, f, 0.5, out.loss, out.grad, out.partial, block
-                ), what
+                ) == (True, 0, -1), what
                 out.check(what)
                 np.testing.assert_array_equal(out.loss, ref_loss, err_msg=what)
                 np.testing.assert_array_equal(out.grad, ref_grad, err_msg=what)
@@ -1295,7 +1341,7 @@ def test_row_kernels_read_and_write_only_their_buffers(dtype):
                 first = _kernels.nll(
                     f32, x, c, y, f, keep, 0.5, out.loss, out.grad, out.partial, block
                 )
-                assert first == -1, what
+                assert first == (-1, 0, -1), what
                 out.check(what, abs_tol=1e-300)
                 np.testing.assert_array_equal(out.loss, expected, err_msg=what)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import losslab
-from losslab import _reduction, threads
+from losslab import _fast, _reduction, threads
 
 BLOCK = _reduction.BLOCK
 
@@ -328,13 +328,14 @@ def test_bad_environment_variable(monkeypatch, raw):
 
 
 def test_environment_variable_in_a_fresh_process():
+    """The NumPy path's pool: Python threads, made on the first large call."""
     code = (
         "import threading, numpy as np, losslab; "
         "n0 = threading.active_count(); "
         "losslab.mse_loss(np.ones(70 * 32768), np.zeros(70 * 32768)); "
         "print(losslab.get_num_threads(), n0, threading.active_count())"
     )
-    env = {**os.environ, threads.ENV_VAR: "3"}
+    env = {**os.environ, threads.ENV_VAR: "3", "LOSSLAB_PURE_NUMPY": "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
@@ -342,6 +343,28 @@ def test_environment_variable_in_a_fresh_process():
     assert n == 3
     assert at_import == 1  # no thread is started by `import losslab`
     assert after == 3  # the pool is made on first large call: the caller + 2 workers
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_kernel_pool_threads_in_a_fresh_process():
+    """The compiled kernels' pool: OS threads (not Python ones), none at import, and
+    ``LOSSLAB_NUM_THREADS - 1`` workers after the first large call."""
+    if not _fast.active():
+        pytest.skip("the compiled kernels are not built")
+    code = (
+        "import os, numpy as np; "
+        "count = lambda: len(os.listdir('/proc/self/task')); "
+        "n0 = count(); import losslab; n1 = count(); "
+        "losslab.mse_loss(np.ones(70 * 32768), np.zeros(70 * 32768)); "
+        "print(n1 - n0, count() - n1)"
+    )
+    env = {**os.environ, threads.ENV_VAR: "3"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    at_import, after_call = map(int, out.stdout.split())
+    assert at_import == 0  # `import losslab` starts no thread
+    assert after_call == 2  # the caller and 2 workers
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -148,11 +148,12 @@ def _row_kernel(
     scale: float,
     need_grad: bool,
     per_row: bool,
-) -> tuple[np.ndarray | float, np.ndarray | None, Any]:
+    ignore: int | None,
+) -> tuple[np.ndarray | float, np.ndarray | None, Any, int, int]:
     """Run ``kernels.<name>`` (softmax_ce or nll) over rows ``x2`` (M, C) with labels ``y``
     and per-row ``weights`` (arrays or None), shared among the threads in whole blocks of
     rows. Returns the row losses (``per_row``) or their sum from the per-block compensated
-    sums, the gradient (or None) and the kernel's result."""
+    sums, the gradient (or None), and the kernel's three results."""
     x2 = np.ascontiguousarray(x2)
     m, c = x2.shape
     dtype = x2.dtype
@@ -162,11 +163,12 @@ def _row_kernel(
     loss = np.empty(m, dtype) if per_row else None
     grad = np.empty((m, c), dtype) if need_grad else None
     partial = None if per_row else np.empty(-(-m // block), np.float64)
-    nblocks = -(-m // block)
-    out = (loss, grad, partial, block, _threads(nblocks))
-    result = getattr(kernels, name)(dtype == np.float32, x2, c, y, *weights, scale, *out)
+    out = (loss, grad, partial, block, _threads(-(-m // block)), ignore)
+    flag, ignored, bad_label = getattr(kernels, name)(
+        dtype == np.float32, x2, c, y, *weights, scale, *out
+    )
     total = loss if per_row else float(np.add.reduce(partial))
-    return total, grad, result
+    return total, grad, flag, ignored, bad_label
 
 
 def softmax_ce(
@@ -176,12 +178,17 @@ def softmax_ce(
     scale: float,
     need_grad: bool,
     per_row: bool,
-) -> tuple[np.ndarray | float, np.ndarray | None, bool]:
+    ignore: int | None = None,
+) -> tuple[np.ndarray | float, np.ndarray | None, bool, int, int]:
     """Softmax cross-entropy of rows ``x2`` (M, C) with labels ``y`` (M,), row weights ``f``
-    (None: 1), and ``scale`` times its gradient. Returns ``(loss, grad, all_finite)``: ``loss``
-    is the array of row losses when ``per_row``, else their sum (from compensated per-block
-    sums); ``all_finite`` is False when some ``x - max`` was NaN/inf (check the input)."""
-    return _row_kernel("softmax_ce", x2, y, (f,), scale, need_grad, per_row)
+    (None: 1), and ``scale`` times its gradient. With ``ignore`` (then ``f`` is None) rows whose
+    label equals it are left out (loss and gradient 0) and the other labels are only checked
+    here. Returns ``(loss, grad, all_finite, ignored, bad_label)``: ``loss`` is the array of row
+    losses when ``per_row``, else their sum (from compensated per-block sums); ``all_finite``
+    is False when some ``x - max`` was NaN/inf (check the input); ``ignored`` counts the rows
+    left out; ``bad_label`` is the first row whose label is out of range (nothing else is then
+    to be trusted), or -1."""
+    return _row_kernel("softmax_ce", x2, y, (f,), scale, need_grad, per_row, ignore)
 
 
 def nll(
@@ -192,9 +199,10 @@ def nll(
     scale: float,
     need_grad: bool,
     per_row: bool,
-) -> tuple[np.ndarray | float, np.ndarray | None, int]:
+    ignore: int | None = None,
+) -> tuple[np.ndarray | float, np.ndarray | None, int, int, int]:
     """Per-row ``-f_i x[i, y_i]`` (0 where ``keep`` is 0) and, if asked, the gradient
-    ``-scale f_i`` at the labels. Returns ``(loss, grad, first_bad)``: ``loss`` is the array of
-    row losses when ``per_row``, else their sum (a float, from compensated per-block sums);
-    ``first_bad`` is the first counted row whose label entry is NaN/inf, or -1."""
-    return _row_kernel("nll", x2, y, (f, keep), scale, need_grad, per_row)
+    ``-scale f_i`` at the labels; ``ignore`` as in :func:`softmax_ce`. Returns ``(loss, grad,
+    first_bad, ignored, bad_label)``: ``first_bad`` is the first counted row whose label entry
+    is NaN/inf, or -1; the others as in :func:`softmax_ce`."""
+    return _row_kernel("nll", x2, y, (f, keep), scale, need_grad, per_row, ignore)

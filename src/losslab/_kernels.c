@@ -393,7 +393,7 @@ DEFINE_PAIR_VEC(S)
         l *= wv;                                                                                  \
         if (!partial) bad += l - l; /* 0, or NaN for a NaN/inf loss (summed: see the end) */    \
         if (KIND == K_BCE_LOGITS) /* x finite, 0 <= t <= 1 (false for NaN) */                \
-            bad += (xv - xv) + P##_sel((tv >= zero) & (tv <= one), zero, one);                    \
+            bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
             bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
         P##_store(lb + i, l);                                                                     \
@@ -916,16 +916,6 @@ static void pair_task(void *vctx, Py_ssize_t k, int who) {
     if (fin) atomic_store(&j->bad, 1);
 }
 
-/* the first row of [r0, r1) whose label is outside [0, c), or -1 */
-static Py_ssize_t first_bad_label(const int64_t *y, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t c) {
-    uint64_t any = 0;
-    for (Py_ssize_t i = r0; i < r1; i++) any |= (uint64_t)y[i] >= (uint64_t)c; /* no branch */
-    if (any)
-        for (Py_ssize_t i = r0; i < r1; i++)
-            if ((uint64_t)y[i] >= (uint64_t)c) return i;
-    return -1;
-}
-
 typedef struct {
     int f32;
     const void *x, *f, *keep;
@@ -934,50 +924,99 @@ typedef struct {
     double scale;
     void *loss, *grad;
     double *partial, *scratch;
+    int has_ignore;  /* labels equal to `ignore` are rows left out (weight 0) */
+    int64_t ignore;
+    int64_t *yscr;   /* per thread: a block's labels, the ignored ones replaced by 0 */
+    void *fscr;      /* per thread: a block's row weights, 0 for the ignored rows */
     atomic_int bad;
-    atomic_llong bad_label, bad_row;
+    atomic_llong bad_label, bad_row, ignored;
 } rows_job;
+
+/* Check the labels of rows [r0, r0 + nr): each is in [0, c) or, with has_ignore, equal to
+ * ignore. Returns -1 (a bad label: its row is recorded) or the number of ignored rows; when
+ * there are some, *y and *f are pointed at the thread's copies: labels with the ignored ones
+ * replaced by 0, and row weights (f, or 1) with the ignored ones 0. Rows left out this way are
+ * computed like rows of weight 0 (loss 0, gradient 0). */
+static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who,
+                              const int64_t **y, const void **f) {
+    const int64_t *yb = j->y + r0;
+    uint64_t c = (uint64_t)j->c, bad = 0;
+    Py_ssize_t nign = 0;
+    *y = yb;
+    *f = j->f ? (const char *)j->f + (size_t)r0 * (j->f32 ? 4 : 8) : NULL;
+    if (j->has_ignore) {
+        for (Py_ssize_t i = 0; i < nr; i++) { /* no branch */
+            int ign = yb[i] == j->ignore;
+            nign += ign;
+            bad |= !ign & ((uint64_t)yb[i] >= c);
+        }
+    } else
+        for (Py_ssize_t i = 0; i < nr; i++) bad |= (uint64_t)yb[i] >= c;
+    if (bad) {
+        for (Py_ssize_t i = 0; i < nr; i++)
+            if ((uint64_t)yb[i] >= c && !(j->has_ignore && yb[i] == j->ignore)) {
+                atomic_min_row(&j->bad_label, r0 + i);
+                break;
+            }
+        return -1;
+    }
+    if (nign) {
+        int64_t *ys = j->yscr + (size_t)who * (size_t)j->block;
+        for (Py_ssize_t i = 0; i < nr; i++) {
+            int ign = yb[i] == j->ignore;
+            ys[i] = ign ? 0 : yb[i];
+            if (j->f32) {
+                float *fs = (float *)j->fscr + (size_t)who * (size_t)j->block;
+                fs[i] = ign ? 0.0f : *f ? ((const float *)*f)[i] : 1.0f;
+            } else {
+                double *fs = (double *)j->fscr + (size_t)who * (size_t)j->block;
+                fs[i] = ign ? 0.0 : *f ? ((const double *)*f)[i] : 1.0;
+            }
+        }
+        *y = ys;
+        *f = (char *)j->fscr + (size_t)who * (size_t)j->block * (j->f32 ? 4 : 8);
+        atomic_fetch_add(&j->ignored, nign);
+    }
+    return nign;
+}
 
 static void softmax_task(void *vctx, Py_ssize_t k, int who) {
     rows_job *j = vctx;
     Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
-    Py_ssize_t lab = first_bad_label(j->y, r0, r0 + nr, j->c);
-    if (lab >= 0) {
-        atomic_min_row(&j->bad_label, lab);
-        return;
-    }
+    const int64_t *y;
+    const void *f;
+    if (rows_labels(j, r0, nr, who, &y, &f) < 0) return;
     double *e = j->scratch + (size_t)who * (size_t)j->scratch_len;
     double *row = e + (j->scratch_len - 5 * j->rpad);
     uint64_t fin = 0;
     Py_ssize_t c = j->c;
     if (j->f32)
-        softmax_ce_f32(AT(j->x, const float, r0 * c), nr, c, j->y + r0, AT(j->f, const float, r0),
-                       j->scale, AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
+        softmax_ce_f32(AT(j->x, const float, r0 * c), nr, c, y, f, j->scale,
+                       AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
                        AT(j->partial, double, k), j->block, e, row, &fin);
     else
-        softmax_ce_f64(AT(j->x, const double, r0 * c), nr, c, j->y + r0,
-                       AT(j->f, const double, r0), j->scale, AT(j->loss, double, r0),
-                       AT(j->grad, double, r0 * c), AT(j->partial, double, k), j->block, e, row,
-                       &fin);
+        softmax_ce_f64(AT(j->x, const double, r0 * c), nr, c, y, f, j->scale,
+                       AT(j->loss, double, r0), AT(j->grad, double, r0 * c),
+                       AT(j->partial, double, k), j->block, e, row, &fin);
     if (fin) atomic_store(&j->bad, 1);
 }
 
 static void nll_task(void *vctx, Py_ssize_t k, int who) {
     rows_job *j = vctx;
     Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
-    Py_ssize_t lab = first_bad_label(j->y, r0, r0 + nr, j->c);
-    if (lab >= 0) {
-        atomic_min_row(&j->bad_label, lab);
-        return;
-    }
+    const int64_t *y;
+    const void *f;
+    Py_ssize_t nign = rows_labels(j, r0, nr, who, &y, &f);
+    if (nign < 0) return;
+    /* ignored rows (nign > 0) have weight 0 in f, which also serves as keep */
+    const void *keep = nign ? f : AT(j->keep, const char, r0 * (j->f32 ? 4 : 8));
     Py_ssize_t c = j->c, bad;
     if (j->f32)
-        bad = nll_f32(AT(j->x, const float, r0 * c), nr, c, j->y + r0, AT(j->f, const float, r0),
-                      AT(j->keep, const float, r0), j->scale, AT(j->loss, float, r0),
-                      AT(j->grad, float, r0 * c), AT(j->partial, double, k), j->block);
+        bad = nll_f32(AT(j->x, const float, r0 * c), nr, c, y, f, keep, j->scale,
+                      AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
+                      AT(j->partial, double, k), j->block);
     else
-        bad = nll_f64(AT(j->x, const double, r0 * c), nr, c, j->y + r0,
-                      AT(j->f, const double, r0), AT(j->keep, const double, r0), j->scale,
+        bad = nll_f64(AT(j->x, const double, r0 * c), nr, c, y, f, keep, j->scale,
                       AT(j->loss, double, r0), AT(j->grad, double, r0 * c),
                       AT(j->partial, double, k), j->block);
     if (bad >= 0) atomic_min_row(&j->bad_row, r0 + bad);
@@ -1070,7 +1109,10 @@ done:
 }
 
 /* the buffers of softmax_ce and nll: x, y, f, keep, loss, grad, partial (keep only for nll) */
-static int get_rows(rows_job *j, buf_t *b, PyObject *const *o, const char *what) {
+/* The buffers of softmax_ce and nll (x, y, f, keep, loss, grad, partial; keep only for nll)
+ * and the optional ignore_index (None, or an int: then f and keep must be None). */
+static int get_rows(rows_job *j, buf_t *b, PyObject *const *o, PyObject *oignore,
+                    const char *what) {
     Py_ssize_t isz = j->f32 ? 4 : 8;
     if (j->c < 1 || j->block < 1) {
         PyErr_Format(PyExc_ValueError, "%s: c < 1 or block < 1", what);
@@ -1090,6 +1132,15 @@ static int get_rows(rows_job *j, buf_t *b, PyObject *const *o, const char *what)
         check_len(&b[4], m, "loss") || check_len(&b[5], m * j->c, "grad") ||
         check_len(&b[6], ntasks_of(m, j->block), "partial"))
         return -1;
+    j->has_ignore = oignore != Py_None;
+    if (j->has_ignore) {
+        j->ignore = PyLong_AsLongLong(oignore);
+        if (j->ignore == -1 && PyErr_Occurred()) return -1;
+        if (b[2].held || b[3].held) {
+            PyErr_Format(PyExc_ValueError, "%s: ignore_index needs f and keep None", what);
+            return -1;
+        }
+    }
     j->m = m;
     j->x = PTR(b[0]);
     j->y = PTR(b[1]);
@@ -1101,6 +1152,7 @@ static int get_rows(rows_job *j, buf_t *b, PyObject *const *o, const char *what)
     atomic_init(&j->bad, 0);
     atomic_init(&j->bad_label, -1);
     atomic_init(&j->bad_row, -1);
+    atomic_init(&j->ignored, 0);
     return 0;
 }
 
@@ -1108,65 +1160,67 @@ static int run_rows(rows_job *j, task_fn fn, int nthreads) {
     Py_ssize_t ntasks = ntasks_of(j->m, j->block);
     if (nthreads > ntasks) nthreads = ntasks < 1 ? 1 : (int)ntasks;
     if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
-    j->scratch = NULL;
-    if (fn == softmax_task) { /* each thread's e (rows * c + W) and row (5 rpad) buffers */
-        Py_ssize_t rows = j->c >= ROWCHUNK ? 1 : ROWCHUNK / j->c;
-        j->rpad = (rows + W - 1) / W * W;
-        j->scratch_len = (rows * j->c + W - 1) / W * W + 5 * j->rpad;
-        j->scratch = PyMem_RawMalloc(sizeof(double) * (size_t)(j->scratch_len * nthreads));
-        if (!j->scratch) {
-            PyErr_NoMemory();
-            return -1;
-        }
+    Py_ssize_t rows = j->c >= ROWCHUNK ? 1 : ROWCHUNK / j->c;
+    j->rpad = (rows + W - 1) / W * W;
+    /* softmax: each thread's e (rows * c + W) and row (5 rpad) buffers */
+    j->scratch_len = fn == softmax_task ? (rows * j->c + W - 1) / W * W + 5 * j->rpad : 0;
+    /* with ignore_index: each thread's labels and weights of a block */
+    size_t per_label = j->has_ignore ? 16 : 0, label_len = (size_t)j->block * per_label;
+    char *mem = PyMem_RawMalloc((sizeof(double) * (size_t)j->scratch_len + label_len) *
+                                    (size_t)nthreads + 1);
+    if (!mem) {
+        PyErr_NoMemory();
+        return -1;
     }
+    j->scratch = (double *)mem;
+    j->yscr = (int64_t *)(mem + sizeof(double) * (size_t)j->scratch_len * (size_t)nthreads);
+    j->fscr = (char *)j->yscr + (size_t)j->block * 8 * (size_t)nthreads;
     Py_BEGIN_ALLOW_THREADS;
     run_tasks(fn, j, ntasks, nthreads);
     Py_END_ALLOW_THREADS;
-    PyMem_RawFree(j->scratch);
-    long long lab = atomic_load(&j->bad_label);
-    if (lab >= 0) {
-        PyErr_Format(PyExc_ValueError, "label %lld of row %lld out of range",
-                     (long long)j->y[lab], lab);
-        return -1;
-    }
+    PyMem_RawFree(mem);
     return 0;
 }
 
-/* softmax_ce(f32, x, c, y, f, scale, loss, grad, partial, block[, nthreads]) -> bool: every z
- * finite */
+/* softmax_ce(f32, x, c, y, f, scale, loss, grad, partial, block[, nthreads[, ignore_index]])
+ * -> (every z finite, rows ignored, first row with a bad label or -1) */
 static PyObject *py_softmax_ce(PyObject *self, PyObject *args) {
     rows_job j;
     memset(&j, 0, sizeof j);
-    PyObject *o[7] = {NULL, NULL, NULL, Py_None, NULL, NULL, NULL};
+    PyObject *o[7] = {NULL, NULL, NULL, Py_None, NULL, NULL, NULL}, *oignore = Py_None;
     int nthreads = 1;
-    if (!PyArg_ParseTuple(args, "pOnOOdOOOn|i", &j.f32, &o[0], &j.c, &o[1], &o[2], &j.scale,
-                          &o[4], &o[5], &o[6], &j.block, &nthreads))
+    if (!PyArg_ParseTuple(args, "pOnOOdOOOn|iO", &j.f32, &o[0], &j.c, &o[1], &o[2], &j.scale,
+                          &o[4], &o[5], &o[6], &j.block, &nthreads, &oignore))
         return NULL;
     buf_t b[7];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
-    if (get_rows(&j, b, o, "softmax_ce") || run_rows(&j, softmax_task, nthreads)) goto done;
-    res = PyBool_FromLong(atomic_load(&j.bad) == 0);
+    if (get_rows(&j, b, o, oignore, "softmax_ce") || run_rows(&j, softmax_task, nthreads))
+        goto done;
+    res = Py_BuildValue("(NLL)", PyBool_FromLong(atomic_load(&j.bad) == 0),
+                        (long long)atomic_load(&j.ignored), (long long)atomic_load(&j.bad_label));
 done:
     release(b, 7);
     return res;
 }
 
-/* nll(f32, x, c, y, f, keep, scale, loss, grad, partial, block[, nthreads]) -> first row with a
- * non-finite label entry, or -1 */
+/* nll(f32, x, c, y, f, keep, scale, loss, grad, partial, block[, nthreads[, ignore_index]])
+ * -> (first row with a non-finite label entry or -1, rows ignored, first row with a bad label
+ * or -1) */
 static PyObject *py_nll(PyObject *self, PyObject *args) {
     rows_job j;
     memset(&j, 0, sizeof j);
-    PyObject *o[7];
+    PyObject *o[7], *oignore = Py_None;
     int nthreads = 1;
-    if (!PyArg_ParseTuple(args, "pOnOOOdOOOn|i", &j.f32, &o[0], &j.c, &o[1], &o[2], &o[3],
-                          &j.scale, &o[4], &o[5], &o[6], &j.block, &nthreads))
+    if (!PyArg_ParseTuple(args, "pOnOOOdOOOn|iO", &j.f32, &o[0], &j.c, &o[1], &o[2], &o[3],
+                          &j.scale, &o[4], &o[5], &o[6], &j.block, &nthreads, &oignore))
         return NULL;
     buf_t b[7];
     memset(b, 0, sizeof b);
     PyObject *res = NULL;
-    if (get_rows(&j, b, o, "nll") || run_rows(&j, nll_task, nthreads)) goto done;
-    res = PyLong_FromLongLong(atomic_load(&j.bad_row));
+    if (get_rows(&j, b, o, oignore, "nll") || run_rows(&j, nll_task, nthreads)) goto done;
+    res = Py_BuildValue("(LLL)", (long long)atomic_load(&j.bad_row),
+                        (long long)atomic_load(&j.ignored), (long long)atomic_load(&j.bad_label));
 done:
     release(b, 7);
     return res;

@@ -39,12 +39,15 @@ class _Problem:
     in_shape: tuple[int, ...]
     row_shape: tuple[int, ...]  # shape of the unreduced loss
     class_axis: int
-    y: np.ndarray | None  # (M,) labels, ignored entries replaced by 0
+    y: np.ndarray | None  # (M,) labels, ignored entries replaced by 0 (but see `ignore`)
     f: np.ndarray | None  # (M,) weight of each row's label (0 for ignored); None = all ones
     smooth: np.ndarray | None  # (C,) label-smoothing coefficients eps/C * w_c, or None
     keep: np.ndarray | None  # (M,) 1.0 for counted rows, 0.0 for ignored; None = all counted
     p: np.ndarray | None  # (M, C) weighted (and smoothed) target probabilities
-    denominator: float  # what 'mean' divides by
+    denominator: float | None  # what 'mean' divides by (None: counted by the kernel)
+    # Set when the compiled kernel checks the labels and leaves out those equal to it, in its
+    # own pass: `y` holds the labels as given (range not yet checked), `f` and `keep` are None.
+    ignore: int | None = None
 
 
 def _to_rows(a: np.ndarray, class_axis: int) -> np.ndarray:
@@ -85,10 +88,14 @@ def _weight_array(weight: ArrayLike | None, n_classes: int, x: np.ndarray) -> np
     return w
 
 
-def _label_target(target: Any, x: np.ndarray, class_axis: int, ignore_index: int) -> np.ndarray:
+def _label_target(
+    target: Any, x: np.ndarray, class_axis: int, ignore_index: int, *, check_range: bool = True
+) -> np.ndarray:
     n_classes = x.shape[class_axis]
     row_shape = x.shape[:class_axis] + x.shape[class_axis + 1 :]
-    y = v.as_label_array(target, "target", n_classes=n_classes, ignore_index=ignore_index)
+    y = v.as_label_array(
+        target, "target", n_classes=n_classes if check_range else None, ignore_index=ignore_index
+    )
     if y.shape != row_shape:
         hint = ""
         if y.shape == x.shape:  # the articles' integer one-hot t = np.array([0, 0, 1, ...])
@@ -146,9 +153,16 @@ def _prepare(
             x2, dtype, x.shape, row_shape, class_axis, None, None, None, None, p, x2.shape[0]
         )
 
-    y = _label_target(t_arr, x, class_axis, ignore_index).reshape(-1)
+    # Unweighted, unsmoothed labels go to the compiled kernels as they are: the kernels check
+    # their range and leave out the ignored rows in their own pass (no extra passes here).
+    in_kernel = w is None and not eps and _fast.active() and -(2**63) <= ignore_index < 2**63
+    y = _label_target(t_arr, x, class_axis, ignore_index, check_range=not in_kernel).reshape(-1)
     dtype = v.result_dtype(x, *(() if w is None else (w,)))
     x2 = _to_rows(x, class_axis).astype(dtype, copy=False)
+    if in_kernel:
+        return _Problem(
+            x2, dtype, x.shape, row_shape, class_axis, y, None, None, None, None, None, ignore_index
+        )
     ignored = y == ignore_index
     any_ignored = bool(ignored.any())
     keep = None
@@ -169,20 +183,52 @@ def _prepare(
         if keep is None:
             keep = np.ones(y.size, dtype)
     if reduction == "mean" and denominator == 0:
-        reason = (
-            f"every target equals ignore_index={ignore_index}"
-            if not (~ignored).any()
-            else "the counted targets all have class weight 0"
-        )
-        raise ValueError(
-            f"`target`: {reason}, so reduction='mean' would divide 0 by 0 (PyTorch returns nan); "
-            "use reduction='sum' or 'none', or check the labels and `weight`"
-        )
+        raise _zero_denominator(ignore_index, all_ignored=not (~ignored).any())
     pb = _Problem(x2, dtype, x.shape, row_shape, class_axis, y, f, smooth, keep, None, denominator)
     # nll_loss reads (and checks) only the label entries; the softmax kernel checks in its pass
     if allow_probabilities and not _softmax_kernel_applies(pb):
         v.check_finite(x, "input")
     return pb
+
+
+def _zero_denominator(ignore_index: int, *, all_ignored: bool) -> ValueError:
+    reason = (
+        f"every target equals ignore_index={ignore_index}"
+        if all_ignored
+        else "the counted targets all have class weight 0"
+    )
+    return ValueError(
+        f"`target`: {reason}, so reduction='mean' would divide 0 by 0 (PyTorch returns nan); "
+        "use reduction='sum' or 'none', or check the labels and `weight`"
+    )
+
+
+def _kernel_scale(pb: _Problem, reduction: str, need_grad: bool) -> float:
+    """The gradient's scale for a kernel call. When the kernel leaves out the ignored rows
+    itself, 'mean' with a gradient needs their count first (one pass over the labels)."""
+    if pb.ignore is None:
+        return _scale(pb, reduction)
+    if reduction != "mean" or not need_grad:
+        return 1.0
+    counted = pb.y.size - np.count_nonzero(pb.y == pb.ignore)
+    if counted == 0:
+        raise _zero_denominator(pb.ignore, all_ignored=True)
+    return 1.0 / counted
+
+
+def _kernel_denominator(pb: _Problem, reduction: str, ignored: int, bad_label: int) -> float:
+    """After a kernel call: the error for a label out of range (the message of the NumPy path),
+    and what 'mean' divides by."""
+    if pb.ignore is None:
+        return pb.denominator
+    if bad_label >= 0:
+        n_classes = pb.x2.shape[1]
+        v.as_label_array(pb.y, "target", n_classes=n_classes, ignore_index=pb.ignore)  # raises
+        raise AssertionError(f"label {pb.y[bad_label]} of row {bad_label}: not reported")
+    denominator = float(pb.y.size - ignored)
+    if reduction == "mean" and denominator == 0:
+        raise _zero_denominator(pb.ignore, all_ignored=True)
+    return denominator
 
 
 def _softmax_kernel_applies(pb: _Problem) -> bool:
@@ -319,17 +365,20 @@ def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndar
 def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
     """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows: the compiled
     kernel for integer labels without label smoothing, else :func:`_softmax_ce_rows`."""
-    scale = _scale(pb, reduction)
     if not _softmax_kernel_applies(pb):
-        loss, grad = _softmax_ce_rows(pb, scale, need_grad)
+        loss, grad = _softmax_ce_rows(pb, _scale(pb, reduction), need_grad)
         return _reduce(loss, pb, reduction), grad
+    scale = _kernel_scale(pb, reduction, need_grad)
     per_row = reduction == "none"
-    total, grad, finite = _fast.softmax_ce(pb.x2, pb.y, pb.f, scale, need_grad, per_row)
+    total, grad, finite, ignored, bad_label = _fast.softmax_ce(
+        pb.x2, pb.y, pb.f, scale, need_grad, per_row, pb.ignore
+    )
+    denominator = _kernel_denominator(pb, reduction, ignored, bad_label)
     if not finite:
         v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
     if per_row:
         return total.reshape(pb.row_shape), grad
-    return finish_sum(total, reduction, pb.denominator, pb.dtype), grad
+    return finish_sum(total, reduction, denominator, pb.dtype), grad
 
 
 def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Any:
@@ -504,15 +553,19 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray
     Only the label entries of counted rows are read, and only they must be finite: like
     PyTorch, a NaN elsewhere in ``input`` does not change the loss or its gradient.
     """
-    scale = _scale(pb, reduction)
     if _fast.active():
+        scale = _kernel_scale(pb, reduction, need_grad)
         per_row = reduction == "none"
-        loss, g, bad = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, scale, need_grad, per_row)
+        loss, g, bad, ignored, bad_label = _fast.nll(
+            pb.x2, pb.y, pb.f, pb.keep, scale, need_grad, per_row, pb.ignore
+        )
+        denominator = _kernel_denominator(pb, reduction, ignored, bad_label)
         if bad >= 0:
             raise _nonfinite_label_entry(pb, bad)
         if per_row:
             return loss.reshape(pb.row_shape), g
-        return finish_sum(loss, reduction, pb.denominator, pb.dtype), g
+        return finish_sum(loss, reduction, denominator, pb.dtype), g
+    scale = _scale(pb, reduction)
     loss, idx = _nll_rows(pb)
     g = None
     if need_grad:
