@@ -61,8 +61,10 @@ def use_kernels(module: Any) -> Any:
     return previous
 
 
-#: Fewest blocks (of ``BLOCK`` elements) a kernel call shares among threads.
-MIN_BLOCKS = int(os.environ.get("LL_MINB", "4"))
+#: Fewest blocks (of ``BLOCK`` elements) a kernel call shares among threads. Measured on the
+#: 2-vCPU VM with back-to-back calls: from 4 blocks on a second thread halved the time of MSE
+#: (the cheapest loss) in float32 and float64; at 3 blocks (2 + 1) it lost on float64.
+MIN_BLOCKS = 4
 
 
 def _threads(nblocks: int) -> int:

@@ -698,16 +698,30 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
             for (Py_ssize_t r0 = b0; r0 < b1; r0 += NLLCHUNK) {                                   \
                 Py_ssize_t nr = b1 - r0 < NLLCHUNK ? b1 - r0 : NLLCHUNK;                          \
                 uint64_t chunk_bad = 0; /* branch-free: the loads of many rows overlap */         \
-                for (Py_ssize_t j = 0; j < nr; j++) {                                             \
-                    Py_ssize_t i = r0 + j;                                                        \
-                    double v = (double)x[i * c + y[i]];                                           \
-                    int counted = keep ? keep[i] != 0 : 1;                                        \
-                    uint64_t bits;                                                                \
-                    memcpy(&bits, &v, sizeof bits);                                               \
-                    chunk_bad |= (uint64_t)counted & (((bits >> 52) & 0x7ff) == 0x7ff);           \
-                    double fi = fw ? (double)fw[i] : 1.0;                                         \
-                    lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                               \
-                }                                                                                 \
+                if (!keep && !fw) { /* every row counted, weight 1: a plain gather (vectorized) */ \
+                    const T *xr = x + r0 * c;                                                     \
+                    const int64_t *yr = y + r0;                                                   \
+                    for (Py_ssize_t j = 0; j < nr; j++) lb[j] = (double)xr[j * c + yr[j]];        \
+                    Py_ssize_t nrv = (nr + W - 1) / W * W;                                        \
+                    for (Py_ssize_t j = nr; j < nrv; j++) lb[j] = 0.0;                            \
+                    vu badv = (vu)splat(0.0);                                                     \
+                    for (Py_ssize_t j = 0; j < nrv; j += W) {                                     \
+                        vd v = vload(lb + j);                                                     \
+                        badv |= nonfinite(v);                                                     \
+                        vstore(lb + j, -v);                                                       \
+                    }                                                                             \
+                    chunk_bad = any_lane(badv);                                                   \
+                } else                                                                            \
+                    for (Py_ssize_t j = 0; j < nr; j++) {                                         \
+                        Py_ssize_t i = r0 + j;                                                    \
+                        double v = (double)x[i * c + y[i]];                                       \
+                        int counted = keep ? keep[i] != 0 : 1;                                    \
+                        uint64_t bits;                                                            \
+                        memcpy(&bits, &v, sizeof bits);                                           \
+                        chunk_bad |= (uint64_t)counted & (((bits >> 52) & 0x7ff) == 0x7ff);       \
+                        double fi = fw ? (double)fw[i] : 1.0;                                     \
+                        lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                           \
+                    }                                                                             \
                 if (chunk_bad && first_bad < 0) /* find the first one */                          \
                     for (Py_ssize_t i = r0; i < r0 + nr && first_bad < 0; i++) {                  \
                         double v = (double)x[i * c + y[i]];                                       \
@@ -937,21 +951,31 @@ typedef struct {
  * there are some, *y and *f are pointed at the thread's copies: labels with the ignored ones
  * replaced by 0, and row weights (f, or 1) with the ignored ones 0. Rows left out this way are
  * computed like rows of weight 0 (loss 0, gradient 0). */
+/* the number of labels y[0..n) equal to `ignore` (has_ignore) and, in *bad, whether any other
+ * is outside [0, c): branch-free loops the compiler vectorizes */
+LL_CLONES static Py_ssize_t scan_labels(const int64_t *y, Py_ssize_t n, int64_t c, int has_ignore,
+                                        int64_t ignore, int64_t *bad) {
+    int64_t nign = 0, out = 0;
+    if (has_ignore)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t ign = y[i] == ignore;
+            nign += ign;
+            out |= (ign ^ 1) & ((y[i] < 0) | (y[i] >= c));
+        }
+    else
+        for (Py_ssize_t i = 0; i < n; i++) out |= (y[i] < 0) | (y[i] >= c);
+    *bad = out;
+    return (Py_ssize_t)nign;
+}
+
 static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who,
                               const int64_t **y, const void **f) {
     const int64_t *yb = j->y + r0;
-    uint64_t c = (uint64_t)j->c, bad = 0;
-    Py_ssize_t nign = 0;
+    uint64_t c = (uint64_t)j->c;
+    int64_t bad;
     *y = yb;
     *f = j->f ? (const char *)j->f + (size_t)r0 * (j->f32 ? 4 : 8) : NULL;
-    if (j->has_ignore) {
-        for (Py_ssize_t i = 0; i < nr; i++) { /* no branch */
-            int ign = yb[i] == j->ignore;
-            nign += ign;
-            bad |= !ign & ((uint64_t)yb[i] >= c);
-        }
-    } else
-        for (Py_ssize_t i = 0; i < nr; i++) bad |= (uint64_t)yb[i] >= c;
+    Py_ssize_t nign = scan_labels(yb, nr, j->c, j->has_ignore, j->ignore, &bad);
     if (bad) {
         for (Py_ssize_t i = 0; i < nr; i++)
             if ((uint64_t)yb[i] >= c && !(j->has_ignore && yb[i] == j->ignore)) {
