@@ -753,8 +753,8 @@ DEFINE_NLL(nll_f32, float)
 /* ---------------------------------------------------------------------------------------------
  * A small thread pool for the kernels. A job is `ntasks` independent tasks (one block of the
  * input each); the calling thread and up to nthreads - 1 pool workers take the next unclaimed
- * task until none is left, so a worker the OS wakes late costs nothing (the caller does the
- * work) and the caller waits only for tasks already started. Every block is computed whole by
+ * run of tasks until none is left, so a worker the OS wakes late costs nothing (the caller does
+ * the work) and the caller waits only for runs already started. Every block is computed whole by
  * one thread into its own slots, so results do not depend on the thread count.
  *
  * Idle workers poll for the next job for SPIN_NS, then sleep on a condition variable. One job
@@ -767,6 +767,11 @@ typedef void (*task_fn)(void *ctx, Py_ssize_t task, int who);
 
 #define MAXTHREADS 64
 #define SPIN_NS 50000
+/* A thread takes runs of about ntasks / (CLAIMS_PER_THREAD * nthreads) consecutive blocks, not
+ * single blocks: the threads then work on distant parts of the arrays (no cache lines or pages
+ * shared at every block's seam) and touch the shared counter less often, while a worker that
+ * wakes late still finds most runs left to take. */
+#define CLAIMS_PER_THREAD 4
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CPU_RELAX() __builtin_ia32_pause()
@@ -786,7 +791,7 @@ static struct {
     /* the job; written only while gen is odd and no worker is inside */
     task_fn fn;
     void *ctx;
-    Py_ssize_t ntasks;
+    Py_ssize_t ntasks, per, nclaims; /* tasks are taken `per` at a time: nclaims runs */
     int participants; /* the caller (id 0) and workers 1 .. participants - 1 */
     atomic_llong next, done;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
@@ -799,12 +804,15 @@ static long long now_ns(void) {
 
 static atomic_llong worker_tasks; /* tasks run by pool workers so far (a test hook reads it) */
 
+/* take runs of `per` consecutive tasks until none is left */
 static void claim_tasks(int who) {
     for (;;) {
         long long k = atomic_fetch_add(&pool.next, 1);
-        if (k >= pool.ntasks) return;
-        pool.fn(pool.ctx, (Py_ssize_t)k, who);
-        if (who) atomic_fetch_add(&worker_tasks, 1);
+        if (k >= pool.nclaims) return;
+        Py_ssize_t t0 = (Py_ssize_t)k * pool.per;
+        Py_ssize_t t1 = t0 + pool.per < pool.ntasks ? t0 + pool.per : pool.ntasks;
+        for (Py_ssize_t t = t0; t < t1; t++) pool.fn(pool.ctx, t, who);
+        if (who) atomic_fetch_add(&worker_tasks, t1 - t0);
         atomic_fetch_add(&pool.done, 1);
     }
 }
@@ -880,6 +888,8 @@ static void run_tasks(task_fn fn, void *ctx, Py_ssize_t ntasks, int nthreads) {
     pool.fn = fn;
     pool.ctx = ctx;
     pool.ntasks = ntasks;
+    pool.per = ntasks / (CLAIMS_PER_THREAD * nthreads) > 1 ? ntasks / (CLAIMS_PER_THREAD * nthreads) : 1;
+    pool.nclaims = (ntasks + pool.per - 1) / pool.per;
     pool.participants = nthreads;
     atomic_store(&pool.next, 0);
     atomic_store(&pool.done, 0);
@@ -890,7 +900,7 @@ static void run_tasks(task_fn fn, void *ctx, Py_ssize_t ntasks, int nthreads) {
         pthread_mutex_unlock(&pool.mu);
     }
     claim_tasks(0);
-    while (atomic_load(&pool.done) < ntasks) CPU_RELAX();
+    while (atomic_load(&pool.done) < pool.nclaims) CPU_RELAX();
     pthread_mutex_unlock(&pool.submit);
 }
 
