@@ -309,10 +309,19 @@ LL_INLINE vs v_log1pf(vs x) {
 #define S_load sloads
 #define S_store sstores
 
-/* add the block's losses lb[0..n) (n a whole number of vectors) to its sum: compensated for
- * float64; float32 terms in double need no compensation (32 lanes of at most 1 Ki terms) */
-LL_INLINE void D_sum(kahan *a, const double *lb, Py_ssize_t n) { kahan_add(a, lb, n); }
-LL_INLINE void S_sum(kahan *a, const float *lb, Py_ssize_t n) {
+/* The losses of a chunk go into the block's sums in the lanes kahan_add would use for them
+ * stored in order (vector q of every group of KL double vectors into sum q): float64 losses
+ * straight from the registers, with compensation (P##_acc, vector u of a group of P##_G); float32
+ * losses through the chunk buffer lb, converted to double from memory (cheaper than from
+ * registers) and summed without compensation (32 lanes of at most 1 Ki terms) by P##_flush. */
+#define D_G KL
+#define S_G (KL / 2)
+#define D_LB 1
+#define S_LB CHUNK
+LL_INLINE void D_acc(kahan *a, double *lb, vd l, int u) { kahan_step(&a->s[u], &a->c[u], l); }
+LL_INLINE void S_acc(kahan *a, float *lb, vs l, int u) { sstores(lb, l); }
+LL_INLINE void D_flush(kahan *a, const double *lb, Py_ssize_t n) {}
+LL_INLINE void S_flush(kahan *a, const float *lb, Py_ssize_t n) {
     typedef float vf_mem __attribute__((vector_size(VBYTES / 2), aligned(4), may_alias));
     for (Py_ssize_t i = 0; i < n; i += KL * W)
         for (int q = 0; q < KL && i + q * W < n; q++)
@@ -320,9 +329,10 @@ LL_INLINE void S_sum(kahan *a, const float *lb, Py_ssize_t n) {
 }
 
 enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
-#define CHUNK 512 /* elements per pass over the L1-resident scratch; a multiple of 16 */
+#define CHUNK 512 /* elements per pass of the specialised loops; a multiple of KL vectors */
 
-/* Loss l and derivative g of one vector of (x, t). `param` is delta (Huber) or beta (smooth L1).
+/* Loss l and derivative g of one vector of (x, t). `pv` is delta (Huber) or beta (smooth L1) in
+ * every lane, `inv` its reciprocal (smooth L1).
  * For MSE, L1, Huber and smooth L1 a NaN or infinite x, t or weight always makes the (weighted)
  * loss NaN or infinite, so the callers test only the loss there (the two logistic losses can be
  * finite at x = inf: their inputs are tested too, and so is the target's range: [0, 1] for BCE
@@ -331,7 +341,8 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
  * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
  * caller folds into its gradient scale. */
 #define DEFINE_PAIR_VEC(P)                                                                        \
-    LL_INLINE void P##_pair_vec(int kind, P##_t x, P##_t t, P##_real param, P##_t *l, P##_t *g) { \
+    LL_INLINE void P##_pair_vec(int kind, P##_t x, P##_t t, P##_t pv, P##_t inv, P##_t *l,        \
+                                P##_t *g) {                                                       \
         const P##_t zero = P##_splat(0), one = P##_splat(1);                                      \
         P##_t d = x - t;                                                                          \
         switch (kind) {                                                                           \
@@ -349,9 +360,9 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
              * L1 is Huber with delta = beta, times 1/beta (the caller sends only a beta whose \
              * reciprocal is finite) */                                                           \
             P##_t a = P##_abs(d);                                                                 \
-            P##_t q = P##_min(a, P##_splat(param));                                               \
+            P##_t q = P##_min(a, pv);                                                             \
             P##_t h = q * (a - P##_splat(0.5) * q);                                               \
-            *l = kind == K_SMOOTH_L1 ? h * P##_splat(1 / param) : h;                              \
+            *l = kind == K_SMOOTH_L1 ? h * inv : h;                                               \
             *g = P##_sel(d < zero, -q, P##_sel(d > zero, q, zero));                               \
             break;                                                                                \
         }                                                                                         \
@@ -384,31 +395,40 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
 DEFINE_PAIR_VEC(D)
 DEFINE_PAIR_VEC(S)
 
-/* One vector of the element-wise loop: loss into lb[i..] (for the block sum) and lossout, the
- * scaled derivative into gout. w == NULL means weight 1. */
-#define PAIR_STEP(P, KIND, XP, TP, WP, LP, GP)                                                    \
+/* One vector of the element-wise loop, vector u of its group: the loss into the block's sums
+ * and lossout, the scaled derivative into gout. w == NULL means weight 1. */
+#define PAIR_STEP(P, KIND, XP, TP, WP, LP, GP, LB, U)                                             \
     {                                                                                             \
         P##_t xv = P##_load(XP), tv = P##_load(TP), wv = WP ? P##_load(WP) : one, l, g;           \
-        P##_pair_vec(KIND, xv, tv, param, &l, &g);                                                \
+        P##_pair_vec(KIND, xv, tv, pv, inv, &l, &g);                                              \
         l *= wv;                                                                                  \
         if (!partial) bad += l - l; /* 0, or NaN for a NaN/inf loss (summed: see the end) */    \
         if (KIND == K_BCE_LOGITS) /* x finite, 0 <= t <= 1 (false for NaN) */                \
             bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
             bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
-        P##_store(lb + i, l);                                                                     \
+        if (partial) P##_acc(&acc, LB, l, U);                                                     \
         if (LP) P##_store(LP, l);                                                                 \
         if (GP) P##_store(GP, (g * wv) * gs);                                                     \
     }
 
-/* One chunk [s, s + len): whole vectors straight from the buffers, the rest through a zero-padded
- * copy (padding has weight 0, so it adds nothing to the sum, and target 1). */
+#define PAIR_AT(P, KIND, J, U)                                                                    \
+    PAIR_STEP(P, KIND, x + s + (J), t + s + (J), (w ? w + s + (J) : NULL),                        \
+              (lossout ? lossout + s + (J) : NULL), (gout ? gout + s + (J) : NULL),               \
+              lb + (P##_LB > 1 ? (J) : 0), U)
+
+/* One chunk [s, s + len): groups of P##_G whole vectors straight from the buffers, then the
+ * remaining whole vectors, then the rest through a zero-padded copy (padding has weight 0 and
+ * target 1, so it adds 0 to the sum). */
 #define PAIR_CHUNK(P, KIND)                                                                       \
     {                                                                                             \
         Py_ssize_t nfull = len / P##_W * P##_W, i = 0;                                            \
-        for (; i < nfull; i += P##_W)                                                             \
-            PAIR_STEP(P, KIND, x + s + i, t + s + i, (w ? w + s + i : NULL),                      \
-                      (lossout ? lossout + s + i : NULL), (gout ? gout + s + i : NULL))           \
+        for (; i + P##_G * P##_W <= nfull; i += P##_G * P##_W) {                                  \
+            _Pragma("GCC unroll 4") /* constant u: the sums stay in registers */                 \
+            for (int u = 0; u < P##_G; u++) PAIR_AT(P, KIND, i + u * P##_W, u)                    \
+        }                                                                                         \
+        int u = 0;                                                                                \
+        for (; i < nfull; i += P##_W, u++) PAIR_AT(P, KIND, i, u)                                 \
         if (i < len) {                                                                            \
             P##_real xp[P##_W] = {0}, tp[P##_W], wp[P##_W] = {0}, lp[P##_W], gp[P##_W];           \
             for (int j = 0; j < P##_W; j++) tp[j] = 1; /* a valid label for every loss */        \
@@ -419,7 +439,7 @@ DEFINE_PAIR_VEC(S)
             }                                                                                     \
             const P##_real *xq = xp, *tq = tp, *wq = wp;                                          \
             P##_real *lq = lp, *gq = gp;                                                          \
-            PAIR_STEP(P, KIND, xq, tq, wq, lq, gq)                                                \
+            PAIR_STEP(P, KIND, xq, tq, wq, lq, gq, lb + (P##_LB > 1 ? i : 0), u)                  \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 if (lossout) lossout[s + i + j] = lp[j];                                          \
                 if (gout) gout[s + i + j] = gp[j];                                                \
@@ -427,27 +447,20 @@ DEFINE_PAIR_VEC(S)
         }                                                                                         \
     }
 
-/* One specialised loop per loss kind and gradient flag: the switch in pair_vec folds away, and
- * so does the derivative when it is not needed. */
-#define PAIR_KIND_SWITCH(P)                                                                       \
-    switch (kind) {                                                                               \
-    case K_MSE: PAIR_CHUNK(P, K_MSE) break;                                                       \
-    case K_L1: PAIR_CHUNK(P, K_L1) break;                                                         \
-    case K_HUBER: PAIR_CHUNK(P, K_HUBER) break;                                                   \
-    case K_SMOOTH_L1: PAIR_CHUNK(P, K_SMOOTH_L1) break;                                           \
-    case K_BCE_LOGITS: PAIR_CHUNK(P, K_BCE_LOGITS) break;                                         \
-    default: PAIR_CHUNK(P, K_SOFT_MARGIN) break;                                                  \
-    }
-
-#define DEFINE_PAIR(NAME, P)                                                                      \
-    LL_CLONES static void NAME(int kind, const P##_real *x, const P##_real *t,                   \
-                               const P##_real *w, Py_ssize_t n, double dparam,                    \
-                               P##_real *lossout, P##_real *gout, double gscale,                  \
-                               double *partial, Py_ssize_t block, uint64_t *fin) {                \
-        P##_real lb[CHUNK] __attribute__((aligned(64)));                                         \
+/* One function per loss kind and dtype (each register-allocated on its own), with one
+ * specialised loop per gradient and weight flag: the switch in pair_vec folds away, and so do
+ * the derivative and the weights when they are not needed. */
+#define DEFINE_PAIR_KIND(NAME, P, KIND)                                                           \
+    LL_CLONES static void NAME(const P##_real *x, const P##_real *t, const P##_real *w,          \
+                               Py_ssize_t n, double dparam, P##_real *lossout, P##_real *gout,    \
+                               double gscale, double *partial, Py_ssize_t block, uint64_t *fin) { \
         P##_t bad = P##_splat(0);                                                                 \
+        P##_real lb[P##_LB] __attribute__((aligned(64)));                                         \
         const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1), zero = P##_splat(0);    \
         const P##_real param = (P##_real)dparam;                                                  \
+        /* delta or beta, and 1/beta, once (the caller sends only a beta whose reciprocal is \
+         * finite; 0 for the losses without a parameter) */                                       \
+        const P##_t pv = P##_splat(param), inv = P##_splat(param ? 1 / param : 0);               \
         for (Py_ssize_t b0 = 0, k = 0; b0 < n; b0 += block, k++) {                                \
             Py_ssize_t b1 = b0 + block < n ? b0 + block : n;                                      \
             kahan acc;                                                                            \
@@ -456,19 +469,19 @@ DEFINE_PAIR_VEC(S)
                 Py_ssize_t len = b1 - s < CHUNK ? b1 - s : CHUNK;                                 \
                 /* constant NULLs let the compiler drop the derivative and the weights */         \
                 if (gout && w) {                                                                  \
-                    PAIR_KIND_SWITCH(P)                                                           \
+                    PAIR_CHUNK(P, KIND)                                                           \
                 } else if (gout) {                                                                \
                     const P##_real *const w = NULL;                                               \
-                    PAIR_KIND_SWITCH(P)                                                           \
+                    PAIR_CHUNK(P, KIND)                                                           \
                 } else if (w) {                                                                   \
                     P##_real *const gout = NULL;                                                  \
-                    PAIR_KIND_SWITCH(P)                                                           \
+                    PAIR_CHUNK(P, KIND)                                                           \
                 } else {                                                                          \
                     P##_real *const gout = NULL;                                                  \
                     const P##_real *const w = NULL;                                               \
-                    PAIR_KIND_SWITCH(P)                                                           \
+                    PAIR_CHUNK(P, KIND)                                                           \
                 }                                                                                 \
-                if (partial) P##_sum(&acc, lb, (len + P##_W - 1) / P##_W * P##_W);                \
+                if (partial) P##_flush(&acc, lb, (len + P##_W - 1) / P##_W * P##_W);              \
             }                                                                                     \
             if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
@@ -478,6 +491,24 @@ DEFINE_PAIR_VEC(S)
         for (Py_ssize_t k = 0; partial && k < (n + block - 1) / block; k++)                       \
             any |= !(partial[k] - partial[k] == 0);                                               \
         *fin = any;                                                                               \
+    }
+
+#define DEFINE_PAIR(NAME, P)                                                                      \
+    DEFINE_PAIR_KIND(NAME##_mse, P, K_MSE)                                                        \
+    DEFINE_PAIR_KIND(NAME##_l1, P, K_L1)                                                          \
+    DEFINE_PAIR_KIND(NAME##_huber, P, K_HUBER)                                                    \
+    DEFINE_PAIR_KIND(NAME##_smooth_l1, P, K_SMOOTH_L1)                                            \
+    DEFINE_PAIR_KIND(NAME##_bce_logits, P, K_BCE_LOGITS)                                          \
+    DEFINE_PAIR_KIND(NAME##_soft_margin, P, K_SOFT_MARGIN)                                        \
+    static void NAME(int kind, const P##_real *x, const P##_real *t, const P##_real *w,          \
+                     Py_ssize_t n, double dparam, P##_real *lossout, P##_real *gout,              \
+                     double gscale, double *partial, Py_ssize_t block, uint64_t *fin) {           \
+        void (*const fns[])(const P##_real *, const P##_real *, const P##_real *, Py_ssize_t,     \
+                            double, P##_real *, P##_real *, double, double *, Py_ssize_t,         \
+                            uint64_t *) = {NAME##_mse,        NAME##_l1,         NAME##_huber,     \
+                                           NAME##_smooth_l1,  NAME##_bce_logits,                  \
+                                           NAME##_soft_margin};                                   \
+        fns[kind](x, t, w, n, dparam, lossout, gout, gscale, partial, block, fin);                \
     }
 
 DEFINE_PAIR(pair_f64, D)
