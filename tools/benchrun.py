@@ -11,9 +11,10 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
-#: The run the page shows, the earlier runs of the same kernels, and the last run before them.
-SHOWN = "2026-11-26-kernels-run3"
-EARLIER = ("2026-11-25-kernels-run1", "2026-11-26-kernels-run2")
+#: The run the page shows (the C thread pool, losslab and torch both timed back to back), the
+#: last run with Python's thread pool and the old protocol, and the last run before the kernels.
+SHOWN = "2026-11-26-kernels-run4"
+PYTHON_POOL = "2026-11-26-kernels-run3"
 BEFORE_KERNELS = "2026-11-25-numpy-paths"
 
 _SOFTMAX = re.compile(
@@ -24,6 +25,7 @@ _ROWS = re.compile(
     r"^(?:PASS|MISS) no loss slower than torch at the same thread count \((\d+)\).*"
     r"\((\d+)/(\d+) rows faster\)$"
 )
+_SLOWER = re.compile(r"^\s+slower: (.*)$")
 
 
 def _lines(name: str) -> list[str]:
@@ -71,34 +73,49 @@ def rows_faster(name: str, threads: int) -> tuple[int, int]:
     raise ValueError(f"{name}: no 'no loss slower' line for {threads} thread(s)")
 
 
+def slower_rows(name: str, threads: int) -> list[str]:
+    """The rows listed as slower than torch at the same thread count (``threads``)."""
+    lines = _lines(name)
+    for i, line in enumerate(lines):
+        m = _ROWS.match(line)
+        if m and int(m.group(1)) == threads:
+            rows = []
+            for after in lines[i + 1 :]:
+                s = _SLOWER.match(after)
+                if not s:
+                    break
+                rows.append(s.group(1))
+            return rows
+    raise ValueError(f"{name}: no 'no loss slower' line for {threads} thread(s)")
+
+
 def _verdict(ok: bool) -> str:
     return "passes" if ok else "misses"
+
+
+def _listed(rows: list[str]) -> str:
+    return "; ".join(rows) if rows else "none"
 
 
 def summary() -> str:
     """The paragraph that sums up the shown run, every number parsed from the runs."""
     two, one = softmax(SHOWN, 2), softmax(SHOWN, 1)
-    earlier = "; ".join(
-        f"{s['ms']} ms against {s['rw_limit']} ms" for s in (softmax(name, 2) for name in EARLIER)
-    )
     f1, n1 = rows_faster(SHOWN, 1)
     f2, n2 = rows_faster(SHOWN, 2)
+    p1, _ = rows_faster(PYTHON_POOL, 1)
+    p2, _ = rows_faster(PYTHON_POOL, 2)
     b1, _ = rows_faster(BEFORE_KERNELS, 1)
     b2, _ = rows_faster(BEFORE_KERNELS, 2)
     return (
-        "Summary of the run, with the compiled kernels. Softmax cross-entropy, forward and "
-        f"gradient, N = 10⁶, C = 10, float64, 2 threads: {two['ms']} ms, which "
+        "Summary of the run (compiled kernels on their own thread pool). Softmax cross-entropy, "
+        f"forward and gradient, N = 10⁶, C = 10, float64, 2 threads: {two['ms']} ms, which "
         f"{_verdict(two['torch_pass'])} the torch target (at most {two['torch_limit']} ms, half "
         f"of torch with 2 threads) and {_verdict(two['rw_pass'])} the read + write target (at "
-        f"most {two['rw_limit']} ms, 4 × the pass); the margin is small on this noisy VM (the "
-        f"two earlier runs of nearly the same kernel: {earlier}). With 1 thread: {one['ms']} "
-        f"ms, which {_verdict(one['torch_pass'])} the first target and "
-        f"{_verdict(one['rw_pass'])} the second. Against torch with the same thread count, "
-        f"{f1} of {n1} rows at N ≥ 10⁵ are faster with 1 thread and {f2} of {n2} with 2 "
-        f"(before the kernels, `{BEFORE_KERNELS}.txt`: {b1} and {b2}). The slower rows are "
-        "forward-only calls on 10⁶ elements, which take well under a millisecond, so that fixed "
-        "costs (argument checks, handing blocks to a second thread) weigh most; the logistic "
-        "losses in float64 (BCE with logits, soft margin: our exp and log1p keep 1 ulp without "
-        "fused multiply-add); and `nll_loss` forward, a gather from one cache line per row that "
-        "is bound by memory on both sides and where losslab also validates the labels."
+        f"most {two['rw_limit']} ms, 4 × the pass). With 1 thread: {one['ms']} ms, which "
+        f"{_verdict(one['torch_pass'])} the first target and {_verdict(one['rw_pass'])} the "
+        f"second. Against torch with the same thread count, {f1} of {n1} rows at N ≥ 10⁵ are "
+        f"faster with 1 thread and {f2} of {n2} with 2 (with Python's thread pool, "
+        f"`{PYTHON_POOL}.txt`: {p1} and {p2}; before the kernels, `{BEFORE_KERNELS}.txt`: {b1} "
+        f"and {b2}). Slower with 1 thread: {_listed(slower_rows(SHOWN, 1))}. Slower with 2 "
+        f"threads: {_listed(slower_rows(SHOWN, 2))}."
     )
