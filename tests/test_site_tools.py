@@ -124,3 +124,22 @@ def test_browser_check_never_skips_in_ci(monkeypatch, capsys):
     monkeypatch.delenv("CI")
     assert browser_check.main(["site"]) == 0
     assert "not found" in capsys.readouterr().out
+
+
+def test_benchrun_numbers_come_from_the_recorded_runs():
+    """Every number of the performance page's summary appears in the recorded run it cites."""
+    import benchrun
+
+    text = benchrun.summary()
+    shown = (benchrun.RESULTS / f"{benchrun.SHOWN}.txt").read_text()
+    for name in (benchrun.SHOWN, benchrun.PYTHON_POOL, benchrun.BEFORE_KERNELS):
+        assert (benchrun.RESULTS / f"{name}.txt").exists()
+    two = benchrun.softmax(benchrun.SHOWN, 2)
+    assert f"{two['ms']} ms" in text and f"{two['ms']} ms" in shown
+    for threads in (1, 2):
+        faster, rows = benchrun.rows_faster(benchrun.SHOWN, threads)
+        assert f"({faster}/{rows} rows faster)" in shown
+        slower = benchrun.slower_rows(benchrun.SHOWN, threads)
+        assert len(slower) == rows - faster  # each slower row is listed once
+        for row in slower:
+            assert row in text and f"slower: {row}" in shown

@@ -1,13 +1,16 @@
 r"""Number of threads used by the block-wise loss kernels.
 
 The element-wise losses (MSE, L1, Huber, smooth L1, BCE, BCE with logits, KL divergence, the
-margin losses) and the softmax cross-entropy work on the input block by block. NumPy releases the
-GIL inside its ufuncs, so large inputs are split into a few runs of consecutive blocks evaluated
-on a small thread pool. Each block's partial sum is stored in its own slot and the slots are
-added in block order afterwards, so the result is bit-identical for every thread count.
+margin losses) and the softmax cross-entropy work on the input block by block. Each block's
+partial sum is stored in its own slot and the slots are added in block order afterwards, so the
+result is bit-identical for every thread count.
 
-The pool is created on first use (never at ``import losslab``) and only for inputs of at least
-:data:`MIN_BLOCKS` blocks (512 Ki elements); smaller inputs run in the calling thread.
+Two pools share the blocks out. The compiled kernels (``losslab._kernels``) have their own, in C
+(see ``losslab._fast``). The NumPy paths use the Python pool of this module: NumPy releases the
+GIL inside its ufuncs, so large inputs are split into a few runs of consecutive blocks evaluated
+on a small ``ThreadPoolExecutor``. Both pools are created on first use (never at
+``import losslab``); this one only for inputs of at least :data:`MIN_BLOCKS` blocks (512 Ki
+elements), smaller inputs run in the calling thread.
 """
 
 from __future__ import annotations
