@@ -895,6 +895,38 @@ def test_pool_workers_take_tasks():
     assert part.tobytes() == one.tobytes()
 
 
+def test_concurrent_calls_from_python_threads():
+    """Python threads that call the kernels at the same time (the GIL is released) share one
+    pool: a call that finds it busy runs alone. Every call gets the single-threaded bits."""
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((24 * BLOCK // 8, 8))
+    y = rng.integers(0, 8, x.shape[0])
+    vg = losslab.value_and_grad(losslab.cross_entropy)
+    losslab.set_num_threads(1)
+    try:
+        expected = vg(x, y)
+        losslab.set_num_threads(2)
+        results: list[Any] = []
+        lock = threading.Lock()
+
+        def call() -> None:
+            for _ in range(5):
+                value, grad = vg(x, y)
+                with lock:
+                    results.append((value, grad))
+
+        workers = [threading.Thread(target=call) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        losslab.set_num_threads(None)
+    assert len(results) == 20
+    for value, grad in results:
+        assert value == expected[0] and grad.tobytes() == expected[1].tobytes()
+
+
 def test_bad_labels_reported_by_the_kernels():
     """The row kernels check every label before reading with it, in each thread's blocks, and
     report the first row whose label is out of range (neither in [0, C) nor ignore_index)."""

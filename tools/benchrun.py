@@ -14,6 +14,8 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 #: The run the page shows (the C thread pool, losslab and torch both timed back to back), the
 #: last run with Python's thread pool and the old protocol, and the last run before the kernels.
 SHOWN = "2026-11-26-kernels-run4"
+#: Further runs of the same code, summed up beside it (how much a rerun moves).
+RERUNS = ("2026-11-26-kernels-run5",)
 PYTHON_POOL = "2026-11-26-kernels-run3"
 BEFORE_KERNELS = "2026-11-25-numpy-paths"
 
@@ -117,5 +119,22 @@ def summary() -> str:
         f"faster with 1 thread and {f2} of {n2} with 2 (with Python's thread pool, "
         f"`{PYTHON_POOL}.txt`: {p1} and {p2}; before the kernels, `{BEFORE_KERNELS}.txt`: {b1} "
         f"and {b2}). Slower with 1 thread: {_listed(slower_rows(SHOWN, 1))}. Slower with 2 "
-        f"threads: {_listed(slower_rows(SHOWN, 2))}."
+        f"threads: {_listed(slower_rows(SHOWN, 2))}. {_reruns()}"
     )
+
+
+def _reruns() -> str:
+    """One sentence per rerun of the same code: the same figures, to show the spread."""
+    out = []
+    for name in RERUNS:
+        two, one = softmax(name, 2), softmax(name, 1)
+        f1, n1 = rows_faster(name, 1)
+        f2, n2 = rows_faster(name, 2)
+        out.append(
+            f"A rerun of the same code (`{name}.txt`): softmax cross-entropy forward and "
+            f"gradient {two['ms']} ms with 2 threads ({_verdict(two['torch_pass'])} the torch "
+            f"target, {_verdict(two['rw_pass'])} the read + write target of {two['rw_limit']} "
+            f"ms) and {one['ms']} ms with 1; {f1} of {n1} rows faster than torch with 1 thread "
+            f"and {f2} of {n2} with 2 (slower with 2 threads: {_listed(slower_rows(name, 2))})."
+        )
+    return " ".join(out)
