@@ -15,7 +15,7 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 #: last run with Python's thread pool and the old protocol, and the last run before the kernels.
 SHOWN = "2026-11-26-kernels-run4"
 #: Further runs of the same code, summed up beside it (how much a rerun moves).
-RERUNS = ("2026-11-26-kernels-run5",)
+RERUNS = ("2026-11-26-kernels-run5", "2026-11-26-kernels-run6")
 PYTHON_POOL = "2026-11-26-kernels-run3"
 BEFORE_KERNELS = "2026-11-25-numpy-paths"
 
@@ -131,7 +131,7 @@ def _reruns() -> str:
         f1, n1 = rows_faster(name, 1)
         f2, n2 = rows_faster(name, 2)
         out.append(
-            f"A rerun of the same code (`{name}.txt`): softmax cross-entropy forward and "
+            f"Rerun `{name}.txt`: softmax cross-entropy forward and "
             f"gradient {two['ms']} ms with 2 threads ({_verdict(two['torch_pass'])} the torch "
             f"target, {_verdict(two['rw_pass'])} the read + write target of {two['rw_limit']} "
             f"ms) and {one['ms']} ms with 1; {f1} of {n1} rows faster than torch with 1 thread "
