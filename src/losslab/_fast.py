@@ -8,9 +8,12 @@ built, or the environment variable ``LOSSLAB_PURE_NUMPY`` is set to ``1`` before
 imported, every function runs on its NumPy path. Both paths are tested, and they agree to a few
 ulps.
 
-Large inputs are shared among :func:`losslab.get_num_threads` threads on fixed block
-boundaries, and partial sums are kept per block, so results are bit-identical for every thread
-count, as on the NumPy path.
+Large inputs (from :data:`MIN_BLOCKS` blocks) are shared among
+:func:`losslab.get_num_threads` threads by the extension's own pool of C threads: a block is
+always computed whole by one thread, and partial sums are kept per block, so results are
+bit-identical for every thread count, as on the NumPy path. The kernels also check class labels
+(and leave out ``ignore_index`` rows) and the targets' ranges in their pass; Python then raises
+the NumPy path's error.
 """
 
 from __future__ import annotations
