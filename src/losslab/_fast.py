@@ -141,10 +141,6 @@ def pair(
     return finish_sum(np.add.reduce(partial), reduction, denominator, dtype), grad
 
 
-def _part(a: np.ndarray | None, s: int, e: int) -> np.ndarray | None:
-    return None if a is None else a[s:e]
-
-
 def _row_kernel(
     name: str,
     x2: np.ndarray,

@@ -520,6 +520,9 @@ DEFINE_PAIR(pair_f32, S)
 
 #define ROWCHUNK 4096 /* elements of scratch per pass (at least one row) */
 
+/* rows per pass of the softmax kernel: ROWCHUNK elements' worth, at least one row */
+static inline Py_ssize_t chunk_rows(Py_ssize_t c) { return c >= ROWCHUNK ? 1 : ROWCHUNK / c; }
+
 /* Sum of a row of non-negative terms: four running sums for a narrow row, compensated sums in
  * 32 lanes for a wide one (its error then does not grow with the number of classes). */
 LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
@@ -621,7 +624,7 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
     LL_CLONES static void NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,         \
                                const T *fw, double scale, T *loss, T *grad, double *partial,      \
                                Py_ssize_t block, double *e, double *row, uint64_t *fin) {         \
-        Py_ssize_t rows = c >= ROWCHUNK ? 1 : ROWCHUNK / c;                                       \
+        Py_ssize_t rows = chunk_rows(c);                                                          \
         Py_ssize_t rpad = (rows + W - 1) / W * W;                                                 \
         double *arg = row, *ssum = row + rpad, *zy = row + 2 * rpad, *rest = row + 3 * rpad;      \
         double *lrow = row + 4 * rpad;                                                            \
@@ -987,11 +990,6 @@ typedef struct {
     atomic_llong bad_label, bad_row, ignored;
 } rows_job;
 
-/* Check the labels of rows [r0, r0 + nr): each is in [0, c) or, with has_ignore, equal to
- * ignore. Returns -1 (a bad label: its row is recorded) or the number of ignored rows; when
- * there are some, *y and *f are pointed at the thread's copies: labels with the ignored ones
- * replaced by 0, and row weights (f, or 1) with the ignored ones 0. Rows left out this way are
- * computed like rows of weight 0 (loss 0, gradient 0). */
 /* the number of labels y[0..n) equal to `ignore` (has_ignore) and, in *bad, whether any other
  * is outside [0, c): branch-free loops the compiler vectorizes */
 LL_CLONES static Py_ssize_t scan_labels(const int64_t *y, Py_ssize_t n, int64_t c, int has_ignore,
@@ -1009,17 +1007,29 @@ LL_CLONES static Py_ssize_t scan_labels(const int64_t *y, Py_ssize_t n, int64_t 
     return (Py_ssize_t)nign;
 }
 
+/* The rows [r0, r0 + nr) of block k: r0 and the returned nr. */
+static Py_ssize_t block_rows(const rows_job *j, Py_ssize_t k, Py_ssize_t *r0) {
+    *r0 = k * j->block;
+    return j->m - *r0 < j->block ? j->m - *r0 : j->block;
+}
+
+/* Check the labels of rows [r0, r0 + nr): each is in [0, c) or, with has_ignore, equal to
+ * ignore. Returns -1 (a bad label: its row is recorded) or the number of ignored rows. *y and *f
+ * are the block's labels and row weights; when some rows are ignored (has_ignore, so there is no
+ * f) they point at the thread's copies instead: labels with the ignored ones replaced by 0, and
+ * weights 1, or 0 for the ignored rows, which are then computed like rows of weight 0 (loss 0,
+ * gradient 0). */
 static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who,
                               const int64_t **y, const void **f) {
     const int64_t *yb = j->y + r0;
-    uint64_t c = (uint64_t)j->c;
+    size_t isz = j->f32 ? 4 : 8;
     int64_t bad;
     *y = yb;
-    *f = j->f ? (const char *)j->f + (size_t)r0 * (j->f32 ? 4 : 8) : NULL;
+    *f = j->f ? (const char *)j->f + (size_t)r0 * isz : NULL;
     Py_ssize_t nign = scan_labels(yb, nr, j->c, j->has_ignore, j->ignore, &bad);
     if (bad) {
         for (Py_ssize_t i = 0; i < nr; i++)
-            if ((uint64_t)yb[i] >= c && !(j->has_ignore && yb[i] == j->ignore)) {
+            if ((uint64_t)yb[i] >= (uint64_t)j->c && !(j->has_ignore && yb[i] == j->ignore)) {
                 atomic_min_row(&j->bad_label, r0 + i);
                 break;
             }
@@ -1027,19 +1037,17 @@ static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who
     }
     if (nign) {
         int64_t *ys = j->yscr + (size_t)who * (size_t)j->block;
+        char *fs = (char *)j->fscr + (size_t)who * (size_t)j->block * isz;
         for (Py_ssize_t i = 0; i < nr; i++) {
             int ign = yb[i] == j->ignore;
             ys[i] = ign ? 0 : yb[i];
-            if (j->f32) {
-                float *fs = (float *)j->fscr + (size_t)who * (size_t)j->block;
-                fs[i] = ign ? 0.0f : *f ? ((const float *)*f)[i] : 1.0f;
-            } else {
-                double *fs = (double *)j->fscr + (size_t)who * (size_t)j->block;
-                fs[i] = ign ? 0.0 : *f ? ((const double *)*f)[i] : 1.0;
-            }
+            if (j->f32)
+                ((float *)fs)[i] = ign ? 0.0f : 1.0f;
+            else
+                ((double *)fs)[i] = ign ? 0.0 : 1.0;
         }
         *y = ys;
-        *f = (char *)j->fscr + (size_t)who * (size_t)j->block * (j->f32 ? 4 : 8);
+        *f = fs;
         atomic_fetch_add(&j->ignored, nign);
     }
     return nign;
@@ -1047,7 +1055,7 @@ static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who
 
 static void softmax_task(void *vctx, Py_ssize_t k, int who) {
     rows_job *j = vctx;
-    Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
+    Py_ssize_t r0, nr = block_rows(j, k, &r0);
     const int64_t *y;
     const void *f;
     if (rows_labels(j, r0, nr, who, &y, &f) < 0) return;
@@ -1068,7 +1076,7 @@ static void softmax_task(void *vctx, Py_ssize_t k, int who) {
 
 static void nll_task(void *vctx, Py_ssize_t k, int who) {
     rows_job *j = vctx;
-    Py_ssize_t r0 = k * j->block, nr = j->m - r0 < j->block ? j->m - r0 : j->block;
+    Py_ssize_t r0, nr = block_rows(j, k, &r0);
     const int64_t *y;
     const void *f;
     Py_ssize_t nign = rows_labels(j, r0, nr, who, &y, &f);
@@ -1225,7 +1233,7 @@ static int run_rows(rows_job *j, task_fn fn, int nthreads) {
     Py_ssize_t ntasks = ntasks_of(j->m, j->block);
     if (nthreads > ntasks) nthreads = ntasks < 1 ? 1 : (int)ntasks;
     if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
-    Py_ssize_t rows = j->c >= ROWCHUNK ? 1 : ROWCHUNK / j->c;
+    Py_ssize_t rows = chunk_rows(j->c);
     j->rpad = (rows + W - 1) / W * W;
     /* softmax: each thread's e (rows * c + W) and row (5 rpad) buffers */
     j->scratch_len = fn == softmax_task ? (rows * j->c + W - 1) / W * W + 5 * j->rpad : 0;

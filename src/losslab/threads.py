@@ -206,9 +206,7 @@ class _Blocks:
             raise self.errors[min(self.errors)]
 
 
-def run_blocks(
-    make_worker: Callable[[], Callable[[int], None]], nblocks: int, *, min_blocks: int | None = None
-) -> None:
+def run_blocks(make_worker: Callable[[], Callable[[int], None]], nblocks: int) -> None:
     """Evaluate ``fn(k)`` for every block ``k`` in ``range(nblocks)``, ``fn = make_worker()``.
 
     ``make_worker`` is called once per thread that takes part, so each thread gets its own
@@ -219,14 +217,9 @@ def run_blocks(
     so a worker that the OS schedules late costs nothing (the caller does the work) and the
     caller waits only for blocks already started. After a block raises no new block is started;
     once the started ones finish, the exception of the lowest failing block is re-raised, the one
-    a single-threaded loop would have met first. With ``min_blocks`` the "blocks" are tasks
-    already sized by the caller: every count of at least ``min_blocks`` is shared among up to
-    ``get_num_threads()`` threads.
+    a single-threaded loop would have met first.
     """
-    if min_blocks is None:
-        threads = min(get_num_threads(), nblocks // 2) if nblocks >= MIN_BLOCKS else 1
-    else:  # the caller has grouped its blocks into tasks (losslab._fast)
-        threads = min(get_num_threads(), nblocks) if nblocks >= min_blocks else 1
+    threads = min(get_num_threads(), nblocks // 2) if nblocks >= MIN_BLOCKS else 1
     if threads <= 1:
         fn = make_worker()
         for k in range(nblocks):
