@@ -143,6 +143,12 @@ def _eps(dtype: np.dtype) -> float:
     return float(np.finfo(dtype).eps)
 
 
+def _value_rounding(magnitude: float, eps: float, dtype: np.dtype) -> float:
+    """Rounding error of a value of size ``magnitude``: relative ``eps``, plus the fixed
+    absolute step of the dtype's subnormal range."""
+    return eps * magnitude + float(np.finfo(dtype).smallest_subnormal)
+
+
 def _total(value: Any) -> Any:
     """Sum of a function's output (the scalar whose gradient ``losslab.grad`` returns)."""
     arr = np.asarray(value)
@@ -284,7 +290,6 @@ def gradcheck(
         return _total(fn(**call)), float(xp[k]) - float(x[k])
 
     tiny = np.finfo(np.float64).tiny
-    subnormal = float(np.finfo(out_dtype).smallest_subnormal)
     # Terms that cancel in the value (kl_div, hinge_embedding with negative x) round at their size.
     cancelling = float(np.sum(_finite(terms)))
     if form.simplex is not None:
@@ -306,8 +311,7 @@ def gradcheck(
         # Rounding of the evaluated values f(x +- h), not of f(x): at w ~ 0, f(w) ~ 0 but
         # f(w +- h) ~ h^2 carries the rounding error.
         magnitude = max(abs(fp), abs(fm), abs(fp2), abs(fm2), cancelling) + tiny
-        # values in the subnormal range are rounded to a fixed absolute step, not relative
-        rounding = eps * magnitude + subnormal
+        rounding = _value_rounding(magnitude, eps, out_dtype)
         fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * rounding / (hp - hm)
     report.gradients["central"] = central
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
@@ -385,7 +389,7 @@ def _simplex_differences(
             on = moved_by != 0
             projected[k] = float(np.sum(g_np[on] * moved_by[on])) / (2 * h)
             magnitude = abs(fp) + abs(fm) + cancelling + np.finfo(np.float64).tiny
-            rounding = eps * magnitude + float(np.finfo(x.dtype).smallest_subnormal)
+            rounding = _value_rounding(magnitude, eps, x.dtype)
             fd_tol[k] = 4 * abs(d2 - d1) / 3 + FD_ROUNDING * rounding / (2 * h)
     report.at_kink = at_kink
     report.gradients["central"] = central
