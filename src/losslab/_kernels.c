@@ -505,7 +505,7 @@ DEFINE_PAIR_VEC(S)
                      double gscale, double *partial, Py_ssize_t block, uint64_t *fin) {           \
         void (*const fns[])(const P##_real *, const P##_real *, const P##_real *, Py_ssize_t,     \
                             double, P##_real *, P##_real *, double, double *, Py_ssize_t,         \
-                            uint64_t *) = {NAME##_mse,        NAME##_l1,         NAME##_huber,     \
+                            uint64_t *) = {NAME##_mse,        NAME##_l1,         NAME##_huber,    \
                                            NAME##_smooth_l1,  NAME##_bce_logits,                  \
                                            NAME##_soft_margin};                                   \
         fns[kind](x, t, w, n, dparam, lossout, gout, gscale, partial, block, fin);                \
@@ -711,6 +711,8 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
 
 /* ---------------------------------------------------------------------------------------------
  * Negative log-likelihood: gather the label entries; the gradient is -scale f_i at the label.
+ * DEFINE_NLL serves the rows with weights f or a keep mask; the unweighted rows stream through
+ * DEFINE_NLL_STREAM and DEFINE_NLL_GRAD (below), which give the same bits.
  * Returns the first row whose label entry is not finite (rows with f_i = 0 and keep_i = 0, the
  * ignored ones, are skipped), or -1.
  * ------------------------------------------------------------------------------------------ */
@@ -732,30 +734,16 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
             for (Py_ssize_t r0 = b0; r0 < b1; r0 += NLLCHUNK) {                                   \
                 Py_ssize_t nr = b1 - r0 < NLLCHUNK ? b1 - r0 : NLLCHUNK;                          \
                 uint64_t chunk_bad = 0; /* branch-free: the loads of many rows overlap */         \
-                if (!keep && !fw) { /* every row counted, weight 1: a plain gather (vectorized) */ \
-                    const T *xr = x + r0 * c;                                                     \
-                    const int64_t *yr = y + r0;                                                   \
-                    for (Py_ssize_t j = 0; j < nr; j++) lb[j] = (double)xr[j * c + yr[j]];        \
-                    Py_ssize_t nrv = (nr + W - 1) / W * W;                                        \
-                    for (Py_ssize_t j = nr; j < nrv; j++) lb[j] = 0.0;                            \
-                    vu badv = (vu)splat(0.0);                                                     \
-                    for (Py_ssize_t j = 0; j < nrv; j += W) {                                     \
-                        vd v = vload(lb + j);                                                     \
-                        badv |= nonfinite(v);                                                     \
-                        vstore(lb + j, -v);                                                       \
-                    }                                                                             \
-                    chunk_bad = any_lane(badv);                                                   \
-                } else                                                                            \
-                    for (Py_ssize_t j = 0; j < nr; j++) {                                         \
-                        Py_ssize_t i = r0 + j;                                                    \
-                        double v = (double)x[i * c + y[i]];                                       \
-                        int counted = keep ? keep[i] != 0 : 1;                                    \
-                        uint64_t bits;                                                            \
-                        memcpy(&bits, &v, sizeof bits);                                           \
-                        chunk_bad |= (uint64_t)counted & (((bits >> 52) & 0x7ff) == 0x7ff);       \
-                        double fi = fw ? (double)fw[i] : 1.0;                                     \
-                        lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                           \
-                    }                                                                             \
+                for (Py_ssize_t j = 0; j < nr; j++) {                                             \
+                    Py_ssize_t i = r0 + j;                                                        \
+                    double v = (double)x[i * c + y[i]];                                           \
+                    int counted = keep ? keep[i] != 0 : 1;                                        \
+                    uint64_t bits;                                                                \
+                    memcpy(&bits, &v, sizeof bits);                                               \
+                    chunk_bad |= (uint64_t)counted & (((bits >> 52) & 0x7ff) == 0x7ff);           \
+                    double fi = fw ? (double)fw[i] : 1.0;                                         \
+                    lb[j] = (double)(T)(counted ? -(fi * v) : 0.0);                               \
+                }                                                                                 \
                 if (chunk_bad && first_bad < 0) /* find the first one */                          \
                     for (Py_ssize_t i = r0; i < r0 + nr && first_bad < 0; i++) {                  \
                         double v = (double)x[i * c + y[i]];                                       \
@@ -783,6 +771,95 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
 
 DEFINE_NLL(nll_f64, double)
 DEFINE_NLL(nll_f32, float)
+
+/* The forward pass of an unweighted nll over one block of m rows, in a single stream: each
+ * row's label is checked (in [0, c), or equal to `ignore` when has_ignore: the row then adds 0)
+ * and its entry gathered, W rows to a vector that goes straight into the block's compensated
+ * sums. It gives the bits of the two passes above (rows_labels, then DEFINE_NLL with keep for
+ * the ignored rows): the same values in the same lanes of the same sums, padding +0. Reading the
+ * labels while the input streams in keeps the memory busy, where a separate pass over them
+ * stalls it. Returns the first row whose label is bad (*bad_label) or whose entry is NaN or
+ * infinite (the return value), or -1; *nign: the ignored rows. */
+#define DEFINE_NLL_STREAM(NAME, T)                                                                \
+    LL_INLINE vd NAME##_vec(const T *x, Py_ssize_t c, const int64_t *y, Py_ssize_t i0,           \
+                            Py_ssize_t n, int has_ignore, int64_t ignore, vi *out, vi *nign) {   \
+        vi yv, lane, valid; /* lanes past n: label 0 of row i0, not counted */                    \
+        for (int l = 0; l < W; l++) {                                                             \
+            yv[l] = l < n ? y[i0 + l] : 0;                                                        \
+            lane[l] = l < n ? l : 0;                                                              \
+            valid[l] = l < n ? -1 : 0;                                                            \
+        }                                                                                         \
+        vi ign = valid & (has_ignore ? (vi)(yv == ignore) : (vi)(yv & 0));                        \
+        vi ok = (vi)((vu)yv < (vu)(yv * 0 + c));                                                  \
+        *out |= valid & ~ign & ~ok;                                                               \
+        *nign -= ign;                                                                             \
+        vi idx = ((vi)(lane * 0 + i0) + lane) * c + (yv & ok); /* a bad label reads entry 0 */   \
+        vd v;                                                                                     \
+        for (int l = 0; l < W; l++) v[l] = (double)x[idx[l]];                                     \
+        return sel(valid & ~ign, -v, splat(0.0));                                                 \
+    }                                                                                             \
+    LL_CLONES static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,   \
+                                     int has_ignore, int64_t ignore, T *loss, double *partial,   \
+                                     Py_ssize_t *bad_label, Py_ssize_t *nign_out) {              \
+        kahan acc;                                                                                \
+        kahan_zero(&acc);                                                                         \
+        vi out = (vi)splat(0.0), nignv = (vi)splat(0.0);                                          \
+        vu badv = (vu)splat(0.0);                                                                 \
+        Py_ssize_t i = 0;                                                                         \
+        for (; i + KL * W <= m; i += KL * W)                                                      \
+            _Pragma("GCC unroll 4") for (int q = 0; q < KL; q++) {                                \
+                vd v = NAME##_vec(x, c, y, i + q * W, W, has_ignore, ignore, &out, &nignv);       \
+                badv |= nonfinite(v);                                                             \
+                if (loss)                                                                         \
+                    for (int l = 0; l < W; l++) loss[i + q * W + l] = (T)v[l];                    \
+                kahan_step(&acc.s[q], &acc.c[q], v);                                              \
+            }                                                                                     \
+        for (int q = 0; i < m; i += W, q++) {                                                     \
+            Py_ssize_t n = m - i < W ? m - i : W;                                                 \
+            vd v = NAME##_vec(x, c, y, i, n, has_ignore, ignore, &out, &nignv);                   \
+            badv |= nonfinite(v);                                                                 \
+            if (loss)                                                                             \
+                for (Py_ssize_t l = 0; l < n; l++) loss[i + l] = (T)v[l];                         \
+            kahan_step(&acc.s[q], &acc.c[q], v);                                                  \
+        }                                                                                         \
+        int64_t nign = 0;                                                                         \
+        for (int l = 0; l < W; l++) nign += nignv[l];                                             \
+        *nign_out = (Py_ssize_t)nign;                                                             \
+        *bad_label = -1;                                                                          \
+        if (any_lane((vu)out)) {                                                                  \
+            for (Py_ssize_t r = 0; r < m; r++)                                                    \
+                if ((uint64_t)y[r] >= (uint64_t)c && !(has_ignore && y[r] == ignore)) {           \
+                    *bad_label = r;                                                               \
+                    break;                                                                        \
+                }                                                                                 \
+            return -1;                                                                            \
+        }                                                                                         \
+        if (partial) *partial = kahan_total(&acc);                                                \
+        if (any_lane(badv))                                                                       \
+            for (Py_ssize_t r = 0; r < m; r++) {                                                  \
+                double e = (double)x[r * c + y[r]];                                               \
+                if (!(has_ignore && y[r] == ignore) && !(e * 0.0 == 0.0)) return r;               \
+            }                                                                                     \
+        return -1;                                                                                \
+    }
+
+DEFINE_NLL_STREAM(nll_stream_f64, double)
+DEFINE_NLL_STREAM(nll_stream_f32, float)
+
+/* The gradient of an unweighted nll over m rows: -scale at each row's label, 0 elsewhere; an
+ * ignored row gets the -0 of weight 0 at column 0, as from DEFINE_NLL with keep. */
+#define DEFINE_NLL_GRAD(NAME, T)                                                                  \
+    static void NAME(T *grad, Py_ssize_t m, Py_ssize_t c, const int64_t *y, int has_ignore,      \
+                     int64_t ignore, double scale) {                                              \
+        memset(grad, 0, (size_t)(m * c) * sizeof(T));                                             \
+        for (Py_ssize_t i = 0; i < m; i++) {                                                      \
+            int ign = has_ignore && y[i] == ignore;                                               \
+            grad[i * c + (ign ? 0 : y[i])] = (T)(-((ign ? 0.0 : 1.0) * scale));                   \
+        }                                                                                         \
+    }
+
+DEFINE_NLL_GRAD(nll_grad_f64, double)
+DEFINE_NLL_GRAD(nll_grad_f32, float)
 
 /* ---------------------------------------------------------------------------------------------
  * A small thread pool for the kernels. A job is `ntasks` independent tasks (one block of the
@@ -1077,13 +1154,39 @@ static void softmax_task(void *vctx, Py_ssize_t k, int who) {
 static void nll_task(void *vctx, Py_ssize_t k, int who) {
     rows_job *j = vctx;
     Py_ssize_t r0, nr = block_rows(j, k, &r0);
+    Py_ssize_t c = j->c, bad;
+    if (!j->f && !j->keep) { /* unweighted: the losses in one stream, then the gradient */
+        Py_ssize_t bad_label, nign;
+        if (j->f32)
+            bad = nll_stream_f32(AT(j->x, const float, r0 * c), nr, c, j->y + r0, j->has_ignore,
+                                 j->ignore, AT(j->loss, float, r0), AT(j->partial, double, k),
+                                 &bad_label, &nign);
+        else
+            bad = nll_stream_f64(AT(j->x, const double, r0 * c), nr, c, j->y + r0,
+                                 j->has_ignore, j->ignore, AT(j->loss, double, r0),
+                                 AT(j->partial, double, k), &bad_label, &nign);
+        if (bad_label >= 0) {
+            atomic_min_row(&j->bad_label, r0 + bad_label);
+            return;
+        }
+        if (nign) atomic_fetch_add(&j->ignored, nign);
+        if (bad >= 0) atomic_min_row(&j->bad_row, r0 + bad);
+        if (j->grad) {
+            if (j->f32)
+                nll_grad_f32(AT(j->grad, float, r0 * c), nr, c, j->y + r0, j->has_ignore,
+                             j->ignore, j->scale);
+            else
+                nll_grad_f64(AT(j->grad, double, r0 * c), nr, c, j->y + r0, j->has_ignore,
+                             j->ignore, j->scale);
+        }
+        return;
+    }
     const int64_t *y;
     const void *f;
     Py_ssize_t nign = rows_labels(j, r0, nr, who, &y, &f);
     if (nign < 0) return;
     /* ignored rows (nign > 0) have weight 0 in f, which also serves as keep */
     const void *keep = nign ? f : AT(j->keep, const char, r0 * (j->f32 ? 4 : 8));
-    Py_ssize_t c = j->c, bad;
     if (j->f32)
         bad = nll_f32(AT(j->x, const float, r0 * c), nr, c, y, f, keep, j->scale,
                       AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
