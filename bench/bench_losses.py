@@ -24,6 +24,13 @@ Losses (shape (N, C); elementwise losses use all N*C entries):
   l1, huber, smooth-l1, bce (probabilities), soft-margin, hinge-emb, kl-div: the other element-wise
   losses against their torch.nn.functional namesake (naive: the textbook one-liner).
 Select losses with ``--losses mse,huber``; ``--repeats`` sets the number of timed repeats.
+
+``--keep-memory`` (glibc only) tells malloc to keep freed memory in the process (``mallopt``:
+no ``mmap`` for large blocks, no trimming, one arena), so that an array allocated in a timed call
+reuses pages already mapped and no contender pays for page faults. Without it, each large result
+(a gradient, torch's buffers, ``x.copy()``) is a fresh ``mmap``; on a VM whose hypervisor takes
+freed memory back (virtio-balloon free page reporting), those faults can cost more than the
+arithmetic, and more after an idle pause (``bench/freed_memory.py`` measures it).
 """
 
 from __future__ import annotations
@@ -347,6 +354,27 @@ def float32_ulps(n: int, rng: np.random.Generator) -> float:
     return abs(got - ref) / (abs(ref) * float(np.finfo(np.float32).eps))
 
 
+# --- memory ------------------------------------------------------------------------------------
+
+M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8  # glibc's <malloc.h>
+
+
+def keep_freed_memory() -> None:
+    """Make glibc's malloc keep freed memory in the process: large blocks come from the heap
+    instead of ``mmap`` (``M_MMAP_MAX`` 0), the heap is never trimmed, and all threads share one
+    arena (a thread's own arena cannot grow past 64 MB without ``mmap``)."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError) as exc:
+        raise SystemExit(f"--keep-memory needs glibc's mallopt: {exc}") from exc
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    for param, value in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1)):
+        if mallopt(param, value) != 1:
+            raise SystemExit(f"--keep-memory: mallopt({param}, {value}) failed")
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -372,7 +400,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-torch", action="store_true", help="do not time torch")
     ap.add_argument("--losses", default=None, help="comma-separated subset, e.g. mse,huber")
+    ap.add_argument(
+        "--keep-memory",
+        action="store_true",
+        help="glibc: keep freed memory in the process, so timed calls pay no page faults",
+    )
     args = ap.parse_args(argv)
+    if args.keep_memory:
+        keep_freed_memory()
 
     global torch, F
     if args.no_torch:
@@ -414,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# median of at least {repeats} calls after one warm-up; losslab and torch: "
           "back-to-back runs per thread count, losslab's then torch's; naive, read, r+w: once "
           "per round, interleaved")  # fmt: skip
+    print("# memory: " + ("freed memory kept in the process (--keep-memory: mallopt, no mmap, "
+          "no trim, one arena)" if args.keep_memory else "malloc's defaults (large arrays are "
+          "fresh mmaps)"))  # fmt: skip
     print("# times in ms; ll/t= = losslab / torch at losslab's thread count (thr), "
           "ll/t2 = losslab / torch 2 threads,")  # fmt: skip
     print("# ll/read = losslab / x.sum(), ll/rw = losslab / x.copy()")

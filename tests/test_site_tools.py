@@ -132,10 +132,22 @@ def test_benchrun_numbers_come_from_the_recorded_runs():
 
     text = benchrun.summary()
     shown = (benchrun.RESULTS / f"{benchrun.SHOWN}.txt").read_text()
-    for name in (benchrun.SHOWN, benchrun.PYTHON_POOL, benchrun.BEFORE_KERNELS, *benchrun.RERUNS):
+    runs = (benchrun.SHOWN, benchrun.KEEP_MEMORY, benchrun.PYTHON_POOL, benchrun.BEFORE_KERNELS)
+    for name in (*runs, *benchrun.RERUNS, *benchrun.FREED):
         assert (benchrun.RESULTS / f"{name}.txt").exists()
-    two = benchrun.softmax(benchrun.SHOWN, 2)
-    assert f"{two['ms']} ms" in text and f"{two['ms']} ms" in shown
+    for name in (benchrun.SHOWN, benchrun.KEEP_MEMORY, *benchrun.RERUNS):
+        recorded = (benchrun.RESULTS / f"{name}.txt").read_text()
+        for threads in (2, 1) if name == benchrun.SHOWN else (2,):
+            target = benchrun.softmax(name, threads)
+            ms = target["ms"]
+            assert f"{ms} ms" in text and f"thread(s): {ms} ms" in recorded
+            for key, what in (("torch", "0.5 x torch (2 threads)"), ("rw", "4 x read+write pass")):
+                limit = target[f"{key}_limit"]
+                assert f"{limit} ms" in text and f"<= {what} {limit} ms" in recorded
+                assert target[f"{key}_pass"] == (ms <= limit)
+    freed = benchrun.freed()
+    for name in benchrun.FREED:
+        assert (benchrun.RESULTS / f"{name}.txt").read_text().strip() in freed
     for threads in (1, 2):
         faster, rows = benchrun.rows_faster(benchrun.SHOWN, threads)
         assert f"({faster}/{rows} rows faster)" in shown

@@ -11,11 +11,15 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
-#: The run the page shows (the C thread pool, losslab and torch both timed back to back), the
-#: last run with Python's thread pool and the old protocol, and the last run before the kernels.
-SHOWN = "2026-11-26-kernels-run4"
-#: Further runs of the same code, summed up beside it (how much a rerun moves).
-RERUNS = ("2026-11-26-kernels-run5", "2026-11-26-kernels-run6")
+#: The run the page shows (malloc's defaults), the same build run with ``--keep-memory`` (freed
+#: memory kept in the process, so no call pays for page faults), and the output of
+#: ``bench/freed_memory.py`` without and with that option.
+SHOWN = "2026-11-26-kernels-run9"
+KEEP_MEMORY = "2026-11-26-kernels-run10-keep-memory"
+FREED = ("2026-11-26-freed-memory", "2026-11-26-freed-memory-keep")
+#: Three runs of the previous build (the same code but for nll's forward pass), to show how
+#: much a rerun moves; the last run with Python's thread pool; the last run before the kernels.
+RERUNS = ("2026-11-26-kernels-run4", "2026-11-26-kernels-run5", "2026-11-26-kernels-run6")
 PYTHON_POOL = "2026-11-26-kernels-run3"
 BEFORE_KERNELS = "2026-11-25-numpy-paths"
 
@@ -51,6 +55,12 @@ def block(name: str = SHOWN) -> str:
     return "```text\n" + "\n".join(out) + "\n```"
 
 
+def freed() -> str:
+    """The two outputs of ``bench/freed_memory.py`` as one text block."""
+    text = "\n\n".join("\n".join(_lines(name)) for name in FREED)
+    return "```text\n" + text + "\n```"
+
+
 def softmax(name: str, threads: int) -> dict[str, float | bool]:
     """The softmax cross-entropy targets of a run at ``threads`` losslab threads."""
     result: dict[str, float | bool] = {}
@@ -59,9 +69,8 @@ def softmax(name: str, threads: int) -> dict[str, float | bool]:
         if m and int(m.group(2)) == threads:
             key = "torch" if m.group(4).startswith("0.5") else "rw"
             result["ms"] = float(m.group(3))
-            # the line ends with torch's time (limit: half of it) or the limit itself
-            limit = float(m.group(5))
-            result[f"{key}_limit"] = round(limit / 2, 2) if key == "torch" else limit
+            # the line ends with the limit: half of torch's time, or 4 x the pass
+            result[f"{key}_limit"] = float(m.group(5))
             result[f"{key}_pass"] = m.group(1) == "PASS"
     return result
 
@@ -108,33 +117,37 @@ def summary() -> str:
     p2, _ = rows_faster(PYTHON_POOL, 2)
     b1, _ = rows_faster(BEFORE_KERNELS, 1)
     b2, _ = rows_faster(BEFORE_KERNELS, 2)
-    return (
-        "Summary of the run (compiled kernels on their own thread pool). Softmax cross-entropy, "
-        f"forward and gradient, N = 10⁶, C = 10, float64, 2 threads: {two['ms']} ms, which "
-        f"{_verdict(two['torch_pass'])} the torch target (at most {two['torch_limit']} ms, half "
-        f"of torch with 2 threads) and {_verdict(two['rw_pass'])} the read + write target (at "
-        f"most {two['rw_limit']} ms, 4 × the pass). With 1 thread: {one['ms']} ms, which "
-        f"{_verdict(one['torch_pass'])} the first target and {_verdict(one['rw_pass'])} the "
-        f"second. Against torch with the same thread count, {f1} of {n1} rows at N ≥ 10⁵ are "
-        f"faster with 1 thread and {f2} of {n2} with 2 (with Python's thread pool, "
-        f"`{PYTHON_POOL}.txt`: {p1} and {p2}; before the kernels, `{BEFORE_KERNELS}.txt`: {b1} "
-        f"and {b2}). Slower with 1 thread: {_listed(slower_rows(SHOWN, 1))}. Slower with 2 "
-        f"threads: {_listed(slower_rows(SHOWN, 2))}. {_reruns()}"
+    text = (
+        f"Summary of `{SHOWN}.txt` (compiled kernels on their own thread pool, malloc's "
+        "defaults). "
+        "Softmax cross-entropy, forward and gradient, N = 10⁶, C = 10, float64, 2 threads: "
+        f"{two['ms']} ms, which {_verdict(two['torch_pass'])} the torch target (at most "
+        f"{two['torch_limit']} ms, half of torch with 2 threads) and "
+        f"{_verdict(two['rw_pass'])} the read + write target (at most {two['rw_limit']} ms, 4 × "
+        f"the pass). With 1 thread: {one['ms']} ms, which {_verdict(one['torch_pass'])} the "
+        f"first target and {_verdict(one['rw_pass'])} the second. Against torch with the same "
+        f"thread count, {f1} of {n1} rows at N ≥ 10⁵ are faster with 1 thread and {f2} of {n2} "
+        f"with 2 (with Python's thread pool, `{PYTHON_POOL}.txt`: {p1} and {p2}; before the "
+        f"kernels, `{BEFORE_KERNELS}.txt`: {b1} and {b2}). Slower with 1 thread: "
+        f"{_listed(slower_rows(SHOWN, 1))}. Slower with 2 threads: "
+        f"{_listed(slower_rows(SHOWN, 2))}."
     )
+    keep = _line(KEEP_MEMORY, "The same build with `--keep-memory`")
+    before = " ".join(_line(name, "Previous build") for name in RERUNS)
+    return f"{text}\n\n{keep}\n\n{before}"
 
 
-def _reruns() -> str:
-    """One sentence per rerun of the same code: the same figures, to show the spread."""
-    out = []
-    for name in RERUNS:
-        two, one = softmax(name, 2), softmax(name, 1)
-        f1, n1 = rows_faster(name, 1)
-        f2, n2 = rows_faster(name, 2)
-        out.append(
-            f"Rerun `{name}.txt`: softmax cross-entropy forward and "
-            f"gradient {two['ms']} ms with 2 threads ({_verdict(two['torch_pass'])} the torch "
-            f"target, {_verdict(two['rw_pass'])} the read + write target of {two['rw_limit']} "
-            f"ms) and {one['ms']} ms with 1; {f1} of {n1} rows faster than torch with 1 thread "
-            f"and {f2} of {n2} with 2 (slower with 2 threads: {_listed(slower_rows(name, 2))})."
-        )
-    return " ".join(out)
+def _line(name: str, what: str) -> str:
+    """One sentence on another run: the same figures as the summary's."""
+    two, one = softmax(name, 2), softmax(name, 1)
+    f1, n1 = rows_faster(name, 1)
+    f2, n2 = rows_faster(name, 2)
+    return (
+        f"{what}, `{name}.txt`: softmax cross-entropy forward and gradient {two['ms']} ms with "
+        f"2 threads ({_verdict(two['torch_pass'])} the torch target of {two['torch_limit']} ms, "
+        f"{_verdict(two['rw_pass'])} the read + write target of {two['rw_limit']} ms) and "
+        f"{one['ms']} ms with 1 ({_verdict(one['rw_pass'])} its read + write target of "
+        f"{one['rw_limit']} ms); {f1} of {n1} rows faster than torch with 1 thread (slower: "
+        f"{_listed(slower_rows(name, 1))}) and {f2} of {n2} with 2 (slower: "
+        f"{_listed(slower_rows(name, 2))})."
+    )

@@ -719,9 +719,26 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
 
 #define NLLCHUNK 512 /* rows per pass: their losses are summed from an L1-resident buffer */
 
+/* The gradient of nll over m rows: -scale f_i at row i's label (f_i = fw[i], or 1 without fw),
+ * 0 elsewhere; a row whose label is `ignore` (has_ignore; then fw is NULL) has weight 0 and
+ * gets the -0 of -(0 scale) at column 0, as a row of weight 0 and label 0 does. */
+#define DEFINE_NLL_GRAD(NAME, T)                                                                  \
+    static void NAME(T *grad, Py_ssize_t m, Py_ssize_t c, const int64_t *y, const T *fw,          \
+                     int has_ignore, int64_t ignore, double scale) {                              \
+        memset(grad, 0, (size_t)(m * c) * sizeof(T));                                             \
+        for (Py_ssize_t i = 0; i < m; i++) {                                                      \
+            int ign = has_ignore && y[i] == ignore;                                               \
+            double fi = fw ? (double)fw[i] : (ign ? 0.0 : 1.0);                                   \
+            grad[i * c + (ign ? 0 : y[i])] = (T)(-(fi * scale));                                  \
+        }                                                                                         \
+    }
+
+DEFINE_NLL_GRAD(nll_grad_f64, double)
+DEFINE_NLL_GRAD(nll_grad_f32, float)
+
 /* loss (optional): per-row losses; partial (optional): per block of `block` rows, the
  * compensated sum of the losses (each rounded to T first, as reduction='none' returns them). */
-#define DEFINE_NLL(NAME, T)                                                                       \
+#define DEFINE_NLL(NAME, T, GRAD)                                                                 \
     LL_CLONES static Py_ssize_t NAME(const T *x, Py_ssize_t m, Py_ssize_t c, const int64_t *y,   \
                                      const T *fw, const T *keep, double scale, T *loss, T *grad,  \
                                      double *partial, Py_ssize_t block) {                         \
@@ -759,18 +776,12 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
             }                                                                                     \
             if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
-        if (grad) {                                                                               \
-            memset(grad, 0, (size_t)(m * c) * sizeof(T));                                         \
-            for (Py_ssize_t i = 0; i < m; i++) {                                                  \
-                double fi = fw ? (double)fw[i] : 1.0;                                             \
-                grad[i * c + y[i]] = (T)(-(fi * scale));                                          \
-            }                                                                                     \
-        }                                                                                         \
+        if (grad) GRAD(grad, m, c, y, fw, 0, 0, scale);                                           \
         return first_bad;                                                                         \
     }
 
-DEFINE_NLL(nll_f64, double)
-DEFINE_NLL(nll_f32, float)
+DEFINE_NLL(nll_f64, double, nll_grad_f64)
+DEFINE_NLL(nll_f32, float, nll_grad_f32)
 
 /* The forward pass of an unweighted nll over one block of m rows, in a single stream: each
  * row's label is checked (in [0, c), or equal to `ignore` when has_ignore: the row then adds 0)
@@ -845,21 +856,6 @@ DEFINE_NLL(nll_f32, float)
 
 DEFINE_NLL_STREAM(nll_stream_f64, double)
 DEFINE_NLL_STREAM(nll_stream_f32, float)
-
-/* The gradient of an unweighted nll over m rows: -scale at each row's label, 0 elsewhere; an
- * ignored row gets the -0 of weight 0 at column 0, as from DEFINE_NLL with keep. */
-#define DEFINE_NLL_GRAD(NAME, T)                                                                  \
-    static void NAME(T *grad, Py_ssize_t m, Py_ssize_t c, const int64_t *y, int has_ignore,      \
-                     int64_t ignore, double scale) {                                              \
-        memset(grad, 0, (size_t)(m * c) * sizeof(T));                                             \
-        for (Py_ssize_t i = 0; i < m; i++) {                                                      \
-            int ign = has_ignore && y[i] == ignore;                                               \
-            grad[i * c + (ign ? 0 : y[i])] = (T)(-((ign ? 0.0 : 1.0) * scale));                   \
-        }                                                                                         \
-    }
-
-DEFINE_NLL_GRAD(nll_grad_f64, double)
-DEFINE_NLL_GRAD(nll_grad_f32, float)
 
 /* ---------------------------------------------------------------------------------------------
  * A small thread pool for the kernels. A job is `ntasks` independent tasks (one block of the
@@ -1173,11 +1169,11 @@ static void nll_task(void *vctx, Py_ssize_t k, int who) {
         if (bad >= 0) atomic_min_row(&j->bad_row, r0 + bad);
         if (j->grad) {
             if (j->f32)
-                nll_grad_f32(AT(j->grad, float, r0 * c), nr, c, j->y + r0, j->has_ignore,
+                nll_grad_f32(AT(j->grad, float, r0 * c), nr, c, j->y + r0, NULL, j->has_ignore,
                              j->ignore, j->scale);
             else
-                nll_grad_f64(AT(j->grad, double, r0 * c), nr, c, j->y + r0, j->has_ignore,
-                             j->ignore, j->scale);
+                nll_grad_f64(AT(j->grad, double, r0 * c), nr, c, j->y + r0, NULL,
+                             j->has_ignore, j->ignore, j->scale);
         }
         return;
     }
