@@ -50,6 +50,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import benchmem
 import numpy as np
 
 try:
@@ -354,27 +355,6 @@ def float32_ulps(n: int, rng: np.random.Generator) -> float:
     return abs(got - ref) / (abs(ref) * float(np.finfo(np.float32).eps))
 
 
-# --- memory ------------------------------------------------------------------------------------
-
-M_TRIM_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -4, -8  # glibc's <malloc.h>
-
-
-def keep_freed_memory() -> None:
-    """Make glibc's malloc keep freed memory in the process: large blocks come from the heap
-    instead of ``mmap`` (``M_MMAP_MAX`` 0), the heap is never trimmed, and all threads share one
-    arena (a thread's own arena cannot grow past 64 MB without ``mmap``)."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError) as exc:
-        raise SystemExit(f"--keep-memory needs glibc's mallopt: {exc}") from exc
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    for param, value in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1)):
-        if mallopt(param, value) != 1:
-            raise SystemExit(f"--keep-memory: mallopt({param}, {value}) failed")
-
-
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -400,14 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-torch", action="store_true", help="do not time torch")
     ap.add_argument("--losses", default=None, help="comma-separated subset, e.g. mse,huber")
-    ap.add_argument(
-        "--keep-memory",
-        action="store_true",
-        help="glibc: keep freed memory in the process, so timed calls pay no page faults",
-    )
+    benchmem.add_option(ap)
     args = ap.parse_args(argv)
-    if args.keep_memory:
-        keep_freed_memory()
+    benchmem.apply(args)
 
     global torch, F
     if args.no_torch:

@@ -19,12 +19,12 @@ import argparse
 import platform
 import resource
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import benchmem
 import numpy as np
 
 import losslab
@@ -70,17 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pause", type=float, default=4.0, help="seconds of idle before a call")
     ap.add_argument("--calls", type=int, default=5, help="timed calls per case")
-    ap.add_argument(
-        "--keep-memory",
-        action="store_true",
-        help="as in bench_losses.py: malloc keeps freed memory in the process",
-    )
+    benchmem.add_option(ap)
     args = ap.parse_args(argv)
-    if args.keep_memory:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from bench_losses import keep_freed_memory
-
-        keep_freed_memory()
+    benchmem.apply(args)
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1_000_000, 10))
