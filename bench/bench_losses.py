@@ -262,13 +262,24 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
 # --- timing --------------------------------------------------------------------------------------
 
 
+#: Warm-up of a back-to-back run: calls until this many seconds have passed or WARMUP_CALLS
+#: calls were made, whichever comes first.
+WARMUP_S, WARMUP_CALLS = 0.3, 10
+
+
 def median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    """Median of back-to-back calls after one warm-up: ``repeats`` of them, or more for a fast
+    """Median of back-to-back calls after a warm-up: ``repeats`` of them, or more for a fast
     call (as many as fit in about 50 ms, at most 20 x ``repeats``), so that calls of 0.1 ms are
-    not judged on 9 samples."""
+    not judged on 9 samples. The warm-up (page faults, caches, lazy init, waking thread pools)
+    lasts up to WARMUP_CALLS calls or WARMUP_S seconds: until the memory a call allocates is
+    memory an earlier call of the run freed, not memory the OS had to map afresh."""
     t0 = time.perf_counter()
-    fn()  # warm-up (page faults, caches, lazy init, waking thread pools)
+    fn()
     first = time.perf_counter() - t0
+    for _ in range(WARMUP_CALLS - 1):
+        if time.perf_counter() - t0 >= WARMUP_S:
+            break
+        fn()
     repeats = max(repeats, min(20 * repeats, int(0.05 / max(first, 1e-6))))
     times = []
     for _ in range(repeats):
