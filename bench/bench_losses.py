@@ -4,10 +4,11 @@ Run ``python bench/bench_losses.py`` (full, a few minutes on 2 cores) or ``--qui
 Everything runs in one process. losslab is timed at the thread count(s) of ``--threads``
 (``losslab.set_num_threads``; e.g. ``--threads 1,2`` times both), torch at each count of
 ``--torch-threads`` (default 1 and 2, ``torch.set_num_threads``); NumPy's BLAS pool
-(threadpoolctl) gets the largest losslab count. Each time is the median of several rounds after
-one warm-up. losslab and torch are timed alike: at each thread count, a run of back-to-back calls
-of losslab, then one of torch (fast calls are repeated more, up to about 50 ms a run); the naive
-code and the two baseline passes are timed once per round, interleaved. Printed: a table of
+(threadpoolctl) gets the largest losslab count. Each time is a median of several calls after a
+warm-up. losslab and torch are timed alike: at each thread count, a run of back-to-back calls
+of losslab, then one of torch, each warmed up by up to 10 calls or 0.3 s (fast calls are
+repeated more, up to about 50 ms a run); the naive code and the two baseline passes are timed
+once per round, interleaved, after one warm-up call each. Printed: a table of
 milliseconds and the ratios losslab/torch (at
 losslab's thread count, and at 2 threads), losslab/read-pass (one ``x.sum()`` over the input) and
 losslab/read+write-pass (``x.copy()``); then PASS/MISS for each performance target of the
@@ -432,9 +433,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# threads: losslab {','.join(map(str, ll_threads))} (column thr; "
           f"losslab.set_num_threads); numpy/BLAS {blas_threads} ({blas}); "
           f"torch {t_list} (torch.set_num_threads); the naive NumPy runs on 1 thread")  # fmt: skip
-    print(f"# median of at least {repeats} calls after one warm-up; losslab and torch: "
-          "back-to-back runs per thread count, losslab's then torch's; naive, read, r+w: once "
-          "per round, interleaved")  # fmt: skip
+    print(f"# median of at least {repeats} calls; losslab and torch: back-to-back runs per "
+          f"thread count, losslab's then torch's, after a warm-up of up to {WARMUP_CALLS} calls "
+          f"or {WARMUP_S} s; naive, read, r+w: once per round, interleaved, after one warm-up "
+          "call")  # fmt: skip
     print("# memory: " + ("freed memory kept in the process (--keep-memory: mallopt, no mmap, "
           "no trim, one arena)" if args.keep_memory else "malloc's defaults (large arrays are "
           "fresh mmaps)"))  # fmt: skip
