@@ -125,16 +125,18 @@ LL_INLINE vd v_exp(vd x) { return exp_core(x, 0); }
  * overflow side of the range reduction is left out */
 LL_INLINE vd v_exp_nonpos(vd x) { return exp_core(x, 1); }
 
-/* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction. */
-LL_INLINE vd v_log1p(vd x) {
+/* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction.
+ * unit: x <= 1 (then 1 + x < 2, so k is 0 or 1 and the two selections of c fold away). */
+LL_INLINE vd log1p_core(vd x, int unit) {
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
     vd u = splat(1.0) + x;
     vu ui = (vu)u;
     vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
     vi k = (vi)(hu >> 20) - 0x3ff;
     /* correction for the rounding of 1 + x: log(1 + x) ~ log(u) + c */
-    vd c = sel(k >= 2, splat(1.0) - (u - x), x - (u - splat(1.0)));
-    c = sel(k < 54, c / u, splat(0.0));
+    vd c0 = x - (u - splat(1.0));
+    vd c = unit ? c0 : sel(k >= 2, splat(1.0) - (u - x), c0);
+    c = unit ? c / u : sel(k < 54, c / u, splat(0.0));
     hu = (hu & 0x000fffff) + 0x3fe6a09e;
     vd f = (vd)((hu << 32) | (ui & 0xffffffffULL)) - splat(1.0);
     vd hfsq = splat(0.5) * f * f;
@@ -150,6 +152,10 @@ LL_INLINE vd v_log1p(vd x) {
     vd dk = (vd)((vu)k + 0x4338000000000000ULL) - splat(6755399441055744.0);
     return s * (hfsq + R) + (dk * splat(ln2_lo) + c) - hfsq + f + dk * splat(ln2_hi);
 }
+
+LL_INLINE vd v_log1p(vd x) { return log1p_core(x, 0); }
+/* log1p(x) for 0 <= x <= 1, as of e^-|x| in the logistic losses */
+LL_INLINE vd v_log1p_unit(vd x) { return log1p_core(x, 1); }
 
 /* nonzero lanes where v is NaN or infinite (all exponent bits set) */
 LL_INLINE vu nonfinite(vd v) { return (vu)((((vu)v >> 52) & 0x7ff) == 0x7ff); }
@@ -255,13 +261,15 @@ LL_INLINE vs expf_core(vs x, int nonpositive) {
 LL_INLINE vs v_expf(vs x) { return expf_core(x, 0); }
 LL_INLINE vs v_expf_nonpos(vs x) { return expf_core(x, 1); }
 
-/* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients). */
-LL_INLINE vs v_log1pf(vs x) {
+/* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients); unit as in
+ * log1p_core. */
+LL_INLINE vs log1pf_core(vs x, int unit) {
     vs u = splats(1.0f) + x;
     vsu iu = (vsu)u + (0x3f800000 - 0x3f3504f3);
     vsi k = (vsi)(iu >> 23) - 0x7f;
-    vs c = sels(k >= 2, splats(1.0f) - (u - x), x - (u - splats(1.0f)));
-    c = sels(k < 25, c / u, splats(0.0f));
+    vs c0 = x - (u - splats(1.0f));
+    vs c = unit ? c0 : sels(k >= 2, splats(1.0f) - (u - x), c0);
+    c = unit ? c / u : sels(k < 25, c / u, splats(0.0f));
     iu = (iu & 0x007fffff) + 0x3f3504f3;
     vs f = (vs)iu - splats(1.0f);
     vs s = f / (splats(2.0f) + f);
@@ -275,6 +283,9 @@ LL_INLINE vs v_log1pf(vs x) {
     return s * (hfsq + R) + (dk * splats(9.0580006145e-06f) + c) - hfsq + f +
            dk * splats(6.9313812256e-01f);
 }
+
+LL_INLINE vs v_log1pf(vs x) { return log1pf_core(x, 0); }
+LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 
 /* ---------------------------------------------------------------------------------------------
  * Element-wise losses of (input x, target t[, weight w]), written once for both lane sets:
@@ -292,7 +303,7 @@ LL_INLINE vs v_log1pf(vs x) {
 #define D_min vmin
 #define D_max vmax
 #define D_exp v_exp_nonpos /* every use takes x <= 0 */
-#define D_log1p v_log1p
+#define D_log1p v_log1p_unit /* every use takes 0 <= x <= 1 */
 #define D_load vload
 #define D_store vstore
 #define S_t vs
@@ -305,7 +316,7 @@ LL_INLINE vs v_log1pf(vs x) {
 #define S_min smin
 #define S_max smax
 #define S_exp v_expf_nonpos /* every use takes x <= 0 */
-#define S_log1p v_log1pf
+#define S_log1p v_log1pf_unit /* every use takes 0 <= x <= 1 */
 #define S_load sloads
 #define S_store sstores
 
