@@ -14,15 +14,24 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 #: The run the page shows (malloc's defaults), the same build run with ``--keep-memory`` (freed
 #: memory kept in the process, so no call pays for page faults), and the output of
 #: ``bench/freed_memory.py`` without and with that option.
-SHOWN = "2026-11-26-kernels-run11"
-KEEP_MEMORY = "2026-11-26-kernels-run12-keep-memory"
+SHOWN = "2026-11-26-kernels-run13"
+KEEP_MEMORY = "2026-11-26-kernels-run14-keep-memory"
 FREED = ("2026-11-26-freed-memory", "2026-11-26-freed-memory-keep")
-#: The same build timed with a single warm-up call per back-to-back run (defaults, and
-#: ``--keep-memory``); three runs of the previous build (the same code but for nll's forward
-#: pass, single warm-up call), to show how much a rerun moves; the last run with Python's
-#: thread pool; the last run before the kernels.
-ONE_WARMUP = ("2026-11-26-kernels-run9", "2026-11-26-kernels-run10-keep-memory")
-RERUNS = ("2026-11-26-kernels-run4", "2026-11-26-kernels-run5", "2026-11-26-kernels-run6")
+#: Earlier runs summed up beside it, newest first: what each is, and its files.
+EARLIER = (
+    (
+        "Build before the log1p change, same protocol",
+        ("2026-11-26-kernels-run11", "2026-11-26-kernels-run12-keep-memory"),
+    ),
+    (
+        "That build, one warm-up call",
+        ("2026-11-26-kernels-run9", "2026-11-26-kernels-run10-keep-memory"),
+    ),
+    (
+        "Build before the nll stream, one warm-up call",
+        ("2026-11-26-kernels-run4", "2026-11-26-kernels-run5", "2026-11-26-kernels-run6"),
+    ),
+)
 PYTHON_POOL = "2026-11-26-kernels-run3"
 BEFORE_KERNELS = "2026-11-25-numpy-paths"
 
@@ -135,10 +144,9 @@ def summary() -> str:
         f"{_listed(slower_rows(SHOWN, 1))}. Slower with 2 threads: "
         f"{_listed(slower_rows(SHOWN, 2))}."
     )
-    keep = _line(KEEP_MEMORY, "The same build with `--keep-memory`")
-    one = " ".join(_line(name, "The same build, one warm-up call") for name in ONE_WARMUP)
-    before = " ".join(_line(name, "Previous build") for name in RERUNS)
-    return f"{text}\n\n{keep}\n\n{one}\n\n{before}"
+    parts = [text, _line(KEEP_MEMORY, "The same build with `--keep-memory`")]
+    parts += [" ".join(_line(name, what) for name in names) for what, names in EARLIER]
+    return "\n\n".join(parts)
 
 
 def _line(name: str, what: str) -> str:
