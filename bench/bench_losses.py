@@ -13,7 +13,9 @@ milliseconds and the ratios losslab/torch (at
 losslab's thread count, and at 2 threads), losslab/read-pass (one ``x.sum()`` over the input) and
 losslab/read+write-pass (``x.copy()``); then PASS/MISS for each performance target of the
 project, "no loss slower than torch" judged against torch at losslab's thread count (and, for
-information, at 2 threads). The script never fails on a MISS: it reports.
+information, at 2 threads): each slower row says whether the quartiles of the two runs' calls
+lie apart or overlap (a tie within the run's own noise). The script never fails on a MISS: it
+reports.
 
 Losses (shape (N, C); elementwise losses use all N*C entries):
   mse       losslab.mse_loss          | articles: mean((y - t)**2)     | F.mse_loss
@@ -268,8 +270,9 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
 WARMUP_S, WARMUP_CALLS = 0.3, 10
 
 
-def median_ms(fn: Callable[[], Any], repeats: int) -> float:
-    """Median of back-to-back calls after a warm-up: ``repeats`` of them, or more for a fast
+def quartiles_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float]:
+    """Quartiles (first, median, third) of back-to-back calls after a warm-up: ``repeats`` of
+    them, or more for a fast
     call (as many as fit in about 50 ms, at most 20 x ``repeats``), so that calls of 0.1 ms are
     not judged on 9 samples. The warm-up (page faults, caches, lazy init, waking thread pools)
     lasts up to WARMUP_CALLS calls or WARMUP_S seconds: until the memory a call allocates is
@@ -287,7 +290,8 @@ def median_ms(fn: Callable[[], Any], repeats: int) -> float:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+    q1, med, q3 = statistics.quantiles(times, n=4, method="inclusive")
+    return 1e3 * q1, 1e3 * med, 1e3 * q3
 
 
 Timer = tuple[Callable[[], Any], Callable[[], Any]]  # (untimed setup, timed call)
@@ -491,10 +495,12 @@ def main(argv: list[str] | None = None) -> int:
                     for k in sorted({*ll_threads, *t_threads}):
                         if k in ll_threads:
                             losslab.set_num_threads(k)
-                            times[mode][f"ll{k}"] = median_ms(ll_fn, repeats)
+                            q1, med, q3 = quartiles_ms(ll_fn, repeats)
+                            times[mode][f"ll{k}"], times[mode][f"ll{k}_iqr"] = med, (q1, q3)
                         if k in t_threads:
                             torch.set_num_threads(k)
-                            times[mode][f"torch{k}"] = median_ms(torch_fn, repeats)
+                            q1, med, q3 = quartiles_ms(torch_fn, repeats)
+                            times[mode][f"torch{k}"], times[mode][f"torch{k}_iqr"] = med, (q1, q3)
                 losslab.set_num_threads(max(ll_threads))
                 peak = peak_extra_bytes(partial(vg, *prob["args"]))
                 for mode, t in times.items():
@@ -506,7 +512,9 @@ def main(argv: list[str] | None = None) -> int:
                             "loss": loss, "dtype": np.dtype(dtype).name, "N": n, "C": c,
                             "mode": mode, "thr": k, "losslab": t[f"ll{k}"], "naive": t["naive"],
                             "torch_same": same, "torch2": two, "read": t["read"], "rw": t["rw"],
-                            "peak": peak, "nbytes": x.nbytes,
+                            "peak": peak, "nbytes": x.nbytes, "ll_iqr": t[f"ll{k}_iqr"],
+                            "torch_same_iqr": t.get(f"torch{k}_iqr"),
+                            "torch2_iqr": t.get("torch2_iqr"),
                         }  # fmt: skip
                         results.append(row)
                         tvals = "".join(f"{t[f'torch{j}']:>9.2f}" for j in t_threads)
@@ -566,8 +574,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"N >= 1e5, losslab {k} thread(s) ({len(big) - len(slower)}/{len(big)} rows "
                   "faster)")  # fmt: skip
             for r in slower:
+                # a tie within the run's own noise when the middle halves of the two runs'
+                # calls overlap (losslab's first quartile below torch's third)
+                apart = r["ll_iqr"][0] > r[f"{col}_iqr"][1]
                 print(f"     slower: {r['loss']} {r['dtype']} N={r['N']} C={r['C']} "
-                      f"{r['mode']}: {r['losslab']:.2f} ms vs {r[col]:.2f} ms")  # fmt: skip
+                      f"{r['mode']}: {r['losslab']:.2f} ms vs {r[col]:.2f} ms "
+                      f"({'quartiles apart' if apart else 'quartiles overlap'})")  # fmt: skip
     peaks = {(r["loss"], r["dtype"], r["N"], r["C"]): r for r in results if r["N"] >= 100_000}
     heavy = [r for r in peaks.values() if r["peak"] > 1.25 * 2 * r["nbytes"]]
     print(f"{verdict(not heavy if peaks else None)} peak extra memory <= about input + gradient "
