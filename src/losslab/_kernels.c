@@ -728,6 +728,14 @@ DEFINE_SOFTMAX_CE(softmax_ce_f32, float, softmax_group_f32)
  * ignored ones, are skipped), or -1.
  * ------------------------------------------------------------------------------------------ */
 
+/* The first of the labels y[0..n) outside [0, c) and not equal to `ignore` (has_ignore), or -1 */
+static Py_ssize_t first_bad_label(const int64_t *y, Py_ssize_t n, int64_t c, int has_ignore,
+                                  int64_t ignore) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((uint64_t)y[i] >= (uint64_t)c && !(has_ignore && y[i] == ignore)) return i;
+    return -1;
+}
+
 #define NLLCHUNK 512 /* rows per pass: their losses are summed from an L1-resident buffer */
 
 /* The gradient of nll over m rows: -scale f_i at row i's label (f_i = fw[i], or 1 without fw),
@@ -805,17 +813,17 @@ DEFINE_NLL(nll_f32, float, nll_grad_f32)
 #define DEFINE_NLL_STREAM(NAME, T)                                                                \
     LL_INLINE vd NAME##_vec(const T *x, Py_ssize_t c, const int64_t *y, Py_ssize_t i0,           \
                             Py_ssize_t n, int has_ignore, int64_t ignore, vi *out, vi *nign) {   \
-        vi yv, lane, valid; /* lanes past n: label 0 of row i0, not counted */                    \
+        vi yv, row, valid; /* lanes past n: label 0 of row i0, not counted */                     \
         for (int l = 0; l < W; l++) {                                                             \
             yv[l] = l < n ? y[i0 + l] : 0;                                                        \
-            lane[l] = l < n ? l : 0;                                                              \
+            row[l] = i0 + (l < n ? l : 0);                                                        \
             valid[l] = l < n ? -1 : 0;                                                            \
         }                                                                                         \
-        vi ign = valid & (has_ignore ? (vi)(yv == ignore) : (vi)(yv & 0));                        \
-        vi ok = (vi)((vu)yv < (vu)(yv * 0 + c));                                                  \
+        vi ign = has_ignore ? valid & (yv == ignore) : yv & 0;                                    \
+        vi ok = (vu)yv < (uint64_t)c;                                                             \
         *out |= valid & ~ign & ~ok;                                                               \
         *nign -= ign;                                                                             \
-        vi idx = ((vi)(lane * 0 + i0) + lane) * c + (yv & ok); /* a bad label reads entry 0 */   \
+        vi idx = row * c + (yv & ok); /* a bad label reads entry 0 of its row */                  \
         vd v;                                                                                     \
         for (int l = 0; l < W; l++) v[l] = (double)x[idx[l]];                                     \
         return sel(valid & ~ign, -v, splat(0.0));                                                 \
@@ -847,15 +855,8 @@ DEFINE_NLL(nll_f32, float, nll_grad_f32)
         int64_t nign = 0;                                                                         \
         for (int l = 0; l < W; l++) nign += nignv[l];                                             \
         *nign_out = (Py_ssize_t)nign;                                                             \
-        *bad_label = -1;                                                                          \
-        if (any_lane((vu)out)) {                                                                  \
-            for (Py_ssize_t r = 0; r < m; r++)                                                    \
-                if ((uint64_t)y[r] >= (uint64_t)c && !(has_ignore && y[r] == ignore)) {           \
-                    *bad_label = r;                                                               \
-                    break;                                                                        \
-                }                                                                                 \
-            return -1;                                                                            \
-        }                                                                                         \
+        *bad_label = any_lane((vu)out) ? first_bad_label(y, m, c, has_ignore, ignore) : -1;       \
+        if (*bad_label >= 0) return -1;                                                           \
         if (partial) *partial = kahan_total(&acc);                                                \
         if (any_lane(badv))                                                                       \
             for (Py_ssize_t r = 0; r < m; r++) {                                                  \
@@ -1006,7 +1007,8 @@ static void run_tasks(task_fn fn, void *ctx, Py_ssize_t ntasks, int nthreads) {
     pool.fn = fn;
     pool.ctx = ctx;
     pool.ntasks = ntasks;
-    pool.per = ntasks / (CLAIMS_PER_THREAD * nthreads) > 1 ? ntasks / (CLAIMS_PER_THREAD * nthreads) : 1;
+    Py_ssize_t per = ntasks / (CLAIMS_PER_THREAD * nthreads);
+    pool.per = per > 1 ? per : 1;
     pool.nclaims = (ntasks + pool.per - 1) / pool.per;
     pool.participants = nthreads;
     atomic_store(&pool.next, 0);
@@ -1112,11 +1114,8 @@ static Py_ssize_t rows_labels(rows_job *j, Py_ssize_t r0, Py_ssize_t nr, int who
     *f = j->f ? (const char *)j->f + (size_t)r0 * isz : NULL;
     Py_ssize_t nign = scan_labels(yb, nr, j->c, j->has_ignore, j->ignore, &bad);
     if (bad) {
-        for (Py_ssize_t i = 0; i < nr; i++)
-            if ((uint64_t)yb[i] >= (uint64_t)j->c && !(j->has_ignore && yb[i] == j->ignore)) {
-                atomic_min_row(&j->bad_label, r0 + i);
-                break;
-            }
+        Py_ssize_t i = first_bad_label(yb, nr, j->c, j->has_ignore, j->ignore);
+        atomic_min_row(&j->bad_label, r0 + i);
         return -1;
     }
     if (nign) {
@@ -1188,12 +1187,12 @@ static void nll_task(void *vctx, Py_ssize_t k, int who) {
         }
         return;
     }
+    /* weighted rows (f or keep): no ignore_index (the binding refuses it), so rows_labels only
+     * checks the labels */
     const int64_t *y;
     const void *f;
-    Py_ssize_t nign = rows_labels(j, r0, nr, who, &y, &f);
-    if (nign < 0) return;
-    /* ignored rows (nign > 0) have weight 0 in f, which also serves as keep */
-    const void *keep = nign ? f : AT(j->keep, const char, r0 * (j->f32 ? 4 : 8));
+    if (rows_labels(j, r0, nr, who, &y, &f) < 0) return;
+    const void *keep = AT(j->keep, const char, r0 * (j->f32 ? 4 : 8));
     if (j->f32)
         bad = nll_f32(AT(j->x, const float, r0 * c), nr, c, y, f, keep, j->scale,
                       AT(j->loss, float, r0), AT(j->grad, float, r0 * c),
@@ -1347,8 +1346,10 @@ static int run_rows(rows_job *j, task_fn fn, int nthreads) {
     j->rpad = (rows + W - 1) / W * W;
     /* softmax: each thread's e (rows * c + W) and row (5 rpad) buffers */
     j->scratch_len = fn == softmax_task ? (rows * j->c + W - 1) / W * W + 5 * j->rpad : 0;
-    /* with ignore_index: each thread's labels and weights of a block */
-    size_t per_label = j->has_ignore ? 16 : 0, label_len = (size_t)j->block * per_label;
+    /* softmax with ignore_index: each thread's labels and weights of a block (nll streams the
+     * ignored rows instead) */
+    size_t per_label = fn == softmax_task && j->has_ignore ? 16 : 0;
+    size_t label_len = (size_t)j->block * per_label;
     char *mem = PyMem_RawMalloc((sizeof(double) * (size_t)j->scratch_len + label_len) *
                                     (size_t)nthreads + 1);
     if (!mem) {
