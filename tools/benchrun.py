@@ -88,29 +88,32 @@ def softmax(name: str, threads: int) -> dict[str, float | bool]:
     return result
 
 
-def rows_faster(name: str, threads: int) -> tuple[int, int]:
-    """(rows faster than torch at the same thread count, rows) at N >= 1e5."""
-    for line in _lines(name):
-        m = _ROWS.match(line)
-        if m and int(m.group(1)) == threads:
-            return int(m.group(2)), int(m.group(3))
-    raise ValueError(f"{name}: no 'no loss slower' line for {threads} thread(s)")
-
-
-def slower_rows(name: str, threads: int) -> list[str]:
-    """The rows listed as slower than torch at the same thread count (``threads``)."""
+def _rows_verdict(name: str, threads: int) -> tuple[re.Match[str], list[str]]:
+    """The "no loss slower" line of a run at ``threads`` (same thread count) and the lines
+    after it."""
     lines = _lines(name)
     for i, line in enumerate(lines):
         m = _ROWS.match(line)
         if m and int(m.group(1)) == threads:
-            rows = []
-            for after in lines[i + 1 :]:
-                s = _SLOWER.match(after)
-                if not s:
-                    break
-                rows.append(s.group(1))
-            return rows
+            return m, lines[i + 1 :]
     raise ValueError(f"{name}: no 'no loss slower' line for {threads} thread(s)")
+
+
+def rows_faster(name: str, threads: int) -> tuple[int, int]:
+    """(rows faster than torch at the same thread count, rows) at N >= 1e5."""
+    m, _ = _rows_verdict(name, threads)
+    return int(m.group(2)), int(m.group(3))
+
+
+def slower_rows(name: str, threads: int) -> list[str]:
+    """The rows listed as slower than torch at the same thread count (``threads``)."""
+    rows = []
+    for after in _rows_verdict(name, threads)[1]:
+        s = _SLOWER.match(after)
+        if not s:
+            break
+        rows.append(s.group(1))
+    return rows
 
 
 def _verdict(ok: bool) -> str:
