@@ -80,6 +80,12 @@ LL_INLINE vd sel(vi mask, vd a, vd b) { return (vd)(((vu)a & (vu)mask) | ((vu)b 
 LL_INLINE vd vabs(vd a) { return (vd)((vu)a & ~(vu)splat(-0.0)); }
 LL_INLINE vd vmax(vd a, vd b) { return sel(a > b, a, b); }
 LL_INLINE vd vmin(vd a, vd b) { return sel(a < b, a, b); }
+/* vmin(a, b) for b > 0 and a = |.| (sign bit clear, NaN included): such doubles order as their
+ * bits do as integers, and the integer form compiles to a comparison and one masked move */
+LL_INLINE vd vmin_abs(vd a, vd b) {
+    vi ia = (vi)a, ib = (vi)b, m = ia < ib;
+    return (vd)((ia & m) | (ib & ~m));
+}
 
 /* exp(x) for any x (NaN propagates). Reduction x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, ln2
  * split as in fdlibm), e^r = 1 + r + r^2 q(r) with q of degree 9 (below), 2^k built
@@ -227,6 +233,10 @@ LL_INLINE vs sels(vsi mask, vs a, vs b) {
 LL_INLINE vs sabs(vs a) { return (vs)((vsu)a & ~(vsu)splats(-0.0f)); }
 LL_INLINE vs smax(vs a, vs b) { return sels(a > b, a, b); }
 LL_INLINE vs smin(vs a, vs b) { return sels(a < b, a, b); }
+LL_INLINE vs smin_abs(vs a, vs b) { /* as vmin_abs */
+    vsi ia = (vsi)a, ib = (vsi)b, m = ia < ib;
+    return (vs)((ia & m) | (ib & ~m));
+}
 
 /* expf: the same reduction with ln2 split for float (fdlibm's expf), e^r by Taylor to degree 7
  * (truncation < 6e-9, below half an ulp of float32), 2^k in two steps near the ends. */
@@ -301,6 +311,7 @@ LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 #define D_sel sel
 #define D_abs vabs
 #define D_min vmin
+#define D_min_abs vmin_abs
 #define D_max vmax
 #define D_exp v_exp_nonpos /* every use takes x <= 0 */
 #define D_log1p v_log1p_unit /* every use takes 0 <= x <= 1 */
@@ -314,6 +325,7 @@ LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 #define S_sel sels
 #define S_abs sabs
 #define S_min smin
+#define S_min_abs smin_abs
 #define S_max smax
 #define S_exp v_expf_nonpos /* every use takes x <= 0 */
 #define S_log1p v_log1pf_unit /* every use takes 0 <= x <= 1 */
@@ -322,21 +334,25 @@ LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 
 /* The losses of a chunk go into the block's sums in the lanes kahan_add would use for them
  * stored in order (vector q of every group of KL double vectors into sum q): float64 losses
- * straight from the registers, with compensation (P##_acc, vector u of a group of P##_G); float32
- * losses through the chunk buffer lb, converted to double from memory (cheaper than from
- * registers) and summed without compensation (32 lanes of at most 1 Ki terms) by P##_flush. */
+ * with compensation (P##_acc, vector u of a group of P##_G); a vector u of float32 losses is
+ * converted to double as one vector of twice the width (GCC lowers that to one vcvtps2pd per
+ * half, where a half-width float vector to double is split in two), its halves summed without
+ * compensation (32 lanes of at most 1 Ki terms) into sums 2u and 2u + 1. */
 #define D_G KL
 #define S_G (KL / 2)
-#define D_LB 1
-#define S_LB CHUNK
-LL_INLINE void D_acc(kahan *a, double *lb, vd l, int u) { kahan_step(&a->s[u], &a->c[u], l); }
-LL_INLINE void S_acc(kahan *a, float *lb, vs l, int u) { sstores(lb, l); }
-LL_INLINE void D_flush(kahan *a, const double *lb, Py_ssize_t n) {}
-LL_INLINE void S_flush(kahan *a, const float *lb, Py_ssize_t n) {
-    typedef float vf_mem __attribute__((vector_size(VBYTES / 2), aligned(4), may_alias));
-    for (Py_ssize_t i = 0; i < n; i += KL * W)
-        for (int q = 0; q < KL && i + q * W < n; q++)
-            a->s[q] += __builtin_convertvector(*(const vf_mem *)(lb + i + q * W), vd);
+typedef double vd2 __attribute__((vector_size(2 * VBYTES))); /* WS doubles */
+#if VBYTES == 64
+#define VD2_LO(c) __builtin_shufflevector(c, c, 0, 1, 2, 3, 4, 5, 6, 7)
+#define VD2_HI(c) __builtin_shufflevector(c, c, 8, 9, 10, 11, 12, 13, 14, 15)
+#else
+#define VD2_LO(c) __builtin_shufflevector(c, c, 0, 1, 2, 3)
+#define VD2_HI(c) __builtin_shufflevector(c, c, 4, 5, 6, 7)
+#endif
+LL_INLINE void D_acc(kahan *a, vd l, int u) { kahan_step(&a->s[u], &a->c[u], l); }
+LL_INLINE void S_acc(kahan *a, vs l, int u) {
+    vd2 c = __builtin_convertvector(l, vd2);
+    a->s[2 * u] += VD2_LO(c);
+    a->s[2 * u + 1] += VD2_HI(c);
 }
 
 enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
@@ -371,7 +387,7 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
              * L1 is Huber with delta = beta, times 1/beta (the caller sends only a beta whose \
              * reciprocal is finite) */                                                           \
             P##_t a = P##_abs(d);                                                                 \
-            P##_t q = P##_min(a, pv);                                                             \
+            P##_t q = P##_min_abs(a, pv);                                                          \
             P##_t h = q * (a - P##_splat(0.5) * q);                                               \
             *l = kind == K_SMOOTH_L1 ? h * inv : h;                                               \
             *g = P##_sel(d < zero, -q, P##_sel(d > zero, q, zero));                               \
@@ -408,7 +424,7 @@ DEFINE_PAIR_VEC(S)
 
 /* One vector of the element-wise loop, vector u of its group: the loss into the block's sums
  * and lossout, the scaled derivative into gout. w == NULL means weight 1. */
-#define PAIR_STEP(P, KIND, XP, TP, WP, LP, GP, LB, U)                                             \
+#define PAIR_STEP(P, KIND, XP, TP, WP, LP, GP, U)                                                  \
     {                                                                                             \
         P##_t xv = P##_load(XP), tv = P##_load(TP), wv = WP ? P##_load(WP) : one, l, g;           \
         P##_pair_vec(KIND, xv, tv, pv, inv, &l, &g);                                              \
@@ -418,15 +434,14 @@ DEFINE_PAIR_VEC(S)
             bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
             bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
-        if (partial) P##_acc(&acc, LB, l, U);                                                     \
+        if (partial) P##_acc(&acc, l, U);                                                          \
         if (LP) P##_store(LP, l);                                                                 \
         if (GP) P##_store(GP, (g * wv) * gs);                                                     \
     }
 
 #define PAIR_AT(P, KIND, J, U)                                                                    \
     PAIR_STEP(P, KIND, x + s + (J), t + s + (J), (w ? w + s + (J) : NULL),                        \
-              (lossout ? lossout + s + (J) : NULL), (gout ? gout + s + (J) : NULL),               \
-              lb + (P##_LB > 1 ? (J) : 0), U)
+              (lossout ? lossout + s + (J) : NULL), (gout ? gout + s + (J) : NULL), U)
 
 /* One chunk [s, s + len): groups of P##_G whole vectors straight from the buffers, then the
  * remaining whole vectors, then the rest through a zero-padded copy (padding has weight 0 and
@@ -450,7 +465,7 @@ DEFINE_PAIR_VEC(S)
             }                                                                                     \
             const P##_real *xq = xp, *tq = tp, *wq = wp;                                          \
             P##_real *lq = lp, *gq = gp;                                                          \
-            PAIR_STEP(P, KIND, xq, tq, wq, lq, gq, lb + (P##_LB > 1 ? i : 0), u)                  \
+            PAIR_STEP(P, KIND, xq, tq, wq, lq, gq, u)                                              \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 if (lossout) lossout[s + i + j] = lp[j];                                          \
                 if (gout) gout[s + i + j] = gp[j];                                                \
@@ -466,7 +481,6 @@ DEFINE_PAIR_VEC(S)
                                Py_ssize_t n, double dparam, P##_real *lossout, P##_real *gout,    \
                                double gscale, double *partial, Py_ssize_t block, uint64_t *fin) { \
         P##_t bad = P##_splat(0);                                                                 \
-        P##_real lb[P##_LB] __attribute__((aligned(64)));                                         \
         const P##_t gs = P##_splat((P##_real)gscale), one = P##_splat(1), zero = P##_splat(0);    \
         const P##_real param = (P##_real)dparam;                                                  \
         /* delta or beta, and 1/beta, once (the caller sends only a beta whose reciprocal is \
@@ -492,7 +506,6 @@ DEFINE_PAIR_VEC(S)
                     const P##_real *const w = NULL;                                               \
                     PAIR_CHUNK(P, KIND)                                                           \
                 }                                                                                 \
-                if (partial) P##_flush(&acc, lb, (len + P##_W - 1) / P##_W * P##_W);              \
             }                                                                                     \
             if (partial) partial[k] = kahan_total(&acc);                                          \
         }                                                                                         \
