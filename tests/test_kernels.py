@@ -261,6 +261,32 @@ def _log1pf_edges() -> np.ndarray:
     return np.concatenate([_around(centers, F32), np.array(extra, np.float32)])
 
 
+def _log_random(rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    """Probabilities: the whole range of (0, 1], subnormals included, and around the reduction's
+    switch at sqrt(2)/2 and at 1."""
+    info = np.finfo(dtype)
+    lowest = math.log10(float(info.smallest_subnormal))
+    j = rng.integers(1, -info.minexp + info.nmant, 500)
+    x = np.concatenate(
+        [
+            10.0 ** rng.uniform(lowest, 0.0, 15000),
+            rng.uniform(0.0, 1.0, 10000),
+            rng.uniform(0.69, 0.72, 1000),  # k changes at sqrt(2)/2
+            1.0 - rng.uniform(0.0, 1e-3, 1000),  # log(x) ~ x - 1
+            2.0**-j * rng.uniform(1.40, 1.43, 500),  # k switches, down to the subnormals
+        ]
+    ).astype(dtype)
+    return x[(x > 0) & (x <= 1)]
+
+
+def _log_edges(dtype: np.dtype) -> np.ndarray:
+    info = np.finfo(dtype)
+    centers = [math.sqrt(0.5), 0.5, 2.0**-10 * math.sqrt(2.0), float(info.tiny)]
+    near_one = [np.nextafter(dtype.type(1.0), dtype.type(0.0)) - k * info.epsneg for k in range(3)]
+    extra = [1.0, *near_one, float(info.smallest_subnormal), 2.0 * float(info.smallest_subnormal)]
+    return np.concatenate([_around(centers, dtype), np.array(extra, dtype)])
+
+
 @dataclass(frozen=True)
 class Elementary:
     """An elementary function of the kernels, ``_kernels.<name>(x, out)`` on ``dtype`` arrays,
@@ -282,16 +308,24 @@ class Elementary:
     def lanes(self) -> int:
         return LANES[self.dtype]
 
+    fill: float = 0.0  # a harmless input, beside the one under test (log: 1, not 0)
+
     @property
     def at_zero(self) -> float:
-        return float(self.reference(mpmath.mpf(0)))  # exp: 1, log1p: 0
+        return float(self.reference(mpmath.mpf(self.fill)))  # exp: 1, log1p and log: 0
 
 
 EXP = Elementary("exp", mpmath.exp, F64, _exp_random, 20260, _exp_edges)
 LOG1P = Elementary("log1p", mpmath.log1p, F64, _log1p_random, 20261, _log1p_edges)
 EXPF = Elementary("expf", mpmath.exp, F32, _expf_random, 20262, _expf_edges)
 LOG1PF = Elementary("log1pf", mpmath.log1p, F32, _log1pf_random, 20263, _log1pf_edges)
-ELEMENTARY = [EXP, LOG1P, EXPF, LOG1PF]
+LOG = Elementary(
+    "log", mpmath.log, F64, lambda rng: _log_random(rng, F64), 20264, lambda: _log_edges(F64), 1.0
+)
+LOGF = Elementary(
+    "logf", mpmath.log, F32, lambda rng: _log_random(rng, F32), 20265, lambda: _log_edges(F32), 1.0
+)
+ELEMENTARY = [EXP, LOG1P, EXPF, LOG1PF, LOG, LOGF]
 ELEMENTARY_IDS = [fn.name for fn in ELEMENTARY]
 
 
@@ -338,6 +372,15 @@ EXACT_VALUES = {
         (1.0, math.log(2.0)),
         (FLT_MAX, float(mpmath.log1p(mpmath.mpf(FLT_MAX)))),
     ],
+    LOG: [
+        (1.0, 0.0),
+        *[(2.0**-k, -k * math.log(2.0)) for k in (1, 2, 1022, 1074)],
+        (0.1, math.log(0.1)),
+    ],
+    LOGF: [
+        (1.0, 0.0),
+        *[(2.0**-k, float(np.float32(-k * math.log(2.0)))) for k in (1, 2, 126, 149)],
+    ],
 }
 
 
@@ -354,12 +397,12 @@ def test_elementary_exact_values(fn, x, expected):
     # 33 for float32; every other element is 0
     n = 2 * fn.lanes + 1
     for pos in range(n):
-        xs = np.zeros(n, fn.dtype)
+        xs = np.full(n, fn.fill, fn.dtype)
         xs[pos] = x
         out = np.empty_like(xs)
         fn.kernel(xs, out)
         assert out[pos] == fn.dtype.type(expected), (x, pos, out[pos])
-        assert not math.copysign(1.0, out[pos]) < 0  # never -0.0
+        assert out[pos] != 0 or math.copysign(1.0, out[pos]) > 0  # never -0.0
         assert np.all(np.delete(out, pos) == fn.at_zero)
 
 
@@ -389,7 +432,7 @@ def test_elementary_results_do_not_depend_on_the_position(fn):
     ref = np.empty_like(values)
     fn.kernel(values, ref)
     for shift in range(1, fn.lanes + 1):
-        padded = np.concatenate([np.zeros(shift, fn.dtype), values])
+        padded = np.concatenate([np.full(shift, fn.fill, fn.dtype), values])
         out = np.empty_like(padded)
         fn.kernel(padded, out)
         np.testing.assert_array_equal(out[shift:], ref)
@@ -505,11 +548,13 @@ def assert_ulps_close(
     what: str = "",
 ) -> None:
     """``|actual - expected| <= k eps (max(|expected|, magnitude))`` element-wise, with the
-    dtype's eps; ``magnitude`` bounds the terms of an expression that may cancel."""
+    dtype's eps; ``magnitude`` (a number, or an array of ``expected``'s shape) bounds the terms
+    of an expression that may cancel."""
     a = np.asarray(actual, np.float64)
     e = np.asarray(expected, np.float64)
     assert a.shape == e.shape, (what, a.shape, e.shape)
     info = np.finfo(dtype)
+    magnitude = np.broadcast_to(np.asarray(magnitude, np.float64), e.shape)
     tol = k * info.eps * np.maximum(np.abs(e), magnitude) + k * info.smallest_subnormal
     same = (a == e) | (np.isnan(a) & np.isnan(e))
     with np.errstate(invalid="ignore"):
@@ -520,7 +565,7 @@ def assert_ulps_close(
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(finite, err / tol, np.inf)
             i = np.unravel_index(int(np.argmax(np.where(bad, ratio, -1.0))), a.shape)
-            eps_units = err[i] / (info.eps * max(abs(e[i]), magnitude, info.tiny))
+            eps_units = err[i] / (info.eps * max(abs(e[i]), magnitude[i], info.tiny))
         raise AssertionError(
             f"{what}: {np.count_nonzero(bad)} of {a.size} elements differ by more than "
             f"{k} eps; worst at {i}: C {a[i]!r}, NumPy {e[i]!r}"
@@ -577,6 +622,27 @@ def make_signed(rng, n, dtype):
     return (_logits(rng, n).astype(dtype), t.astype(dtype)), {}
 
 
+def make_kl(rng, n, dtype):
+    x = rng.standard_normal(n) * 3.0 - 2.0  # log q (any finite value is accepted)
+    t = rng.uniform(0.0, 1.0, n)
+    t[::7] = 0.0  # 0 log 0 = 0
+    t[::11] = 1.0
+    x[5::13] = -np.abs(x[5::13])
+    t[5::13] = np.exp(x[5::13])  # p = q: log p - x cancels
+    t[6::17] = 10.0 ** rng.uniform(-320.0, -300.0, t[6::17].size)  # subnormal in float64
+    return (x.astype(dtype), t.astype(dtype)), {}
+
+
+def make_kl_log(rng, n, dtype):
+    x = rng.standard_normal(n) * 3.0 - 2.0
+    t = -rng.exponential(2.0, n)
+    t[::11] = 0.0
+    x[3::13] = -np.abs(x[3::13])
+    t[3::13] = x[3::13]
+    t[4::29] = -800.0  # e^t underflows to 0
+    return (x.astype(dtype), t.astype(dtype)), {}
+
+
 def _rows(rng, n, c, dtype, *, log_probabilities=False, shape_3d=False):
     m = max(1, n // c)
     x = rng.standard_normal((m, c)) * 3.0
@@ -623,6 +689,18 @@ class Case:
     kwargs: dict[str, Any] = field(default_factory=dict)
     grad_cancels: bool = False  # the derivative is a difference of terms up to its maximum
     sizes: tuple[int, ...] = tuple(SIZES)
+    # the element losses are differences that may cancel: the magnitudes of their terms
+    terms: Callable[..., np.ndarray] | None = None
+
+
+def kl_terms(x, t, *, log_target=False):
+    """|p log p| + |p x| for each element p (log p - x) of the KL divergence."""
+    x, t = np.asarray(x, np.float64), np.asarray(t, np.float64)
+    if log_target:
+        p, logp = np.exp(t), t
+    else:
+        p, logp = t, np.log(t, out=np.zeros_like(t), where=t > 0)
+    return p * (np.abs(logp) + np.abs(x))
 
 
 CE_SIZES = (1, 9, 513, 4099, 32769, 70001)
@@ -640,6 +718,15 @@ CASES = [
     Case("smooth_l1-beta0", losslab.smooth_l1_loss, make_pair, "pair", {"beta": 0.0}),
     Case("bce_logits", losslab.binary_cross_entropy_with_logits, make_bce, "pair", {}, True),
     Case("soft_margin", losslab.soft_margin_loss, make_signed, "pair"),
+    Case("kl_div", losslab.kl_div, make_kl, "pair", terms=kl_terms),
+    Case(
+        "kl_div-log_target",
+        losslab.kl_div,
+        make_kl_log,
+        "pair",
+        {"log_target": True},
+        terms=lambda x, t: kl_terms(x, t, log_target=True),
+    ),
     Case("cross_entropy", losslab.cross_entropy, make_ce(10), "softmax_ce", sizes=CE_SIZES),
     Case("cross_entropy-c1", losslab.cross_entropy, make_ce(1), "softmax_ce", sizes=(1, 9, 513)),
     Case(
@@ -682,15 +769,24 @@ CASES = [
 CASE_IDS = [case.name for case in CASES]
 PAIR_CASES = [case for case in CASES if case.kernel == "pair"]
 LOGISTIC_FNS = (losslab.binary_cross_entropy_with_logits, losslab.soft_margin_loss)
+KL_CASES = [case for case in PAIR_CASES if case.fn is losslab.kl_div]
 
 
-def _compare(c, n, dtype, reduction, what):
-    """A C path value ``c`` against a NumPy path value ``n``, in units of ``dtype``."""
+def _compare(c, n, dtype, reduction, what, terms=None):
+    """A C path value ``c`` against a NumPy path value ``n``, in units of ``dtype``; ``terms``:
+    the magnitudes of the terms of each element loss, where they may cancel."""
     if reduction == "none":
-        assert_ulps_close(c, n, dtype, what=what)
+        assert_ulps_close(c, n, dtype, magnitude=0.0 if terms is None else terms, what=what)
     else:
         rtol = 1e-13 if dtype == F64 else 1e-6
-        np.testing.assert_allclose(float(c), float(n), rtol=rtol, atol=0, err_msg=what)
+        scale = abs(float(n))
+        if terms is not None:
+            scale = max(scale, float(np.sum(terms)) / (terms.size if reduction == "mean" else 1))
+        assert abs(float(c) - float(n)) <= rtol * scale, (what, float(c), float(n), scale)
+
+
+def _terms(case, args):
+    return None if case.terms is None else case.terms(*args)
 
 
 def _upcast(args, kwargs):
@@ -718,11 +814,11 @@ def test_value_agrees_with_numpy_path(both_paths, case, reduction, dtype):
         c, n = both_paths(case.fn, *args, kernel=case.kernel, **kw, **kwargs)
         what = f"{case.name} value, size {size}"
         if dtype == F64 or _compare_to_numpy_float32(case):
-            _compare(c, n, dtype, reduction, what)
+            _compare(c, n, dtype, reduction, what, _terms(case, args))
         if dtype == F32:
             args64, kwargs64 = _upcast(args, kwargs)
             ref = on_path(None, case.fn, *args64, **kw, **kwargs64)
-            _compare(c, ref, dtype, reduction, f"{what}, against float64")
+            _compare(c, ref, dtype, reduction, f"{what}, against float64", _terms(case, args))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -739,12 +835,14 @@ def test_value_and_grad_agree_with_numpy_path(both_paths, case, reduction, dtype
         assert cg.shape == ng.shape == args[0].shape
         magnitude = float(np.max(np.abs(ng))) if case.grad_cancels else 0.0
         if dtype == F64 or _compare_to_numpy_float32(case):
-            _compare(cv, nv, dtype, reduction, f"{what}: value")
+            _compare(cv, nv, dtype, reduction, f"{what}: value", _terms(case, args))
             assert_ulps_close(cg, ng, dtype, magnitude=magnitude, what=f"{what}: gradient")
         if dtype == F32:
             args64, kwargs64 = _upcast(args, kwargs)
             rv, rg = on_path(None, vg, *args64, **kw, **kwargs64)
-            _compare(cv, rv, dtype, reduction, f"{what}: value, against float64")
+            _compare(
+                cv, rv, dtype, reduction, f"{what}: value, against float64", _terms(case, args)
+            )
             assert_ulps_close(
                 cg, rg, dtype, magnitude=magnitude, what=f"{what}: gradient, against float64"
             )
@@ -817,6 +915,8 @@ def test_routing():
         (losslab.smooth_l1_loss, (x, t), {}),
         (losslab.binary_cross_entropy_with_logits, (x, p), {}),
         (losslab.soft_margin_loss, (x, np.sign(t + 0.01)), {}),
+        (losslab.kl_div, (x, p), {}),
+        (losslab.kl_div, (x, -p), {"log_target": True}),
     ]:
         on_c_path(fn, *args, kernel="pair", **kwargs)
     on_c_path(losslab.cross_entropy, logits, labels, kernel="softmax_ce")
@@ -845,6 +945,7 @@ THREAD_CASES = [
         "bce_logits",
         "soft_margin",
         "l1",
+        "kl_div",
         "cross_entropy",
         "nll",
     )
@@ -1143,7 +1244,9 @@ def test_float32_with_integer_target_stays_float32():
 EXACT_CASES = [
     case
     for case in PAIR_CASES
-    if case.kernel == "pair" and case.fn not in LOGISTIC_FNS and case.name != "smooth_l1-beta0.1"
+    if case.kernel == "pair"
+    and case.fn not in (*LOGISTIC_FNS, losslab.kl_div)
+    and case.name != "smooth_l1-beta0.1"
 ]
 
 
@@ -1163,6 +1266,21 @@ def test_elements_and_gradients_equal_numpy_path_bit_for_bit(both_paths, case, d
             np.testing.assert_array_equal(cg, ng, err_msg=f"{what}: gradient")
 
 
+# The KL divergence takes its logarithms (exponentials, with log_target=True) from the kernels'
+# own routines, NumPy from its own: their element losses may differ in the last bits (compared
+# to a few ulps above). The gradient of the probability form, -p times the reduction's scale,
+# is the same product on both paths.
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_kl_div_gradient_equals_numpy_path_bit_for_bit(both_paths, dtype):
+    rng = np.random.default_rng(41)
+    vg = losslab.value_and_grad(losslab.kl_div)
+    for size in (1, 17, 4099, 70001):
+        (x, t), _ = make_kl(rng, size, dtype)
+        for reduction in ("mean", "batchmean", "sum", "none"):
+            (_, cg), (_, ng) = both_paths(vg, x, t, kernel="pair", reduction=reduction)
+            np.testing.assert_array_equal(cg, ng, err_msg=f"size {size}, {reduction}")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_smooth_l1_with_inexact_reciprocal_within_two_ulps(both_paths, dtype):
     rng = np.random.default_rng(17)
@@ -1179,16 +1297,19 @@ def test_smooth_l1_with_inexact_reciprocal_within_two_ulps(both_paths, dtype):
 def test_float32_reductions_are_the_sums_of_the_element_losses(case):
     """A float32 'sum' (unweighted 'mean') is the sum of the float32 element (row) losses that
     reduction='none' returns, accumulated in double, rounded once: within 1/2 ulp of the exact
-    sum, up to the double's own error (n 2^-53 relative, far below 1e-9; the terms are all
-    >= 0). Padding lanes that added anything (BCE's log 2 at x = t = 0, say) would show here."""
+    sum, up to the double's own error (n 2^-53 of the sum of the terms' magnitudes, far below
+    1e-9 of it; the terms are >= 0 except the KL divergence's). Padding lanes that added
+    anything (BCE's log 2 at x = t = 0, say) would show here."""
     rng = np.random.default_rng(zlib.crc32(f"{case.name} sums".encode()))
     sizes = (1, 7, 15, 17, 33, 520, 4099, 32769, 70001) if case.kernel == "pair" else case.sizes
     for size in sizes:
         args, kwargs = case.make(rng, size, F32)
         kw = {**case.kwargs, **kwargs}
         loss = on_c_path(case.fn, *args, kernel=case.kernel, reduction="none", **kw)
-        assert np.all(loss >= 0)
+        if case.fn is not losslab.kl_div:
+            assert np.all(loss >= 0)
         exact = math.fsum(loss.astype(np.float64).ravel().tolist())
+        magnitude = math.fsum(np.abs(loss.astype(np.float64)).ravel().tolist())
         checks = [("sum", exact)]
         if not kwargs:  # a weighted 'mean' divides by a total weight instead
             checks.append(("mean", exact / loss.size))
@@ -1196,7 +1317,8 @@ def test_float32_reductions_are_the_sums_of_the_element_losses(case):
             value = on_c_path(case.fn, *args, kernel=case.kernel, reduction=reduction, **kw)
             assert isinstance(value, np.float32)
             half_ulp = 0.5 * float(np.spacing(np.float32(abs(expected))))
-            assert abs(float(value) - expected) <= half_ulp + 1e-9 * abs(expected), (
+            scale = magnitude / loss.size if reduction == "mean" else magnitude
+            assert abs(float(value) - expected) <= half_ulp + 1e-9 * scale, (
                 case.name,
                 reduction,
                 size,
@@ -1293,6 +1415,11 @@ def _pair_inputs(kind: str, n: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
         t = rng.uniform(0.0, 1.0, n).astype(dtype)
     elif kind == "soft_margin":
         t = rng.choice([-1.0, 1.0], n).astype(dtype)
+    elif kind == "kl_div":
+        t = rng.uniform(0.0, 1.0, n).astype(dtype)
+        t[::5] = 0.0
+    elif kind == "kl_div_log":
+        t = -rng.exponential(2.0, n).astype(dtype)
     else:
         t = (rng.standard_normal(n) * 3.0).astype(dtype)
     return x, t, rng.uniform(0.0, 2.0, n).astype(dtype)

@@ -49,7 +49,16 @@ def _load() -> Any:
 #: None (NumPy paths). Tests swap it with :func:`use_kernels`.
 kernels: Any = _load()
 
-PAIR_KINDS = {"mse": 0, "l1": 1, "huber": 2, "smooth_l1": 3, "bce_logits": 4, "soft_margin": 5}
+PAIR_KINDS = {
+    "mse": 0,
+    "l1": 1,
+    "huber": 2,
+    "smooth_l1": 3,
+    "bce_logits": 4,
+    "soft_margin": 5,
+    "kl_div": 6,
+    "kl_div_log": 7,
+}
 
 
 def active() -> bool:
@@ -100,9 +109,10 @@ def pair(
     reductions, gradient multiplied by ``grad_factor`` and the reduction's scale), for the
     losses of :data:`PAIR_KINDS`; ``param`` is Huber's delta or smooth L1's beta. The arrays
     need not have been checked for NaN/inf: a ValueError naming the first non-finite one (by
-    ``names``) is raised after the pass. The kernels of ``bce_logits`` and ``soft_margin`` also
-    check the target's range (``[0, 1]``, ``-1 or 1``); ``recheck`` is the Python check that
-    then raises the error, called before the NaN/inf checks.
+    ``names``) is raised after the pass. The kernels of ``bce_logits``, ``soft_margin``,
+    ``kl_div`` and ``kl_div_log`` also check the target's range (``[0, 1]``, ``-1 or 1``,
+    ``[0, 1]``, ``<= 0``); ``recheck`` is the Python check that then raises the error, called
+    before the NaN/inf checks.
     """
     shape = arrays[0].shape
     x, t = _flat(arrays[0]), _flat(arrays[1])

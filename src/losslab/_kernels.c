@@ -133,16 +133,10 @@ LL_INLINE vd v_exp_nonpos(vd x) { return exp_core(x, 1); }
 
 /* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction.
  * unit: x <= 1 (then 1 + x < 2, so k is 0 or 1 and the two selections of c fold away). */
-LL_INLINE vd log1p_core(vd x, int unit) {
+/* fdlibm's log from its reduction: u's bits ui, with hu = (ui >> 32) + (0x3ff00000 -
+ * 0x3fe6a09e) and k = (hu >> 20) - 0x3ff (u = 2^k m, m in [sqrt(2)/2, sqrt(2))), plus c */
+LL_INLINE vd log_reduced(vu ui, vu hu, vi k, vd c) {
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    vd u = splat(1.0) + x;
-    vu ui = (vu)u;
-    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
-    vi k = (vi)(hu >> 20) - 0x3ff;
-    /* correction for the rounding of 1 + x: log(1 + x) ~ log(u) + c */
-    vd c0 = x - (u - splat(1.0));
-    vd c = unit ? c0 : sel(k >= 2, splat(1.0) - (u - x), c0);
-    c = unit ? c / u : sel(k < 54, c / u, splat(0.0));
     hu = (hu & 0x000fffff) + 0x3fe6a09e;
     vd f = (vd)((hu << 32) | (ui & 0xffffffffULL)) - splat(1.0);
     vd hfsq = splat(0.5) * f * f;
@@ -157,6 +151,29 @@ LL_INLINE vd log1p_core(vd x, int unit) {
     vd R = t2 + t1;
     vd dk = (vd)((vu)k + 0x4338000000000000ULL) - splat(6755399441055744.0);
     return s * (hfsq + R) + (dk * splat(ln2_lo) + c) - hfsq + f + dk * splat(ln2_hi);
+}
+
+LL_INLINE vd log1p_core(vd x, int unit) {
+    vd u = splat(1.0) + x;
+    vu ui = (vu)u;
+    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
+    vi k = (vi)(hu >> 20) - 0x3ff;
+    /* correction for the rounding of 1 + x: log(1 + x) ~ log(u) + c */
+    vd c0 = x - (u - splat(1.0));
+    vd c = unit ? c0 : sel(k >= 2, splat(1.0) - (u - x), c0);
+    c = unit ? c / u : sel(k < 54, c / u, splat(0.0));
+    return log_reduced(ui, hu, k, c);
+}
+
+/* log(p) for 0 < p <= 1, as of a probability (p = 0 gives a finite value the caller replaces):
+ * fdlibm's log, subnormal p scaled by 2^54 first */
+LL_INLINE vd v_log_prob(vd p) {
+    vi sub = p < splat(0x1p-1022);
+    p = sel(sub, p * splat(0x1p54), p);
+    vu ui = (vu)p;
+    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
+    vi k = (vi)(hu >> 20) - 0x3ff - (sub & 54);
+    return log_reduced(ui, hu, k, splat(0.0));
 }
 
 LL_INLINE vd v_log1p(vd x) { return log1p_core(x, 0); }
@@ -273,13 +290,9 @@ LL_INLINE vs v_expf_nonpos(vs x) { return expf_core(x, 1); }
 
 /* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients); unit as in
  * log1p_core. */
-LL_INLINE vs log1pf_core(vs x, int unit) {
-    vs u = splats(1.0f) + x;
-    vsu iu = (vsu)u + (0x3f800000 - 0x3f3504f3);
-    vsi k = (vsi)(iu >> 23) - 0x7f;
-    vs c0 = x - (u - splats(1.0f));
-    vs c = unit ? c0 : sels(k >= 2, splats(1.0f) - (u - x), c0);
-    c = unit ? c / u : sels(k < 25, c / u, splats(0.0f));
+/* log1pf_core from the reduction: u's bits iu = bits(u) + (0x3f800000 - 0x3f3504f3), k =
+ * (iu >> 23) - 0x7f, plus c (as log_reduced) */
+LL_INLINE vs logf_reduced(vsu iu, vsi k, vs c) {
     iu = (iu & 0x007fffff) + 0x3f3504f3;
     vs f = (vs)iu - splats(1.0f);
     vs s = f / (splats(2.0f) + f);
@@ -292,6 +305,25 @@ LL_INLINE vs log1pf_core(vs x, int unit) {
     vs dk = __builtin_convertvector(k, vs);
     return s * (hfsq + R) + (dk * splats(9.0580006145e-06f) + c) - hfsq + f +
            dk * splats(6.9313812256e-01f);
+}
+
+LL_INLINE vs log1pf_core(vs x, int unit) {
+    vs u = splats(1.0f) + x;
+    vsu iu = (vsu)u + (0x3f800000 - 0x3f3504f3);
+    vsi k = (vsi)(iu >> 23) - 0x7f;
+    vs c0 = x - (u - splats(1.0f));
+    vs c = unit ? c0 : sels(k >= 2, splats(1.0f) - (u - x), c0);
+    c = unit ? c / u : sels(k < 25, c / u, splats(0.0f));
+    return logf_reduced(iu, k, c);
+}
+
+/* logf(p) for 0 < p <= 1, as v_log_prob (subnormal p scaled by 2^25) */
+LL_INLINE vs v_logf_prob(vs p) {
+    vsi sub = p < splats(0x1p-126f);
+    p = sels(sub, p * splats(0x1p25f), p);
+    vsu iu = (vsu)p + (0x3f800000 - 0x3f3504f3);
+    vsi k = (vsi)(iu >> 23) - 0x7f - (sub & 25);
+    return logf_reduced(iu, k, splats(0.0f));
 }
 
 LL_INLINE vs v_log1pf(vs x) { return log1pf_core(x, 0); }
@@ -315,6 +347,7 @@ LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 #define D_max vmax
 #define D_exp v_exp_nonpos /* every use takes x <= 0 */
 #define D_log1p v_log1p_unit /* every use takes 0 <= x <= 1 */
+#define D_logp v_log_prob /* every use takes 0 <= x <= 1 */
 #define D_load vload
 #define D_store vstore
 #define S_t vs
@@ -329,6 +362,7 @@ LL_INLINE vs v_log1pf_unit(vs x) { return log1pf_core(x, 1); }
 #define S_max smax
 #define S_exp v_expf_nonpos /* every use takes x <= 0 */
 #define S_log1p v_log1pf_unit /* every use takes 0 <= x <= 1 */
+#define S_logp v_logf_prob /* every use takes 0 <= x <= 1 */
 #define S_load sloads
 #define S_store sstores
 
@@ -355,7 +389,16 @@ LL_INLINE void S_acc(kahan *a, vs l, int u) {
     a->s[2 * u + 1] += VD2_HI(c);
 }
 
-enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SOFT_MARGIN = 5 };
+enum {
+    K_MSE = 0,
+    K_L1 = 1,
+    K_HUBER = 2,
+    K_SMOOTH_L1 = 3,
+    K_BCE_LOGITS = 4,
+    K_SOFT_MARGIN = 5,
+    K_KL_DIV = 6,
+    K_KL_DIV_LOG = 7
+};
 #define CHUNK 512 /* elements per pass of the specialised loops; a multiple of KL vectors */
 
 /* Loss l and derivative g of one vector of (x, t). `pv` is delta (Huber) or beta (smooth L1) in
@@ -416,6 +459,17 @@ enum { K_MSE = 0, K_L1 = 1, K_HUBER = 2, K_SMOOTH_L1 = 3, K_BCE_LOGITS = 4, K_SO
             *g = P##_sel(yx > zero, e * r, r) * t;                                                \
             break;                                                                                \
         }                                                                                         \
+        case K_KL_DIV: /* x = log q, t = p: p (log p - x) with log 0 taken as 0; derivative p \
+                        * (negated by the caller) */                                              \
+            *l = t * (P##_sel(t > zero, P##_logp(t), zero) - x);                                  \
+            *g = t;                                                                               \
+            break;                                                                                \
+        case K_KL_DIV_LOG: { /* t = log p <= 0: e^t (t - x); derivative e^t (negated) */        \
+            P##_t p = P##_exp(t);                                                                 \
+            *l = p * (t - x);                                                                     \
+            *g = p;                                                                               \
+            break;                                                                                \
+        }                                                                                         \
         }                                                                                         \
     }
 
@@ -434,6 +488,10 @@ DEFINE_PAIR_VEC(S)
             bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
             bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
+        if (KIND == K_KL_DIV) /* x finite, 0 <= t <= 1 */                                       \
+            bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
+        if (KIND == K_KL_DIV_LOG) /* x and t finite, t <= 0 */                                  \
+            bad += (xv - xv) + (tv - tv) + P##_sel(tv <= zero, zero, one);                        \
         if (partial) P##_acc(&acc, l, U);                                                          \
         if (LP) P##_store(LP, l);                                                                 \
         if (GP) P##_store(GP, (g * wv) * gs);                                                     \
@@ -445,7 +503,7 @@ DEFINE_PAIR_VEC(S)
 
 /* One chunk [s, s + len): groups of P##_G whole vectors straight from the buffers, then the
  * remaining whole vectors, then the rest through a zero-padded copy (padding has weight 0 and
- * target 1, so it adds 0 to the sum). */
+ * target 1, or 0 for the KL divergence with log-targets, so it adds 0 to the sum). */
 #define PAIR_CHUNK(P, KIND)                                                                       \
     {                                                                                             \
         Py_ssize_t nfull = len / P##_W * P##_W, i = 0;                                            \
@@ -457,7 +515,8 @@ DEFINE_PAIR_VEC(S)
         for (; i < nfull; i += P##_W, u++) PAIR_AT(P, KIND, i, u)                                 \
         if (i < len) {                                                                            \
             P##_real xp[P##_W] = {0}, tp[P##_W], wp[P##_W] = {0}, lp[P##_W], gp[P##_W];           \
-            for (int j = 0; j < P##_W; j++) tp[j] = 1; /* a valid label for every loss */        \
+            for (int j = 0; j < P##_W; j++) /* a valid target for every loss */                  \
+                tp[j] = KIND == K_KL_DIV_LOG ? 0 : 1;                                             \
             for (Py_ssize_t j = 0; i + j < len; j++) {                                            \
                 xp[j] = x[s + i + j];                                                             \
                 tp[j] = t[s + i + j];                                                             \
@@ -524,6 +583,8 @@ DEFINE_PAIR_VEC(S)
     DEFINE_PAIR_KIND(NAME##_smooth_l1, P, K_SMOOTH_L1)                                            \
     DEFINE_PAIR_KIND(NAME##_bce_logits, P, K_BCE_LOGITS)                                          \
     DEFINE_PAIR_KIND(NAME##_soft_margin, P, K_SOFT_MARGIN)                                        \
+    DEFINE_PAIR_KIND(NAME##_kl_div, P, K_KL_DIV)                                                  \
+    DEFINE_PAIR_KIND(NAME##_kl_div_log, P, K_KL_DIV_LOG)                                          \
     static void NAME(int kind, const P##_real *x, const P##_real *t, const P##_real *w,          \
                      Py_ssize_t n, double dparam, P##_real *lossout, P##_real *gout,              \
                      double gscale, double *partial, Py_ssize_t block, uint64_t *fin) {           \
@@ -531,7 +592,8 @@ DEFINE_PAIR_VEC(S)
                             double, P##_real *, P##_real *, double, double *, Py_ssize_t,         \
                             uint64_t *) = {NAME##_mse,        NAME##_l1,         NAME##_huber,    \
                                            NAME##_smooth_l1,  NAME##_bce_logits,                  \
-                                           NAME##_soft_margin};                                   \
+                                           NAME##_soft_margin, NAME##_kl_div,                     \
+                                           NAME##_kl_div_log};                                    \
         fns[kind](x, t, w, n, dparam, lossout, gout, gscale, partial, block, fin);                \
     }
 
@@ -1275,7 +1337,7 @@ static PyObject *py_pair(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "ipOOOdOOdOn|i", &kind, &f32, &ox, &ot, &ow, &param, &oloss,
                           &ograd, &gscale, &opart, &block, &nthreads))
         return NULL;
-    if (kind < K_MSE || kind > K_SOFT_MARGIN || block < 1) {
+    if (kind < K_MSE || kind > K_KL_DIV_LOG || block < 1) {
         PyErr_SetString(PyExc_ValueError, "pair: bad kind or block");
         return NULL;
     }
@@ -1442,6 +1504,8 @@ DEFINE_UNARY(vexp_f64, D, v_exp)
 DEFINE_UNARY(vlog1p_f64, D, v_log1p)
 DEFINE_UNARY(vexp_f32, S, v_expf)
 DEFINE_UNARY(vlog1p_f32, S, v_log1pf)
+DEFINE_UNARY(vlog_f64, D, v_log_prob)
+DEFINE_UNARY(vlog_f32, S, v_logf_prob)
 
 static PyObject *unary(PyObject *args, void (*fn)(const void *, void *, Py_ssize_t),
                        Py_ssize_t itemsize) {
@@ -1464,6 +1528,8 @@ static PyObject *py_exp(PyObject *self, PyObject *args) { return unary(args, vex
 static PyObject *py_log1p(PyObject *self, PyObject *args) { return unary(args, vlog1p_f64, 8); }
 static PyObject *py_expf(PyObject *self, PyObject *args) { return unary(args, vexp_f32, 4); }
 static PyObject *py_log1pf(PyObject *self, PyObject *args) { return unary(args, vlog1p_f32, 4); }
+static PyObject *py_log(PyObject *self, PyObject *args) { return unary(args, vlog_f64, 8); }
+static PyObject *py_logf(PyObject *self, PyObject *args) { return unary(args, vlog_f32, 4); }
 
 static PyObject *py_preferred(PyObject *self, PyObject *unused) {
 #if VBYTES == 64
@@ -1487,6 +1553,8 @@ static PyMethodDef methods[] = {
     {"log1p", py_log1p, METH_VARARGS, "log1p of a non-negative float64 buffer (test hook)."},
     {"expf", py_expf, METH_VARARGS, "exp of a float32 buffer (test hook)."},
     {"log1pf", py_log1pf, METH_VARARGS, "log1p of a non-negative float32 buffer (test hook)."},
+    {"log", py_log, METH_VARARGS, "log of a float64 buffer of values in (0, 1] (test hook)."},
+    {"logf", py_logf, METH_VARARGS, "log of a float32 buffer of values in (0, 1] (test hook)."},
     {"preferred", py_preferred, METH_NOARGS, "Whether this build suits the CPU (AVX-512 for 512-bit)."},
     {"lanes", py_lanes, METH_NOARGS, "float64 lanes per vector in this build."},
     {"worker_tasks", py_worker_tasks, METH_NOARGS, "Tasks run by pool workers so far (test hook)."},
