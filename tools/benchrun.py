@@ -14,12 +14,23 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 #: The run the page shows (malloc's defaults), the same build run with ``--keep-memory`` (freed
 #: memory kept in the process, so no call pays for page faults), and the output of
 #: ``bench/freed_memory.py`` without and with that option.
-SHOWN = "2026-11-26-kernels-run15"
-KEEP_MEMORY = "2026-11-26-kernels-run14-keep-memory"
+SHOWN = "2026-11-26-kernels-run17"
+KEEP_MEMORY = "2026-11-26-kernels-run18-keep-memory"
 FREED = ("2026-11-26-freed-memory", "2026-11-26-freed-memory-keep")
 #: Earlier runs summed up beside it, newest first: what each is, and its files.
 EARLIER = (
-    ("The same build, an earlier run (no quartiles printed)", ("2026-11-26-kernels-run13",)),
+    (
+        "The build before the KL divergence kernel (float32 sums already widened in registers)",
+        ("2026-11-26-kernels-run16",),
+    ),
+    (
+        "The build before that, which widened float32 losses from a buffer, same protocol",
+        (
+            "2026-11-26-kernels-run15",
+            "2026-11-26-kernels-run13",
+            "2026-11-26-kernels-run14-keep-memory",
+        ),
+    ),
     (
         "Build before the log1p change, same protocol",
         ("2026-11-26-kernels-run11", "2026-11-26-kernels-run12-keep-memory"),
