@@ -131,13 +131,16 @@ LL_INLINE vd v_exp(vd x) { return exp_core(x, 0); }
  * overflow side of the range reduction is left out */
 LL_INLINE vd v_exp_nonpos(vd x) { return exp_core(x, 1); }
 
-/* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction.
- * unit: x <= 1 (then 1 + x < 2, so k is 0 or 1 and the two selections of c fold away). */
-/* fdlibm's log from its reduction: u's bits ui, with hu = (ui >> 32) + (0x3ff00000 -
- * 0x3fe6a09e) and k = (hu >> 20) - 0x3ff (u = 2^k m, m in [sqrt(2)/2, sqrt(2))), plus c */
-LL_INLINE vd log_reduced(vu ui, vu hu, vi k, vd c) {
+/* log(u) + c for positive normal u, with the exponent k of its reduction (u = 2^k m, m in
+ * [sqrt(2)/2, sqrt(2))) raised by kadj: fdlibm's log, which log1p shares */
+LL_INLINE vi log_k(vd u) {
+    return (vi)((((vu)u >> 32) + (0x3ff00000 - 0x3fe6a09e)) >> 20) - 0x3ff;
+}
+LL_INLINE vd log_reduced(vd u, vi kadj, vd c) {
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    hu = (hu & 0x000fffff) + 0x3fe6a09e;
+    vu ui = (vu)u;
+    vu hu = (((ui >> 32) + (0x3ff00000 - 0x3fe6a09e)) & 0x000fffff) + 0x3fe6a09e;
+    vi k = log_k(u) + kadj;
     vd f = (vd)((hu << 32) | (ui & 0xffffffffULL)) - splat(1.0);
     vd hfsq = splat(0.5) * f * f;
     vd s = f / (splat(2.0) + f);
@@ -153,27 +156,23 @@ LL_INLINE vd log_reduced(vu ui, vu hu, vi k, vd c) {
     return s * (hfsq + R) + (dk * splat(ln2_lo) + c) - hfsq + f + dk * splat(ln2_hi);
 }
 
+/* log1p(x) for finite x >= 0: fdlibm's log1p, with musl's branch-free form of the reduction.
+ * unit: x <= 1 (then 1 + x < 2, so k is 0 or 1 and the two selections of c fold away). */
 LL_INLINE vd log1p_core(vd x, int unit) {
     vd u = splat(1.0) + x;
-    vu ui = (vu)u;
-    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
-    vi k = (vi)(hu >> 20) - 0x3ff;
+    vi k = log_k(u);
     /* correction for the rounding of 1 + x: log(1 + x) ~ log(u) + c */
     vd c0 = x - (u - splat(1.0));
     vd c = unit ? c0 : sel(k >= 2, splat(1.0) - (u - x), c0);
     c = unit ? c / u : sel(k < 54, c / u, splat(0.0));
-    return log_reduced(ui, hu, k, c);
+    return log_reduced(u, (vi)splat(0.0), c);
 }
 
 /* log(p) for 0 < p <= 1, as of a probability (p = 0 gives a finite value the caller replaces):
  * fdlibm's log, subnormal p scaled by 2^54 first */
 LL_INLINE vd v_log_prob(vd p) {
     vi sub = p < splat(0x1p-1022);
-    p = sel(sub, p * splat(0x1p54), p);
-    vu ui = (vu)p;
-    vu hu = (ui >> 32) + (0x3ff00000 - 0x3fe6a09e);
-    vi k = (vi)(hu >> 20) - 0x3ff - (sub & 54);
-    return log_reduced(ui, hu, k, splat(0.0));
+    return log_reduced(sel(sub, p * splat(0x1p54), p), -(sub & 54), splat(0.0));
 }
 
 LL_INLINE vd v_log1p(vd x) { return log1p_core(x, 0); }
@@ -288,12 +287,11 @@ LL_INLINE vs expf_core(vs x, int nonpositive) {
 LL_INLINE vs v_expf(vs x) { return expf_core(x, 0); }
 LL_INLINE vs v_expf_nonpos(vs x) { return expf_core(x, 1); }
 
-/* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients); unit as in
- * log1p_core. */
-/* log1pf_core from the reduction: u's bits iu = bits(u) + (0x3f800000 - 0x3f3504f3), k =
- * (iu >> 23) - 0x7f, plus c (as log_reduced) */
-LL_INLINE vs logf_reduced(vsu iu, vsi k, vs c) {
-    iu = (iu & 0x007fffff) + 0x3f3504f3;
+/* logf(u) + c for positive normal u, kadj as in log_reduced: fdlibm's logf */
+LL_INLINE vsi logf_k(vs u) { return (vsi)(((vsu)u + (0x3f800000 - 0x3f3504f3)) >> 23) - 0x7f; }
+LL_INLINE vs logf_reduced(vs u, vsi kadj, vs c) {
+    vsu iu = (((vsu)u + (0x3f800000 - 0x3f3504f3)) & 0x007fffff) + 0x3f3504f3;
+    vsi k = logf_k(u) + kadj;
     vs f = (vs)iu - splats(1.0f);
     vs s = f / (splats(2.0f) + f);
     vs z = s * s;
@@ -307,23 +305,21 @@ LL_INLINE vs logf_reduced(vsu iu, vsi k, vs c) {
            dk * splats(6.9313812256e-01f);
 }
 
+/* log1pf for finite x >= 0: fdlibm's log1pf (musl's reduction and coefficients); unit as in
+ * log1p_core. */
 LL_INLINE vs log1pf_core(vs x, int unit) {
     vs u = splats(1.0f) + x;
-    vsu iu = (vsu)u + (0x3f800000 - 0x3f3504f3);
-    vsi k = (vsi)(iu >> 23) - 0x7f;
+    vsi k = logf_k(u);
     vs c0 = x - (u - splats(1.0f));
     vs c = unit ? c0 : sels(k >= 2, splats(1.0f) - (u - x), c0);
     c = unit ? c / u : sels(k < 25, c / u, splats(0.0f));
-    return logf_reduced(iu, k, c);
+    return logf_reduced(u, (vsi)splats(0.0f), c);
 }
 
 /* logf(p) for 0 < p <= 1, as v_log_prob (subnormal p scaled by 2^25) */
 LL_INLINE vs v_logf_prob(vs p) {
     vsi sub = p < splats(0x1p-126f);
-    p = sels(sub, p * splats(0x1p25f), p);
-    vsu iu = (vsu)p + (0x3f800000 - 0x3f3504f3);
-    vsi k = (vsi)(iu >> 23) - 0x7f - (sub & 25);
-    return logf_reduced(iu, k, splats(0.0f));
+    return logf_reduced(sels(sub, p * splats(0x1p25f), p), -(sub & 25), splats(0.0f));
 }
 
 LL_INLINE vs v_log1pf(vs x) { return log1pf_core(x, 0); }
@@ -484,12 +480,10 @@ DEFINE_PAIR_VEC(S)
         P##_pair_vec(KIND, xv, tv, pv, inv, &l, &g);                                              \
         l *= wv;                                                                                  \
         if (!partial) bad += l - l; /* 0, or NaN for a NaN/inf loss (summed: see the end) */    \
-        if (KIND == K_BCE_LOGITS) /* x finite, 0 <= t <= 1 (false for NaN) */                \
+        if (KIND == K_BCE_LOGITS || KIND == K_KL_DIV) /* x finite, 0 <= t <= 1 (not NaN) */    \
             bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_SOFT_MARGIN) /* x finite, t = -1 or 1 (|t t - 1| > 0 otherwise) */       \
             bad += (xv - xv) + P##_abs(tv * tv - one);                                            \
-        if (KIND == K_KL_DIV) /* x finite, 0 <= t <= 1 */                                       \
-            bad += (xv - xv) + P##_sel(tv >= zero, zero, one) + P##_sel(tv <= one, zero, one);   \
         if (KIND == K_KL_DIV_LOG) /* x and t finite, t <= 0 */                                  \
             bad += (xv - xv) + (tv - tv) + P##_sel(tv <= zero, zero, one);                        \
         if (partial) P##_acc(&acc, l, U);                                                          \
