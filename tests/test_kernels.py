@@ -769,7 +769,6 @@ CASES = [
 CASE_IDS = [case.name for case in CASES]
 PAIR_CASES = [case for case in CASES if case.kernel == "pair"]
 LOGISTIC_FNS = (losslab.binary_cross_entropy_with_logits, losslab.soft_margin_loss)
-KL_CASES = [case for case in PAIR_CASES if case.fn is losslab.kl_div]
 
 
 def _compare(c, n, dtype, reduction, what, terms=None):
