@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
+from . import _elementwise as e
 from . import _reduction as r
+from . import _registry
 from . import _validation as v
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
@@ -34,16 +35,6 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _prepare_signed(input: Any, target: Any, reduction: str, *, finite: bool = True):
-    """Predictions and same-shape labels (checked to be -1 or 1 by :func:`_signed_loss`)."""
-    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, t, "input", "target")
-    v.check_reduction(reduction)
-    dtype = v.result_dtype(x, t)
-    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
-
-
 def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
     if grad is not None:
         grad *= r.reduction_scale(loss.size, reduction, dtype)
@@ -51,27 +42,18 @@ def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np
 
 
 def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, kind=None):
-    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels (or, with
-    the compiled kernels, the loss ``kind`` of :data:`losslab._fast.PAIR_KINDS`)."""
-    fast = kind is not None and _fast.active()
-    x, t, dtype = _prepare_signed(input, target, reduction, finite=not fast)
-    if fast:  # the kernel checks the labels in its pass
-        return _fast.pair(
-            kind,
-            (x, t),
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            grad_factor=grad_factor,
-            recheck=lambda: _check_signed(t),
-        )
-
-    def checked(blocks, loss, grad):
-        _check_signed(blocks[1])
-        kernel(blocks[0], blocks[1], loss, grad)
-
-    return r.blocked_elementwise(
-        checked, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=grad_factor
+    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels, or the
+    compiled kernel ``kind``; the labels are checked inside the pass."""
+    return e.pair_loss(
+        lambda blocks, loss, grad: kernel(blocks[0], blocks[1], loss, grad),
+        input,
+        target,
+        reduction,
+        need_grad=need_grad,
+        kind=kind,
+        grad_factor=grad_factor,
+        check_target=_check_signed,
+        check_in_blocks=True,
     )
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _elementwise as e
 from . import _registry
-from .l1 import _pair_loss
 
 __all__ = ["mse_loss"]
 
@@ -97,8 +97,16 @@ def _mse_kernel(blocks, loss, grad):
 
 
 def _mse(input, target, reduction, weight, need_grad):
-    return _pair_loss(
-        _mse_kernel, input, target, reduction, weight, need_grad, grad_factor=2.0, kind="mse"
+    return e.pair_loss(
+        _mse_kernel,
+        input,
+        target,
+        reduction,
+        need_grad=need_grad,
+        kind="mse",
+        weight=weight,
+        mean_over_weight=True,
+        grad_factor=2.0,
     )
 
 
