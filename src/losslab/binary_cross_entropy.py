@@ -2,6 +2,7 @@ r"""Binary cross-entropy on probabilities and on logits, PyTorch's conventions."
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -149,15 +150,6 @@ def _bce(input, target, weight, reduction, need_grad):
     v.check_probabilities(pair.x, "input")
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
         return e.run(pair, _bce_kernel, reduction, need_grad=need_grad)
-
-
-def _binary_cross_entropy_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-):
-    return _bce(input, target, weight, reduction, need_grad=True)
 
 
 def binary_cross_entropy_with_logits(
@@ -322,21 +314,9 @@ def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
     return e.run(pair, kernel, reduction, need_grad=need_grad, kind=kind)
 
 
-def _binary_cross_entropy_with_logits_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-    pos_weight: ArrayLike | None = None,
-):
-    return _bce_logits(input, target, weight, reduction, pos_weight, need_grad=True)
-
-
-_registry.register(
-    binary_cross_entropy, wrt="input", value_and_grad=_binary_cross_entropy_value_and_grad
-)
+_registry.register(binary_cross_entropy, wrt="input", value_and_grad=partial(_bce, need_grad=True))
 _registry.register(
     binary_cross_entropy_with_logits,
     wrt="input",
-    value_and_grad=_binary_cross_entropy_with_logits_value_and_grad,
+    value_and_grad=partial(_bce_logits, need_grad=True),
 )

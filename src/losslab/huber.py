@@ -2,6 +2,7 @@ r"""Huber loss and smooth L1 loss, PyTorch's ``huber_loss`` / ``smooth_l1_loss``
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -173,16 +174,6 @@ def huber_loss(
     return _huber(input, target, reduction, delta, weight, need_grad=False)[0]
 
 
-def _huber_loss_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    reduction: str = "mean",
-    delta: float = 1.0,
-    weight: ArrayLike | None = None,
-):
-    return _huber(input, target, reduction, delta, weight, need_grad=True)
-
-
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
 ) -> Any:
@@ -253,11 +244,5 @@ def smooth_l1_loss(
     return _smooth_l1(input, target, reduction, beta, need_grad=False)[0]
 
 
-def _smooth_l1_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
-):
-    return _smooth_l1(input, target, reduction, beta, need_grad=True)
-
-
-_registry.register(huber_loss, wrt="input", value_and_grad=_huber_loss_value_and_grad)
-_registry.register(smooth_l1_loss, wrt="input", value_and_grad=_smooth_l1_loss_value_and_grad)
+_registry.register(huber_loss, wrt="input", value_and_grad=partial(_huber, need_grad=True))
+_registry.register(smooth_l1_loss, wrt="input", value_and_grad=partial(_smooth_l1, need_grad=True))

@@ -2,6 +2,7 @@ r"""Kullback-Leibler divergence, PyTorch's ``KLDivLoss`` convention (input = log
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -167,10 +168,4 @@ def kl_div(
     return _kl(input, target, reduction, log_target, need_grad=False)[0]
 
 
-def _kl_div_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", log_target: bool = False
-):
-    return _kl(input, target, reduction, log_target, need_grad=True)
-
-
-_registry.register(kl_div, wrt="input", value_and_grad=_kl_div_value_and_grad)
+_registry.register(kl_div, wrt="input", value_and_grad=partial(_kl, need_grad=True))

@@ -2,6 +2,7 @@ r"""Mean absolute error, PyTorch's ``l1_loss`` convention (with its optional ``w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -114,10 +115,4 @@ def _l1(input, target, reduction, weight, need_grad):
     )
 
 
-def _l1_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
-):
-    return _l1(input, target, reduction, weight, need_grad=True)
-
-
-_registry.register(l1_loss, wrt="input", value_and_grad=_l1_loss_value_and_grad)
+_registry.register(l1_loss, wrt="input", value_and_grad=partial(_l1, need_grad=True))

@@ -4,6 +4,7 @@ r"""Margin (hinge-type) losses: PyTorch's ``multi_margin_loss``, ``hinge_embeddi
 from __future__ import annotations
 
 import numbers
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -203,17 +204,6 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     return _finish(loss, grad, reduction, dtype)
 
 
-def _multi_margin_loss_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    p: int = 1,
-    margin: float = 1.0,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-):
-    return _multi_margin(input, target, p, margin, weight, reduction, need_grad=True)
-
-
 # -------------------------------------------------------------------------- hinge_embedding_loss
 
 
@@ -301,12 +291,6 @@ def _hinge_embedding(input, target, margin, reduction, need_grad):
         loss[...] = np.where(pos, x, loss)
 
     return _signed_loss(kernel, input, target, reduction, need_grad)
-
-
-def _hinge_embedding_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-):
-    return _hinge_embedding(input, target, margin, reduction, need_grad=True)
 
 
 # ------------------------------------------------------------------------------ soft_margin_loss
@@ -403,10 +387,6 @@ def _soft_margin(input, target, reduction, need_grad):
     )
 
 
-def _soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
-    return _soft_margin(input, target, reduction, need_grad=True)
-
-
 # ------------------------------------------------------------------------------------ hinge_loss
 
 
@@ -493,15 +473,13 @@ def _hinge(input, target, margin, reduction, need_grad):
     return _signed_loss(kernel, input, target, reduction, need_grad)
 
 
-def _hinge_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-):
-    return _hinge(input, target, margin, reduction, need_grad=True)
-
-
-_registry.register(multi_margin_loss, wrt="input", value_and_grad=_multi_margin_loss_value_and_grad)
 _registry.register(
-    hinge_embedding_loss, wrt="input", value_and_grad=_hinge_embedding_loss_value_and_grad
+    multi_margin_loss, wrt="input", value_and_grad=partial(_multi_margin, need_grad=True)
 )
-_registry.register(soft_margin_loss, wrt="input", value_and_grad=_soft_margin_loss_value_and_grad)
-_registry.register(hinge_loss, wrt="input", value_and_grad=_hinge_loss_value_and_grad)
+_registry.register(
+    hinge_embedding_loss, wrt="input", value_and_grad=partial(_hinge_embedding, need_grad=True)
+)
+_registry.register(
+    soft_margin_loss, wrt="input", value_and_grad=partial(_soft_margin, need_grad=True)
+)
+_registry.register(hinge_loss, wrt="input", value_and_grad=partial(_hinge, need_grad=True))

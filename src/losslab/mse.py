@@ -2,6 +2,7 @@ r"""Mean squared error, PyTorch's ``mse_loss`` convention (with its optional ``w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -110,10 +111,4 @@ def _mse(input, target, reduction, weight, need_grad):
     )
 
 
-def _mse_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
-):
-    return _mse(input, target, reduction, weight, need_grad=True)
-
-
-_registry.register(mse_loss, wrt="input", value_and_grad=_mse_loss_value_and_grad)
+_registry.register(mse_loss, wrt="input", value_and_grad=partial(_mse, need_grad=True))
