@@ -119,7 +119,7 @@ def test_show_config_prints(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_show_config_rejects_unknown_mode() -> None:
-    with pytest.raises(ValueError, match="^`mode` is 'dict'"):
+    with pytest.raises(ValueError, match=r"^`mode` is 'dict'"):
         losslab.show_config(mode="dict")  # type: ignore[call-overload]
 
 
