@@ -242,8 +242,8 @@ def binary_cross_entropy_with_logits(
 
     Examples
     --------
-    The article's 1-D classifier :math:`\sigma(x + b)` at :math:`b = -0.7` (catalog item
-    D001-ACC-vs-loss): the mean loss, and its derivative in :math:`b`, which is the sum of the
+    The 1-D classifier :math:`\sigma(x + b)` at :math:`b = -0.7` of the accuracy example: the
+    mean loss, and its derivative in :math:`b`, which is the sum of the
     gradient with respect to the logits:
 
     >>> import numpy as np

@@ -498,7 +498,7 @@ def cross_entropy(
 
     Examples
     --------
-    Scores cat 3.2, car 5.1, frog -1.7 for a cat (catalog I002-SMCE-cat):
+    Scores cat 3.2, car 5.1, frog -1.7 for a cat (CS231n's example):
 
     >>> import losslab
     >>> print(losslab.cross_entropy([3.2, 5.1, -1.7], 0))

@@ -155,7 +155,7 @@ def kl_div(
 
     Examples
     --------
-    The article's KL example, p = one-hot, q = [0.1, 0.1, 0.1, 0.7] (catalog S003-KL-ex):
+    The article's KL example, p = one-hot, q = [0.1, 0.1, 0.1, 0.7] (the TensorFlow article):
 
     >>> import numpy as np
     >>> import losslab

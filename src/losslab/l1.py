@@ -75,7 +75,7 @@ def l1_loss(
 
     Examples
     --------
-    Seed 000's predictions against the one-hot label (catalog item I002-MAE):
+    The study diary's predictions against the one-hot label:
 
     >>> import losslab
     >>> t = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]

@@ -135,9 +135,9 @@ def multi_margin_loss(
 
     Examples
     --------
-    The CS231n scores (catalog item I002-HINGE-multiclass; one row per image, classes cat, car,
+    The CS231n scores (one row per image, classes cat, car,
     frog). ``multi_margin_loss`` divides by :math:`C = 3`; multiplying by :math:`C` gives the SVM
-    losses 2.9, 0 and 12.9 and their mean 5.2667 to within the catalog's tolerance of
+    losses 2.9, 0 and 12.9 and their mean 5.2667 to within a tolerance of
     :math:`10^{-12}` (the last bits depend on the order of the additions: PyTorch's
     :math:`(\mathrm{margin} - x_y) + x_j` is used here):
 
@@ -446,7 +446,7 @@ def hinge_loss(
 
     Examples
     --------
-    Catalog item I002-HINGE-binary, pairs :math:`(y, f)`:
+    Four pairs :math:`(y, f)`:
 
     >>> import losslab
     >>> y, f = [1, 1, -1, 1], [2.0, 0.3, 0.3, -1.0]

@@ -110,7 +110,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
 
     Examples
     --------
-    The scores cat 3.2, car 5.1, frog -1.7 (catalog I002-SMCE-cat):
+    The scores cat 3.2, car 5.1, frog -1.7 (CS231n's example):
 
     >>> import losslab
     >>> print(losslab.softmax([3.2, 5.1, -1.7]).tolist())
@@ -175,7 +175,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
     Examples
     --------
     >>> import losslab
-    >>> print(-losslab.log_softmax([3.2, 5.1, -1.7])[0])  # -ln p_cat, catalog I002-SMCE-cat
+    >>> print(-losslab.log_softmax([3.2, 5.1, -1.7])[0])  # -ln p_cat
     2.04035515280017
     >>> print(losslab.log_softmax([0.0, -1000.0]).tolist())  # log(softmax) would give -inf
     [0.0, -1000.0]
