@@ -18,8 +18,9 @@ def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
     return TypeError(f"`{name}` has dtype {arr_dtype}, expected {what}")
 
 
-def _to_array(x: Any, name: str) -> np.ndarray:
-    """np.asarray with a clear error for ragged or non-numeric input."""
+def to_array(x: Any, name: str) -> np.ndarray:
+    """``np.asarray(x)`` with a clear error for ragged or non-numeric input (no dtype check:
+    :func:`as_float_array` and :func:`as_label_array` make those)."""
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (str, bytes)):
@@ -47,7 +48,7 @@ def as_float_array(
     float32 and float64 are kept. The caller's array is returned as is when no conversion is
     needed: never write into the result.
     """
-    arr = _to_array(x, name)
+    arr = to_array(x, name)
     kind = arr.dtype.kind
     if kind == "b":
         raise _dtype_kind_error(name, arr.dtype, "a real floating or integer dtype (not bool)")
@@ -86,7 +87,7 @@ def as_label_array(
     """Return integer class labels as an int64 array, checking their range."""
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"`{name}` is a bool, expected integer class labels")
-    arr = _to_array(x, name)
+    arr = to_array(x, name)
     kind = arr.dtype.kind
     if kind == "b":
         raise _dtype_kind_error(name, arr.dtype, "integer class labels (not bool)")
@@ -166,6 +167,23 @@ def check_positive_number(x: Any, name: str, *, allow_zero: bool = False) -> flo
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"`{name}` is {x!r}, expected a finite number {bound}")
     return value
+
+
+def check_axis(axis: Any, ndim: int, name: str) -> int:
+    """``axis`` as an index in ``[0, ndim)`` of the ``ndim``-D argument ``name``."""
+    ax = check_int(axis, "axis")
+    if not -ndim <= ax < ndim:
+        raise ValueError(
+            f"`axis` is {ax}, expected an axis of the {ndim}-D `{name}` (in [{-ndim}, {ndim - 1}])"
+        )
+    return ax % ndim
+
+
+def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+    """PyTorch's class axis of scores of ``shape``: 0 for one sample ``(C,)``, 1 for ``(N, C)``
+    and ``(N, C, d1, ...)``. Returns ``(class axis, number of classes, shape without it)``."""
+    axis = 0 if len(shape) == 1 else 1
+    return axis, shape[axis], shape[:axis] + shape[axis + 1 :]
 
 
 def check_int(x: Any, name: str) -> int:

@@ -217,7 +217,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> Any:
         raise ValueError(
             f"`y` has {yy.ndim} dimension(s), expected 1 (one sample) or 2 (batch, classes)"
         )
-    t_arr = v._to_array(t, "t")
+    t_arr = v.to_array(t, "t")
     if t_arr.shape == yy.shape:
         tt = v.as_float_array(t_arr, "t", int_as=yy.dtype)
         if yy.ndim == 1:

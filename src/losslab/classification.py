@@ -23,13 +23,11 @@ __all__ = ["accuracy", "zero_one_loss"]
 
 def _predicted_labels(input: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray, Any]:
     """Return (predicted labels, target labels, result dtype)."""
-    t_raw = v._to_array(target, "target")
-    x_raw = v._to_array(input, "input")
+    t_raw = v.to_array(target, "target")
+    x_raw = v.to_array(input, "input")
     if x_raw.ndim == t_raw.ndim + 1:
         scores = v.as_float_array(x_raw, "input")
-        class_axis = 0 if scores.ndim == 1 else 1
-        n_classes = scores.shape[class_axis]
-        expected = scores.shape[:class_axis] + scores.shape[class_axis + 1 :]
+        class_axis, n_classes, expected = v.class_layout(scores.shape)
         if t_raw.shape != expected:
             raise ValueError(
                 f"`target` has shape {t_raw.shape}, expected {expected} for scores of shape "

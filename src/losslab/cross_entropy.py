@@ -92,8 +92,7 @@ def _weight_array(weight: ArrayLike | None, n_classes: int, x: np.ndarray) -> np
 def _label_target(
     target: Any, x: np.ndarray, class_axis: int, ignore_index: int, *, check_range: bool = True
 ) -> np.ndarray:
-    n_classes = x.shape[class_axis]
-    row_shape = x.shape[:class_axis] + x.shape[class_axis + 1 :]
+    _, n_classes, row_shape = v.class_layout(x.shape)
     y = v.as_label_array(
         target, "target", n_classes=n_classes if check_range else None, ignore_index=ignore_index
     )
@@ -126,12 +125,10 @@ def _prepare(
     eps = _check_label_smoothing(label_smoothing)
     # NaN/inf in `input` is checked at the end: by the compiled kernel, in its pass, when it runs
     x = v.as_float_array(input, "input", min_ndim=1, allow_nonfinite=True)
-    class_axis = 0 if x.ndim == 1 else 1
-    n_classes = x.shape[class_axis]
-    row_shape = x.shape[:class_axis] + x.shape[class_axis + 1 :]
+    class_axis, n_classes, row_shape = v.class_layout(x.shape)
     w = _weight_array(weight, n_classes, x)
 
-    t_arr = v._to_array(target, "target")
+    t_arr = v.to_array(target, "target")
     if allow_probabilities and t_arr.dtype.kind == "f":
         t = v.as_float_array(t_arr, "target")
         if t.shape != x.shape:

@@ -45,16 +45,6 @@ def _check_base(base: Any) -> float | None:
     return value
 
 
-def _check_axis(axis: Any, ndim: int, name: str) -> int:
-    axis = v.check_int(axis, "axis")
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"`axis` is {axis}, expected an axis of the {ndim}-D `{name}` "
-            f"(in [{-ndim}, {ndim - 1}])"
-        )
-    return axis
-
-
 def _log(x: np.ndarray, base: float | None) -> np.ndarray:
     """Logarithm in ``base`` of a positive array, with the exact NumPy function for 2 and 10."""
     if base is None or base == math.e:
@@ -72,7 +62,7 @@ def _ln_base(base: float | None, dtype: np.dtype) -> Any:
 
 def _one(name: str, x: ArrayLike, axis: Any) -> tuple[np.ndarray, int]:
     arr = v.as_float_array(x, name, min_ndim=1)
-    ax = _check_axis(axis, arr.ndim, name)
+    ax = v.check_axis(axis, arr.ndim, name)
     v.check_distribution(arr, name, axis=ax)
     return arr, ax
 
@@ -81,7 +71,7 @@ def _two(p: ArrayLike, q: ArrayLike, axis: Any) -> tuple[np.ndarray, np.ndarray,
     pp = v.as_float_array(p, "p", min_ndim=1)
     qq = v.as_float_array(q, "q", min_ndim=1, int_as=pp.dtype)
     v.check_same_shape(pp, qq, "p", "q")
-    ax = _check_axis(axis, pp.ndim, "p")
+    ax = v.check_axis(axis, pp.ndim, "p")
     v.check_distribution(pp, "p", axis=ax)
     v.check_distribution(qq, "q", axis=ax)
     dtype = v.result_dtype(pp, qq)

@@ -162,15 +162,15 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
         raise ValueError(
             f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,) for one sample"
         )
-    single = x.ndim == 1
-    x2 = x.reshape(1, -1) if single else x
-    n, c = x2.shape
+    class_axis, c, expected = v.class_layout(x.shape)
+    single = class_axis == 0
+    x2 = x.reshape(-1, c)
+    n = x2.shape[0]
     y = v.as_label_array(target, "target", n_classes=c)
-    expected = () if single else (n,)
     if y.shape != expected:
         hint = ""
         if y.shape == x.shape:
-            hint = f"; a one-hot target? pass `target.argmax(axis={x.ndim - 1})` as labels"
+            hint = f"; a one-hot target? pass `target.argmax(axis={class_axis})` as labels"
         raise ValueError(
             f"`target` has shape {y.shape}, expected {expected} for `input` {x.shape}{hint}"
         )

@@ -19,19 +19,9 @@ from . import _validation as v
 __all__ = ["log_sigmoid", "log_softmax", "sigmoid", "softmax"]
 
 
-def _check_axis(axis: Any, ndim: int) -> int:
-    ax = v.check_int(axis, "axis")
-    if not -ndim <= ax < ndim:
-        raise ValueError(
-            f"`axis` is {ax}, expected an axis in [{-ndim}, {ndim - 1}] for `x` with {ndim} "
-            "dimension(s)"
-        )
-    return ax % ndim
-
-
 def _prepare_axis(x: ArrayLike, axis: Any) -> tuple[np.ndarray, int]:
     a = v.as_float_array(x, "x", min_ndim=1)
-    return a, _check_axis(axis, a.ndim)
+    return a, v.check_axis(axis, a.ndim, "x")
 
 
 def _shifted_exp(a: np.ndarray, ax: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
