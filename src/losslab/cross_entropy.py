@@ -21,34 +21,39 @@ from numpy.typing import ArrayLike
 from . import _fast, _registry
 from . import _validation as v
 from ._reduction import finish_sum
-from .threads import run_blocks
+from ._softmax_rows import softmax_ce_rows as _softmax_ce_rows
 
 __all__ = ["cross_entropy", "nll_loss"]
 
-# Elements per block: ~256 KiB of float64, enough to amortize Python overhead, small enough for L2.
-_BLOCK_ELEMENTS = 1 << 15
-# Up to this many classes, row reductions loop over columns / use a matrix-vector product.
-_NARROW = 64
 
-
-@dataclass
+@dataclass(frozen=True)
 class _Problem:
-    """Arguments of cross_entropy / nll_loss, validated and flattened to rows of C classes."""
+    """Arguments of cross_entropy / nll_loss, validated and flattened to rows of C classes.
+
+    Exactly one target form is set: ``p`` (class probabilities) or ``y`` (labels). The
+    optional arrays are None when they would hold only ones (``f``, ``keep``) or nothing
+    (``smooth``); :attr:`labels_in_kernel` says that the compiled kernel checks the labels.
+    """
 
     x2: np.ndarray  # (M, C) rows of scores, C-contiguous or a view
     dtype: np.dtype
     in_shape: tuple[int, ...]
     row_shape: tuple[int, ...]  # shape of the unreduced loss
     class_axis: int
-    y: np.ndarray | None  # (M,) labels, ignored entries replaced by 0 (but see `ignore`)
-    f: np.ndarray | None  # (M,) weight of each row's label (0 for ignored); None = all ones
-    smooth: np.ndarray | None  # (C,) label-smoothing coefficients eps/C * w_c, or None
-    keep: np.ndarray | None  # (M,) 1.0 for counted rows, 0.0 for ignored; None = all counted
-    p: np.ndarray | None  # (M, C) weighted (and smoothed) target probabilities
-    denominator: float | None  # what 'mean' divides by (None: counted by the kernel)
-    # Set when the compiled kernel checks the labels and leaves out those equal to it, in its
-    # own pass: `y` holds the labels as given (range not yet checked), `f` and `keep` are None.
+    y: np.ndarray | None = None  # (M,) labels, ignored entries replaced by 0 (unless `ignore`)
+    f: np.ndarray | None = None  # (M,) weight of each row's label (0 for ignored); None: ones
+    smooth: np.ndarray | None = None  # (C,) label-smoothing coefficients eps/C * w_c
+    keep: np.ndarray | None = None  # (M,) 1.0 for counted rows, 0.0 for ignored; None: all
+    p: np.ndarray | None = None  # (M, C) weighted (and smoothed) target probabilities
+    denominator: float | None = None  # what 'mean' divides by, unless `labels_in_kernel`
+    # With the compiled kernel checking the labels and leaving out those equal to `ignore` in
+    # its own pass: `y` holds the labels as given (range not yet checked), `f`, `keep` None.
     ignore: int | None = None
+
+    @property
+    def labels_in_kernel(self) -> bool:
+        """The compiled kernel checks the labels' range and counts the ignored rows."""
+        return self.ignore is not None
 
 
 def _to_rows(a: np.ndarray, class_axis: int) -> np.ndarray:
@@ -147,9 +152,7 @@ def _prepare(
         if w is not None:
             p *= w.astype(dtype, copy=False)
         v.check_finite(x, "input")
-        return _Problem(
-            x2, dtype, x.shape, row_shape, class_axis, None, None, None, None, p, x2.shape[0]
-        )
+        return _Problem(x2, dtype, x.shape, row_shape, class_axis, p=p, denominator=x2.shape[0])
 
     # Unweighted, unsmoothed labels go to the compiled kernels as they are: the kernels check
     # their range and leave out the ignored rows in their own pass (no extra passes here).
@@ -158,9 +161,7 @@ def _prepare(
     dtype = v.result_dtype(x, *(() if w is None else (w,)))
     x2 = _to_rows(x, class_axis).astype(dtype, copy=False)
     if in_kernel:
-        return _Problem(
-            x2, dtype, x.shape, row_shape, class_axis, y, None, None, None, None, None, ignore_index
-        )
+        return _Problem(x2, dtype, x.shape, row_shape, class_axis, y=y, ignore=ignore_index)
     ignored = y == ignore_index
     any_ignored = bool(ignored.any())
     keep = None
@@ -182,7 +183,18 @@ def _prepare(
             keep = np.ones(y.size, dtype)
     if reduction == "mean" and denominator == 0:
         raise _zero_denominator(ignore_index, all_ignored=not (~ignored).any())
-    pb = _Problem(x2, dtype, x.shape, row_shape, class_axis, y, f, smooth, keep, None, denominator)
+    pb = _Problem(
+        x2,
+        dtype,
+        x.shape,
+        row_shape,
+        class_axis,
+        y=y,
+        f=f,
+        smooth=smooth,
+        keep=keep,
+        denominator=denominator,
+    )
     # nll_loss reads (and checks) only the label entries; the softmax kernel checks in its pass
     if allow_probabilities and not _softmax_kernel_applies(pb):
         v.check_finite(x, "input")
@@ -204,7 +216,7 @@ def _zero_denominator(ignore_index: int, *, all_ignored: bool) -> ValueError:
 def _kernel_scale(pb: _Problem, reduction: str, need_grad: bool) -> float:
     """The gradient's scale for a kernel call. When the kernel leaves out the ignored rows
     itself, 'mean' with a gradient needs their count first (one pass over the labels)."""
-    if pb.ignore is None:
+    if not pb.labels_in_kernel:
         return _scale(pb, reduction)
     if reduction != "mean" or not need_grad:
         return 1.0
@@ -217,7 +229,7 @@ def _kernel_scale(pb: _Problem, reduction: str, need_grad: bool) -> float:
 def _kernel_denominator(pb: _Problem, reduction: str, ignored: int, bad_label: int) -> float:
     """After a kernel call: the error for a label out of range (the message of the NumPy path),
     and what 'mean' divides by."""
-    if pb.ignore is None:
+    if not pb.labels_in_kernel:
         return pb.denominator
     if bad_label >= 0:
         n_classes = pb.x2.shape[1]
@@ -232,132 +244,6 @@ def _kernel_denominator(pb: _Problem, reduction: str, ignored: int, bad_label: i
 def _softmax_kernel_applies(pb: _Problem) -> bool:
     """Whether the compiled softmax cross-entropy handles ``pb``: integer labels, no smoothing."""
     return pb.y is not None and pb.smooth is None and _fast.active()
-
-
-def _row_max(xb: np.ndarray, out: np.ndarray) -> None:
-    c = xb.shape[1]
-    if c > _NARROW // 2:
-        np.max(xb, axis=1, out=out)
-    elif c == 1:
-        out[:] = xb[:, 0]
-    else:
-        np.maximum(xb[:, 0], xb[:, 1], out=out)
-        for j in range(2, c):
-            np.maximum(out, xb[:, j], out=out)
-
-
-def _row_dot(zb: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Row sums of ``zb * u``: a matrix-vector product for narrow rows (short, accurate sums)."""
-    if zb.shape[1] <= _NARROW:
-        return zb @ u
-    return (zb * u).sum(axis=1)
-
-
-def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarray) -> np.ndarray:
-    """``log(sum) - z_y`` per row, as ``log1p(rest / e_y)`` when the target is near the maximum.
-
-    ``rest`` is the sum of the non-target terms ``exp(z_j)``, ``ey = exp(z_y)``. For a confident
-    row ``sum = 1 + tiny`` and ``log(sum)`` would keep only the absolute accuracy of ``sum``.
-    """
-    near = zy > -1  # then ey > 1/e: no overflow in rest / ey
-    out = np.log(ssum)
-    out -= zy
-    q = np.divide(rest, ey, out=np.zeros_like(rest), where=near)
-    np.log1p(q, out=out, where=near)
-    return out
-
-
-def _softmax_ce_rows(pb: _Problem, scale: Any, need_grad: bool) -> tuple[np.ndarray, Any]:
-    """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
-
-    Each row i has coefficients a_i (labels: f_i e_{y_i} + keep_i * smooth; probabilities: p_i),
-    A_i = sum(a_i), and with z = x - max, lse = log(sum(exp(z))):
-    loss_i = A_i lse_i - <a_i, z_i>,   grad_i = A_i softmax(x_i) - a_i.
-    For labels this is computed as f_i (lse_i - z_iy) + keep_i (sum(smooth) lse_i - <smooth, z_i>).
-    """
-    x2, dtype = pb.x2, pb.dtype
-    m_rows, c = x2.shape
-    block = max(1, min(m_rows, max(256, _BLOCK_ELEMENTS // c)))
-    loss = np.empty(m_rows, dtype)
-    grad = np.empty((m_rows, c), dtype) if need_grad else None
-    ones = np.ones(c, dtype)
-    base = np.arange(block) * c if pb.y is not None else None
-    smooth_sum = None if pb.smooth is None else pb.smooth.sum(dtype=dtype)
-    scale = dtype.type(scale)
-
-    def worker() -> Any:
-        # One per thread (losslab.threads.run_blocks): its own scratch (mx, work); row block k
-        # writes only its rows of loss and grad.
-        work = None if need_grad else np.empty((block, c), dtype)
-        mx = np.empty(block, dtype)
-
-        def run(k: int) -> None:
-            s = k * block
-            e = min(s + block, m_rows)
-            b = e - s
-            xb, mb = x2[s:e], mx[:b]
-            _row_max(xb, mb)
-            zb = grad[s:e] if need_grad else work[:b]
-            np.subtract(xb, mb[:, None], out=zb)
-            flat = zb.reshape(-1)
-            if pb.y is not None:
-                idx = base[:b] + pb.y[s:e]
-                zy = flat[idx]
-                uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
-            else:
-                pblk = pb.p[s:e]
-                big_a = _row_dot(pblk, ones)
-                az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
-            np.exp(zb, out=zb)
-            lb = loss[s:e]
-            if pb.y is None:
-                ssum = _row_dot(zb, ones)
-                np.multiply(big_a, np.log(ssum), out=lb)
-                lb -= az
-                if need_grad:
-                    zb *= ((scale * big_a) / ssum)[:, None]
-                    zb -= scale * pblk
-                return
-            # Labels: the target's term is taken out of the row sum, so that the loss of a
-            # confident row, log(1 + rest/e_y), and its gradient at the target, -rest/sum, keep
-            # full accuracy.
-            ey = flat[idx]
-            flat[idx] = 0
-            rest = _row_dot(zb, ones)
-            ssum = rest + ey
-            nll = _target_nll(zy, ey, rest, ssum)
-            fb = None if pb.f is None else pb.f[s:e]
-            big_a = fb
-            if fb is None:
-                lb[:] = nll
-            else:
-                with np.errstate(invalid="ignore"):
-                    np.multiply(fb, nll, out=lb)
-                lb[fb == 0] = 0  # weight 0 (an ignored row): 0, even where nll is inf
-                if uz is not None:
-                    kb = pb.keep[s:e]
-                    lb += kb * (smooth_sum * np.log(ssum) - uz)
-                    big_a = fb + kb * smooth_sum
-            if need_grad:
-                inv = scale / ssum
-                zb *= (inv if big_a is None else inv * big_a)[:, None]
-                if fb is None:
-                    flat[idx] = -(inv * rest)
-                else:
-                    at_target = -(fb * rest)
-                    if uz is not None:
-                        at_target += (kb * smooth_sum) * ey
-                    flat[idx] = inv * at_target
-                if uz is not None:
-                    zb -= (scale * kb)[:, None] * pb.smooth
-
-        return run
-
-    # Logits more than the dtype's range apart overflow in x - max to -inf (exp gives exactly 0)
-    # and a loss beyond the range is inf, as in PyTorch; neither is a reason for a warning.
-    with np.errstate(over="ignore"):
-        run_blocks(worker, -(-m_rows // block))
-    return loss, grad
 
 
 def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
