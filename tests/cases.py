@@ -1,0 +1,508 @@
+"""The case table: one row per public function of ``losslab.__all__``.
+
+A row gives a *valid call* (keyword arguments built fresh on every call) and the bad-input
+cases that apply to the function. The tests derive from it: validation
+(``tests/test_validation_table.py``) and the checks of every differentiable function
+(``tests/test_cases.py``, which takes the list of those from ``losslab._registry.entries()``).
+Add a row when you add a public function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import losslab
+
+# --- building blocks ---------------------------------------------------------------------------
+
+X = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])  # (N=2, C=3) scores / predictions
+Y = np.array([[0.25, 0.5, -1.0], [2.0, -0.5, 0.0]])  # a target like X
+P = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])  # rows are distributions
+Q = np.array([[0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
+LABELS = np.array([2, 0])
+SIGNS = np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
+LOGP = np.log(P)
+
+
+@dataclass
+class Case:
+    id: str
+    arg: str  # the argument replaced by ``value``
+    value: Any
+    exc: type[Exception] | tuple[type[Exception], ...]
+    names: str | None = None  # argument the message must start with (default: ``arg``)
+    extra: dict[str, Any] = field(default_factory=dict)  # other arguments to change
+    xfail: str | None = None
+
+
+@dataclass
+class Row:
+    name: str
+    valid: Callable[[], dict[str, Any]]
+    cases: list[Case]
+    note: str = ""
+
+
+def _with(a: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
+    b = a.copy()
+    b[index] = value
+    return b
+
+
+def _first(a: np.ndarray) -> tuple[int, ...]:
+    return (0,) * a.ndim
+
+
+def array_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    """Cases every real-valued array argument must reject. ``paired``: its shape must match
+    another argument's, so a different shape is an error."""
+    i0 = _first(base)
+    cases = [
+        Case("ragged", arg, [[1.0], [1.0, 2.0]], ValueError),
+        Case("empty", arg, np.empty((0, *base.shape[1:])), ValueError),
+        Case("nan", arg, _with(base, i0, np.nan), ValueError),
+        Case("inf", arg, _with(base, i0, np.inf), ValueError),
+        Case("-inf", arg, _with(base, i0, -np.inf), ValueError),
+        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
+        Case("complex", arg, base.astype(complex), TypeError),
+        Case("object", arg, base.astype(object), TypeError),
+        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
+        Case("str", arg, "abc", TypeError),
+    ]
+    if paired:
+        wrong = np.concatenate([base, base[..., :1]], axis=-1)
+        cases.append(Case("wrong-shape", arg, wrong, ValueError))
+    return cases
+
+
+def prob_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    i0 = _first(base)
+    return [
+        *array_cases(arg, base, paired=paired),
+        Case("below-0", arg, _with(base, i0, -0.1), ValueError),
+        Case("above-1", arg, _with(base, i0, 1.1), ValueError),
+    ]
+
+
+def dist_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
+    """Rows must also sum to 1 (along the last axis)."""
+    return [
+        *prob_cases(arg, base, paired=paired),
+        Case("row-sum-not-1", arg, base * 0.5, ValueError),
+    ]
+
+
+def label_cases(arg: str, base: np.ndarray, n_classes: int) -> list[Case]:
+    return [
+        Case("ragged", arg, [[1], [1, 2]], ValueError),
+        Case("out-of-range-high", arg, _with(base, _first(base), n_classes), ValueError),
+        Case("out-of-range-negative", arg, _with(base, _first(base), -1), ValueError),
+        # DEVELOPERS.md lists non-integer labels under ValueError; _validation.as_label_array
+        # raises TypeError for a float dtype. Either is accepted here (reported to the lead).
+        Case("non-integer", arg, base + 0.5, (TypeError, ValueError)),
+        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
+        Case("complex", arg, base.astype(complex), TypeError),
+        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
+        Case("wrong-shape", arg, np.concatenate([base, base[:1]]), ValueError),
+    ]
+
+
+def weight_cases(arg: str, base: np.ndarray) -> list[Case]:
+    return [
+        *array_cases(arg, base),
+        Case("negative", arg, _with(base, _first(base), -1.0), ValueError),
+    ]
+
+
+def reduction_cases(extra_ok: tuple[str, ...] = ()) -> list[Case]:
+    return [
+        Case("unknown", "reduction", "avg", ValueError),
+        Case("uppercase", "reduction", "MEAN", ValueError),
+        Case("none-object", "reduction", None, ValueError),
+        Case("not-a-str", "reduction", 1, ValueError),
+    ]
+
+
+def number_cases(arg: str, *, allow_zero: bool) -> list[Case]:
+    cases = [
+        Case("negative", arg, -1.0, ValueError),
+        Case("nan", arg, float("nan"), ValueError),
+        Case("inf", arg, float("inf"), ValueError),
+        Case("str", arg, "1", TypeError),
+        Case("bool", arg, True, TypeError),
+        Case("complex", arg, 1j, TypeError),
+    ]
+    if not allow_zero:
+        cases.append(Case("zero", arg, 0.0, ValueError))
+    return cases
+
+
+def axis_cases(arg: str, ndim: int) -> list[Case]:
+    return [
+        Case("out-of-range", arg, ndim, ValueError),
+        Case("out-of-range-negative", arg, -ndim - 1, ValueError),
+        Case("float", arg, 1.0, TypeError),
+        Case("str", arg, "1", TypeError),
+    ]
+
+
+def int_cases(arg: str) -> list[Case]:
+    return [
+        Case("float", arg, 1.5, TypeError),
+        Case("str", arg, "1", TypeError),
+        Case("bool", arg, True, TypeError),
+    ]
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _pair(**more: Any) -> Callable[[], dict[str, Any]]:
+    return lambda: {"input": X.copy(), "target": Y.copy(), **more}
+
+
+ROWS: list[Row] = [
+    Row(
+        "mse_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "l1_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "huber_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "delta": 1.0, "weight": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *weight_cases("weight", np.ones_like(X)),
+            *number_cases("delta", allow_zero=False),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "smooth_l1_loss",
+        _pair(beta=1.0),
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *number_cases("beta", allow_zero=True),
+            *reduction_cases(),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"x": X.copy(), "axis": 1},
+            [*array_cases("x", X, paired=False), *axis_cases("axis", X.ndim)],
+        )
+        for name in ("softmax", "log_softmax")
+    ],
+    *[
+        Row(name, lambda: {"x": X.copy()}, array_cases("x", X, paired=False))
+        for name in ("sigmoid", "log_sigmoid")
+    ],
+    Row(
+        "cross_entropy",
+        lambda: {"input": X.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            Case("prob-target-below-0", "target", _with(P, (0, 0), -0.1), ValueError),
+            Case("prob-target-above-1", "target", _with(P, (0, 0), 1.1), ValueError),
+            Case("prob-target-nan", "target", _with(P, (0, 0), np.nan), ValueError),
+            Case("prob-target-wrong-shape", "target", P[:, :2].copy(), ValueError),
+            *weight_cases("weight", np.ones(3)),
+            *int_cases("ignore_index"),
+            Case("label-smoothing-above-1", "label_smoothing", 1.5, ValueError),
+            Case("label-smoothing-negative", "label_smoothing", -0.1, ValueError),
+            Case("label-smoothing-nan", "label_smoothing", float("nan"), ValueError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "nll_loss",
+        lambda: {"input": LOGP.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            # nll_loss reads only the label entries, so NaN/inf is an error there (and, as in
+            # PyTorch, ignored elsewhere: tests/test_cross_entropy.py)
+            *[
+                c
+                for c in array_cases("input", LOGP, paired=False)
+                if c.id not in ("nan", "inf", "-inf")
+            ],
+            *[
+                Case(cid, "input", _with(LOGP, (0, int(LABELS[0])), bad), ValueError)
+                for cid, bad in (("nan", np.nan), ("inf", np.inf), ("-inf", -np.inf))
+            ],
+            *label_cases("target", LABELS, 3),
+            *weight_cases("weight", np.ones(3)),
+            *int_cases("ignore_index"),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "binary_cross_entropy",
+        lambda: {"input": P.copy(), "target": Q.copy(), "weight": np.ones_like(P)},
+        [
+            *prob_cases("input", P, paired=False),
+            *prob_cases("target", Q),
+            *weight_cases("weight", np.ones_like(P)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda: {
+            "input": X.copy(),
+            "target": Q.copy(),
+            "weight": np.ones_like(X),
+            "pos_weight": np.ones(3),
+        },
+        [
+            *array_cases("input", X, paired=False),
+            *prob_cases("target", Q),
+            *weight_cases("weight", np.ones_like(X)),
+            *weight_cases("pos_weight", np.ones(3)),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multi_margin_loss",
+        lambda: {"input": X.copy(), "target": LABELS.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            *weight_cases("weight", np.ones(3)),
+            Case("p-3", "p", 3, ValueError),
+            Case("p-str", "p", "1", TypeError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "hinge_embedding_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", SIGNS),
+            Case("target-not-sign", "target", _with(SIGNS, (0, 0), 0.5), ValueError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "soft_margin_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [*array_cases("input", X, paired=False), *array_cases("target", SIGNS), *reduction_cases()],
+    ),
+    Row(
+        "kl_div",
+        lambda: {"input": LOGP.copy(), "target": Q.copy()},
+        [
+            *array_cases("input", LOGP, paired=False),
+            *prob_cases("target", Q),
+            Case("batchmean-ok-but-unknown", "reduction", "batch_mean", ValueError),
+            *reduction_cases(),
+        ],
+    ),
+]
+
+ROWS += [
+    Row(
+        "entropy",
+        lambda: {"p": P.copy(), "base": 2.0, "axis": -1},
+        [
+            *dist_cases("p", P, paired=False),
+            *number_cases("base", allow_zero=False),
+            Case("base-1", "base", 1.0, ValueError),
+            *axis_cases("axis", P.ndim),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"p": P.copy(), "q": Q.copy(), "base": 2.0, "axis": -1},
+            [
+                *dist_cases("p", P, paired=False),
+                *dist_cases("q", Q),
+                *number_cases("base", allow_zero=False),
+                Case("base-1", "base", 1.0, ValueError),
+                *axis_cases("axis", P.ndim),
+            ],
+        )
+        for name in ("kl_divergence", "cross_entropy_pq")
+    ],
+]
+
+ROWS += [
+    Row(
+        "hinge_loss",
+        lambda: {"input": X.copy(), "target": SIGNS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", SIGNS),
+            Case("target-not-sign", "target", _with(SIGNS, (0, 0), 0.5), ValueError),
+            Case("margin-nan", "margin", float("nan"), ValueError),
+            Case("margin-str", "margin", "1", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "zero_one_loss",
+        lambda: {"input": X.copy(), "target": LABELS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            *label_cases("target", LABELS, 3),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "accuracy",
+        lambda: {"input": X.copy(), "target": LABELS.copy()},
+        [*array_cases("input", X, paired=False), *label_cases("target", LABELS, 3)],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"w": X.copy(), "lam": 0.5},
+            [*array_cases("w", X, paired=False), *number_cases("lam", allow_zero=True)],
+        )
+        for name in ("l1_penalty", "l2_penalty")
+    ],
+    *[
+        Row(
+            name,
+            lambda: {"a": X.copy(), "lam": 0.5},
+            [*array_cases("a", X, paired=False), *number_cases("lam", allow_zero=True)],
+        )
+        for name in ("prox_l1", "prox_l2")
+    ],
+    Row(
+        "numerical_diff",
+        lambda: {"f": np.sin, "x": 0.5, "h": 1e-5},
+        [
+            Case("f-not-callable", "f", 1.0, TypeError),
+            Case("x-nan", "x", float("nan"), ValueError),
+            Case("x-str", "x", "0.5", TypeError),
+            Case("x-bool", "x", True, TypeError),
+            Case("x-complex", "x", 1j, TypeError),
+            *number_cases("h", allow_zero=False),
+        ],
+    ),
+    Row(
+        "numerical_gradient",
+        lambda: {"f": lambda w: float(np.sum(w**2)), "x": X.copy(), "h": 1e-5},
+        [
+            Case("f-not-callable", "f", 1.0, TypeError),
+            *array_cases("x", X, paired=False),
+            *number_cases("h", allow_zero=False),
+        ],
+    ),
+]
+
+
+def _count_cases(arg: str) -> list[Case]:
+    return [
+        Case("zero", arg, 0, ValueError),
+        Case("negative", arg, -3, ValueError),
+        *int_cases(arg),
+    ]
+
+
+ROWS += [
+    Row(
+        "sample_batch",
+        lambda: {"n": 10, "batch_size": 3, "rng": 0},
+        [
+            *_count_cases("n"),
+            *_count_cases("batch_size"),
+            Case("batch-larger-than-n", "batch_size", 11, ValueError),
+            Case("rng-negative-seed", "rng", -1, ValueError),
+            Case("rng-str", "rng", "0", TypeError),
+            Case("replace-str", "replace", "yes", TypeError),
+        ],
+    ),
+    Row(
+        # A generator must check its arguments when called, not at the first next().
+        "iterate_minibatches",
+        lambda: {"n": 10, "batch_size": 3, "rng": 0},
+        [
+            *_count_cases("n"),
+            *_count_cases("batch_size"),
+            Case("rng-str", "rng", "0", TypeError),
+            Case("shuffle-str", "shuffle", "yes", TypeError),
+            Case("drop_last-str", "drop_last", "yes", TypeError),
+        ],
+    ),
+    Row(
+        "duplicate_probability",
+        lambda: {"n": 60000, "batch_size": 10},
+        [*_count_cases("n"), *_count_cases("batch_size")],
+    ),
+    Row(
+        "gradient_descent",
+        lambda: {"grad": lambda x: 2 * x, "x0": np.array([1.0, -2.0]), "lr": 0.1, "max_iter": 5},
+        [
+            Case("grad-not-callable", "grad", 1.0, TypeError),
+            *array_cases("x0", np.array([1.0, -2.0]), paired=False),
+            *number_cases("lr", allow_zero=False),
+            *_count_cases("max_iter"),
+            Case("tol-negative", "tol", -1.0, ValueError),
+            Case("tol-nan", "tol", float("nan"), ValueError),
+            Case("callback-not-callable", "callback", 1, TypeError),
+            Case("grad-returns-wrong-shape", "grad", lambda x: np.ones(3), ValueError),
+        ],
+    ),
+]
+
+ROWS += [
+    Row(
+        name,
+        lambda: {"fn": losslab.mse_loss},
+        [
+            Case("not-differentiable", "fn", print, TypeError),
+            Case("none", "fn", None, TypeError),
+            Case("a-string", "fn", "mse_loss", TypeError),
+        ],
+    )
+    for name in ("grad", "value_and_grad")
+]
+
+ROWS += [
+    Row(
+        # n=None restores the default thread count, so the valid call leaves no state behind.
+        "set_num_threads",
+        lambda: {"n": None},
+        [Case("zero", "n", 0, ValueError), Case("negative", "n", -2, ValueError), *int_cases("n")],
+    ),
+    Row("get_num_threads", lambda: {}, []),
+]
+
+# Functions whose behaviour is not an input check (reason given).
+EXEMPT = {
+    "differentiable_functions": "takes no arguments",
+    "DescentResult": "the record gradient_descent returns, not an input-taking function",
+    "show_config": "prints the build configuration; takes no array arguments",
+}
+
+ROW_BY_NAME = {row.name: row for row in ROWS}

@@ -1,0 +1,47 @@
+"""Every differentiable function (``losslab._registry.entries()``) on its valid call of the case
+table (``tests/cases.py``): ``value_and_grad`` returns the function's own value, a gradient shaped
+like each differentiable argument, float32 stays float32 and the inputs are left unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from cases import ROW_BY_NAME
+
+import losslab
+from losslab import _registry
+
+ENTRIES = _registry.entries()
+
+
+def _float32(kwargs: dict) -> dict:
+    return {
+        k: a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }
+
+
+def test_every_differentiable_function_has_a_case_row():
+    missing = [e.name for e in ENTRIES if e.name not in ROW_BY_NAME]
+    assert not missing, f"differentiable functions without a row in tests/cases.py: {missing}"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_value_and_grad_on_the_valid_call(entry, dtype):
+    kwargs = ROW_BY_NAME[entry.name].valid()
+    if dtype == np.float32:
+        kwargs = _float32(kwargs)
+    before = {k: a.copy() for k, a in kwargs.items() if isinstance(a, np.ndarray)}
+    value = entry.function(**kwargs)
+    for wrt in entry.wrt:
+        v2, g = losslab.value_and_grad(entry.function, wrt=wrt)(**kwargs)
+        np.testing.assert_array_equal(v2, value)
+        assert np.shape(g) == np.shape(kwargs[wrt]), wrt
+        assert np.all(np.isfinite(g)), wrt
+        if dtype == np.float32:
+            assert np.asarray(g).dtype == np.float32, wrt
+            assert np.asarray(value).dtype == np.float32
+        np.testing.assert_array_equal(losslab.grad(entry.function, wrt=wrt)(**kwargs), g)
+    for k, a in before.items():
+        np.testing.assert_array_equal(kwargs[k], a, err_msg=f"`{k}` was modified")
