@@ -1,8 +1,11 @@
 """Every differentiable function (``losslab._registry.entries()``) on its valid call of the case
 table (``tests/cases.py``): ``value_and_grad`` returns the function's own value, a gradient shaped
-like each differentiable argument, float32 stays float32 and the inputs are left unchanged."""
+like each differentiable argument, float32 stays float32 and the inputs are left unchanged; for a
+loss, ``reduction='sum'`` is the sum of ``reduction='none'``."""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 import pytest
@@ -45,3 +48,18 @@ def test_value_and_grad_on_the_valid_call(entry, dtype):
         np.testing.assert_array_equal(losslab.grad(entry.function, wrt=wrt)(**kwargs), g)
     for k, a in before.items():
         np.testing.assert_array_equal(kwargs[k], a, err_msg=f"`{k}` was modified")
+
+
+REDUCED = [e for e in ENTRIES if "reduction" in inspect.signature(e.function).parameters]
+
+
+@pytest.mark.parametrize("entry", REDUCED, ids=[e.name for e in REDUCED])
+def test_sum_is_the_sum_of_the_unreduced_losses(entry):
+    kwargs = ROW_BY_NAME[entry.name].valid()
+    none = entry.function(**{**kwargs, "reduction": "none"})
+    total = entry.function(**{**kwargs, "reduction": "sum"})
+    assert np.ndim(total) == 0
+    assert total == pytest.approx(float(np.sum(none)), rel=1e-14, abs=1e-300)
+    g_none = losslab.grad(entry.function)(**{**kwargs, "reduction": "none"})
+    g_sum = losslab.grad(entry.function)(**{**kwargs, "reduction": "sum"})
+    np.testing.assert_allclose(g_none, g_sum, rtol=1e-14, atol=0)

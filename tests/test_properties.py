@@ -20,10 +20,7 @@ FLOATS = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 
 def _fn(name):
-    fn = getattr(losslab, name, None)
-    if fn is None:
-        pytest.skip(f"losslab.{name} is not written yet")
-    return fn
+    return getattr(losslab, name)
 
 
 @st.composite
@@ -46,6 +43,7 @@ PAIR_LOSSES = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]
 
 
 @pytest.mark.parametrize("name", PAIR_LOSSES)
+@settings(deadline=None)  # timing varies on a shared machine; the property is what is tested
 @given(x=matrices(), y=matrices())
 def test_regression_losses_nonnegative_zero_at_target_and_reductions(name, x, y):
     fn = _fn(name)
