@@ -14,13 +14,18 @@ if sys.platform == "win32":
 else:
     flags = ["-O3", "-ffp-contract=off", "-fno-math-errno", "-std=c11"]
 
+CSRC = "src/losslab/_csrc/"
+SOURCES = [CSRC + name for name in ("pair.c", "rows.c", "pool.c", "module.c")]
+HEADERS = [CSRC + name for name in ("common.h", "vecmath.h")]
+
 # One source, two builds: 256-bit vectors (the portable module) and 512-bit vectors (used only
 # where the CPU has AVX-512; see losslab/_fast.py).
 setup(
     ext_modules=[
         Extension(
             name,
-            sources=["src/losslab/_kernels.c"],
+            sources=SOURCES,
+            depends=HEADERS,
             define_macros=[("VBYTES", str(vbytes))],
             extra_compile_args=flags,
             optional=True,
