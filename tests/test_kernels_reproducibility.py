@@ -126,42 +126,108 @@ def test_concurrent_calls_from_python_threads():
         assert value == expected[0] and grad.tobytes() == expected[1].tobytes()
 
 
-def test_the_512_bit_build_agrees_with_the_portable_one():
-    """``_kernels512`` (used on CPUs with AVX-512) and ``_kernels`` (256-bit, everywhere else)
-    are the same source with a different vector width: only the order of the partial sums
-    differs, so they agree to a few ulps; ``_fast`` picks the wide one exactly when it suits."""
+def _wide() -> Any:
+    """The 512-bit build, when it is built and the CPU can run it (else the test skips)."""
     try:
         from losslab import _kernels512 as wide
     except ImportError as exc:
         if os.environ.get(REQUIRE_ENV, "").strip() not in ("", "0"):
             pytest.fail(f"{REQUIRE_ENV} is set but losslab._kernels512 is not built: {exc}")
         pytest.skip(f"losslab._kernels512 is not built: {exc}")
-    assert (_fast.kernels is wide) == (
-        os.environ.get(_fast.ENV_VAR, "") in ("", "0") and wide.preferred()
-    )
-    rng = np.random.default_rng(512)
-    x, t = rng.standard_normal(70_001), rng.standard_normal(70_001)
-    logits, labels = rng.standard_normal((3_001, 10)), rng.integers(0, 10, 3_001)
-    for fn, args in [
-        (losslab.mse_loss, (x, t)),
-        (losslab.huber_loss, (x, t)),
-        (losslab.binary_cross_entropy_with_logits, (x, rng.random(70_001))),
-        (losslab.cross_entropy, (logits, labels)),
-        (losslab.nll_loss, (logits, labels)),
-    ]:
-        for dtype in (np.float64, np.float32):
-            cast = tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in args)
-            values = []
+    if not wide.preferred():
+        pytest.skip("the CPU has no AVX-512")
+    return wide
+
+
+def test_the_wide_build_is_used_exactly_where_it_suits():
+    """``_fast`` picks ``_kernels512`` exactly when the CPU has AVX-512 (and the kernels are on),
+    and ``kernel_info`` says so."""
+    wide = _wide()
+    on = os.environ.get(_fast.PURE_NUMPY_ENV, "") in ("", "0")
+    assert (_fast.kernels is wide) == on
+    info = _fast.kernel_info()
+    assert info["active"] == on and info["build"] == ("avx512" if on else None)
+    assert info["threads"] == losslab.get_num_threads() and info["reason"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("kind", sorted(_kernels.PAIR_KINDS))
+def test_both_builds_give_the_same_bits_for_pair_kernels(kind, dtype):
+    """``_kernels`` (256-bit vectors) and ``_kernels512`` (512-bit) sum in the same lanes in the
+    same order: losses, derivatives and partial sums are bit-identical, for every length
+    around the vector widths, the chunk and the block, with and without weights."""
+    wide = _wide()
+    code, f32 = _kernels.PAIR_KINDS[kind], dtype == np.float32
+    rng = np.random.default_rng(zlib.crc32(f"{kind} {dtype} builds".encode()))
+    for n in (1, 5, 9, 13, 17, 31, 37, 100, 515, 4099, 32769, 70001):
+        x = (rng.standard_normal(n) * 3).astype(dtype)
+        t = rng.uniform(0.0, 1.0, n).astype(dtype)
+        if kind == "soft_margin":
+            t = rng.choice([-1.0, 1.0], n).astype(dtype)
+        elif kind == "kl_div_log":
+            t = -rng.exponential(2.0, n).astype(dtype)
+        w = rng.uniform(0.1, 2.0, n).astype(dtype)
+        for weight in (None, w):
+            outs = []
             for module in (_kernels, wide):
-                previous = _fast.use_kernels(module)
-                try:
-                    values.append(losslab.value_and_grad(fn)(*cast))
-                finally:
-                    _fast.use_kernels(previous)
-            (v256, g256), (v512, g512) = values
-            eps = np.finfo(dtype).eps
-            assert abs(v256 - v512) <= 4 * eps * abs(v256), (fn.__name__, dtype)
-            np.testing.assert_allclose(g256, g512, rtol=4 * eps, atol=4 * eps * np.abs(g256).max())
+                loss, grad = np.empty(n, dtype), np.empty(n, dtype)
+                part = np.empty(-(-n // BLOCK))
+                module.pair(code, f32, x, t, weight, 0.7, loss, grad, 0.3, part, BLOCK)
+                sums = np.empty_like(part)
+                module.pair(code, f32, x, t, weight, 0.7, None, None, 0.3, sums, BLOCK)
+                outs.append((loss.tobytes(), grad.tobytes(), part.tobytes(), sums.tobytes()))
+            assert outs[0] == outs[1], f"{kind} {dtype} n={n} weighted={weight is not None}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_both_builds_give_the_same_bits_for_row_kernels(dtype):
+    """The same for softmax cross-entropy and nll: narrow rows (taken a vector of rows at a
+    time), wide rows (row sums in lanes), weights, ignored rows, blocks of every length."""
+    wide = _wide()
+    f32 = dtype == np.float32
+    rng = np.random.default_rng(99)
+    for c in (2, 3, 10, 16, 17, 20, 31, 33, 100, 5000):
+        for m in (1, 3, 7, 9, 13, 33, 100, 3001):
+            x = (rng.standard_normal((m, c)) * 4).astype(dtype)
+            y = rng.integers(0, c, m)
+            f = rng.uniform(0.2, 2.0, m).astype(dtype)
+            y_ign = np.where(rng.random(m) < 0.2, -100, y)
+            for block in (max(1, BLOCK // c), 13):
+                nb = -(-m // block)
+                for yy, ff, ign in ((y, None, None), (y, f, None), (y_ign, None, -100)):
+                    outs = []
+                    for module in (_kernels, wide):
+                        got = []
+                        for name, ws in (("softmax_ce", (ff,)), ("nll", (ff, None))):
+                            loss, grad, part = (
+                                np.empty(m, dtype),
+                                np.empty((m, c), dtype),
+                                np.empty(nb),
+                            )
+                            fn = getattr(module, name)
+                            r = fn(f32, x, c, yy, *ws, 0.3, loss, grad, part, block, 1, ign)
+                            sums = np.empty(nb)
+                            fn(f32, x, c, yy, *ws, 0.3, None, None, sums, block, 1, ign)
+                            got.append(
+                                (r, loss.tobytes(), grad.tobytes(), part.tobytes(), sums.tobytes())
+                            )
+                        outs.append(got)
+                    assert outs[0] == outs[1], f"{dtype} c={c} m={m} block={block} ignore={ign}"
+
+
+def test_thread_counts_are_bounded():
+    """``set_num_threads`` takes 1 to ``MAX_THREADS`` threads and names ``n`` otherwise, so no
+    count can overflow the kernels' C int later."""
+    try:
+        losslab.set_num_threads(losslab.threads.MAX_THREADS)
+        assert losslab.get_num_threads() == losslab.threads.MAX_THREADS
+        x = np.ones(5 * BLOCK)
+        assert losslab.mse_loss(x, x) == 0.0
+        for bad in (0, -1, losslab.threads.MAX_THREADS + 1, 2**31, 2**64):
+            with pytest.raises(ValueError, match=r"^`n` is"):
+                losslab.set_num_threads(bad)
+    finally:
+        losslab.set_num_threads(None)
 
 
 def _unaligned(a: np.ndarray, offset: int) -> np.ndarray:

@@ -49,7 +49,11 @@
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if VBYTES == 64 /* used only where the CPU has AVX-512: no baseline clone to compile */
+#define LL_CLONES __attribute__((target("avx512f")))
+#else
 #define LL_CLONES __attribute__((target_clones(CLONE_TARGETS)))
+#endif
 #define HAVE_CLONES 1
 #else
 #define LL_CLONES
@@ -67,9 +71,16 @@
  * is the module's default, exported as BLOCK. */
 #define BLOCK (1 << 15)
 
-/* A block's losses are summed in SUM_VECS vectors of running sums (four chains hide the latency
- * of one), added in lane order at the end. */
-#define SUM_VECS 4
+/* The sum layout, the same in both builds: a block's losses are summed in SUM_LANES double
+ * lanes (the value at offset i from the start of its pass goes to lane i mod SUM_LANES), added
+ * in lane order at the end. Values enter the sums in units of SUM_UNIT lanes: a pass that ends
+ * inside a unit is padded with zeros to the unit's end. Every lane thus sees the same values in
+ * the same order whatever the vector width (SUM_VECS vectors of sums, SUM_UNIT / W vectors to a
+ * unit) or the alignment, so the sums are bit-identical in both builds (this layout is the one
+ * the 512-bit build always had). */
+#define SUM_LANES 32
+#define SUM_UNIT 8
+#define SUM_VECS (SUM_LANES / W)
 
 /* The element-wise losses of pair(): X(enum name, name). The module exports the names with
  * their codes as PAIR_KINDS. */

@@ -139,7 +139,7 @@ static int run_rows(rows_job *j, task_fn fn, int nthreads) {
     if (nthreads > ntasks) nthreads = ntasks < 1 ? 1 : (int)ntasks;
     if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
     Py_ssize_t rows = chunk_rows(j->c);
-    j->rpad = (rows + W - 1) / W * W;
+    j->rpad = (rows + SUM_UNIT - 1) / SUM_UNIT * SUM_UNIT;
     /* softmax: each thread's e (rows * c + W) and row (5 rpad) buffers */
     j->scratch_len = fn == softmax_task ? (rows * j->c + W - 1) / W * W + 5 * j->rpad : 0;
     /* softmax with ignore_index: each thread's labels and weights of a block (nll streams the

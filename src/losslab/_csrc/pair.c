@@ -113,7 +113,7 @@ DEFINE_PAIR_VEC(S)
     {                                                                                             \
         Py_ssize_t nfull = len / P##_W * P##_W, i = 0;                                            \
         for (; i + P##_G * P##_W <= nfull; i += P##_G * P##_W) {                                  \
-            _Pragma("GCC unroll 4") /* constant u: the sums stay in registers */                 \
+            _Pragma("GCC unroll 8") /* constant u: the sums stay in registers */                 \
             for (int u = 0; u < P##_G; u++) PAIR_AT(P, KIND, i + u * P##_W, u)                    \
         }                                                                                         \
         int u = 0;                                                                                \
@@ -134,7 +134,12 @@ DEFINE_PAIR_VEC(S)
                 if (lossout) lossout[s + i + j] = lp[j];                                          \
                 if (gout) gout[s + i + j] = gp[j];                                                \
             }                                                                                     \
+            i += P##_W;                                                                           \
+            u++;                                                                                  \
         }                                                                                         \
+        /* zeros to the end of the sum unit (a float32 vector always ends one) */                 \
+        if (partial)                                                                              \
+            for (; i % SUM_UNIT; i += P##_W, u++) P##_acc(&acc, P##_splat(0), u);                 \
     }
 
 /* One function per loss kind and dtype (each register-allocated on its own), with one

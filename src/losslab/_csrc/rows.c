@@ -16,7 +16,7 @@ Py_ssize_t chunk_rows(Py_ssize_t c) { return c >= ROWCHUNK ? 1 : ROWCHUNK / c; }
 /* Sum of a row of non-negative terms: four running sums for a narrow row, compensated sums in
  * 32 lanes for a wide one (its error then does not grow with the number of classes). */
 LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
-    if (c < 4 * W) {
+    if (c < SUM_LANES) {
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
         Py_ssize_t j = 0;
         for (; j + 4 <= c; j += 4) {
@@ -30,11 +30,11 @@ LL_INLINE double row_sum(const double *e, Py_ssize_t c) {
     }
     kahan acc;
     kahan_zero(&acc);
-    Py_ssize_t full = c / W * W;
+    Py_ssize_t full = c / SUM_UNIT * SUM_UNIT;
     kahan_add(&acc, e, full);
-    double tail[W] = {0};
+    double tail[SUM_UNIT] = {0}; /* the rest, zero-padded, into the first unit's lanes */
     for (Py_ssize_t j = full; j < c; j++) tail[j - full] = e[j];
-    kahan_step(&acc.s[0], &acc.c[0], vload(tail));
+    for (int q = 0; q < SUM_UNIT / W; q++) kahan_step(&acc.s[q], &acc.c[q], vload(tail + q * W));
     return kahan_total(&acc);
 }
 
@@ -115,7 +115,7 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
                                const T *fw, double scale, T *loss, T *grad, double *partial,      \
                                Py_ssize_t block, double *e, double *row, uint64_t *fin) {         \
         Py_ssize_t rows = chunk_rows(c);                                                          \
-        Py_ssize_t rpad = (rows + W - 1) / W * W;                                                 \
+        Py_ssize_t rpad = (rows + SUM_UNIT - 1) / SUM_UNIT * SUM_UNIT;                            \
         double *arg = row, *ssum = row + rpad, *zy = row + 2 * rpad, *rest = row + 3 * rpad;      \
         double *lrow = row + 4 * rpad;                                                            \
         vu bad = (vu)splat(0.0);                                                                  \
@@ -123,13 +123,15 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
             Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
             kahan acc;                                                                            \
             kahan_zero(&acc);                                                                     \
-            Py_ssize_t g1 = b0; /* rows before g1 go W at a time */                              \
+            Py_ssize_t g1 = b0; /* rows before g1 go W at a time, a sum unit per pass */         \
             if (c <= SMALLC)                                                                      \
-                for (; g1 + W <= b1; g1 += W) {                                                   \
-                    vd lv = GROUP(x + g1 * c, c, y + g1, fw ? fw + g1 : NULL, scale,              \
-                                  loss ? loss + g1 : NULL, grad ? grad + g1 * c : NULL, &bad);    \
-                    if (partial) kahan_step(&acc.s[0], &acc.c[0], lv);                            \
-                }                                                                                 \
+                for (; g1 + SUM_UNIT <= b1; g1 += SUM_UNIT)                                       \
+                    for (int q = 0; q < SUM_UNIT / W; q++) {                                      \
+                        Py_ssize_t g = g1 + q * W;                                                \
+                        vd lv = GROUP(x + g * c, c, y + g, fw ? fw + g : NULL, scale,             \
+                                      loss ? loss + g : NULL, grad ? grad + g * c : NULL, &bad);  \
+                        if (partial) kahan_step(&acc.s[q], &acc.c[q], lv);                        \
+                    }                                                                             \
             for (Py_ssize_t r0 = g1; r0 < b1; r0 += rows) {                                       \
                 Py_ssize_t nr = b1 - r0 < rows ? b1 - r0 : rows;                                  \
                 Py_ssize_t ne = nr * c, nev = (ne + W - 1) / W * W;                               \
@@ -168,7 +170,7 @@ DEFINE_SOFTMAX_GROUP(softmax_group_f32, float)
                     rest[i] = rs;                                                                 \
                     zy[i] = near ? 0.0 : zy[i];                                                   \
                 }                                                                                 \
-                Py_ssize_t nrv = (nr + W - 1) / W * W;                                            \
+                Py_ssize_t nrv = (nr + SUM_UNIT - 1) / SUM_UNIT * SUM_UNIT;                       \
                 for (Py_ssize_t i = nr; i < nrv; i++) arg[i] = zy[i] = 0.0;                       \
                 for (Py_ssize_t i = 0; i < nrv; i += W)                                           \
                     vstore(lrow + i, v_log1p(vload(arg + i)) - vload(zy + i));                    \
@@ -241,7 +243,7 @@ DEFINE_NLL_GRAD(nll_grad_f32, float)
                                      const T *fw, const T *keep, double scale, T *loss, T *grad,  \
                                      double *partial, Py_ssize_t block) {                         \
         Py_ssize_t first_bad = -1;                                                                \
-        double lb[NLLCHUNK + W] __attribute__((aligned(64)));                                    \
+        double lb[NLLCHUNK + SUM_UNIT] __attribute__((aligned(64)));                             \
         for (Py_ssize_t b0 = 0, k = 0; b0 < m; b0 += block, k++) {                                \
             Py_ssize_t b1 = b0 + block < m ? b0 + block : m;                                      \
             kahan acc;                                                                            \
@@ -267,7 +269,7 @@ DEFINE_NLL_GRAD(nll_grad_f32, float)
                 if (loss)                                                                         \
                     for (Py_ssize_t j = 0; j < nr; j++) loss[r0 + j] = (T)lb[j];                  \
                 if (partial) {                                                                    \
-                    Py_ssize_t nrv = (nr + W - 1) / W * W;                                        \
+                    Py_ssize_t nrv = (nr + SUM_UNIT - 1) / SUM_UNIT * SUM_UNIT;                   \
                     for (Py_ssize_t j = nr; j < nrv; j++) lb[j] = 0.0;                            \
                     kahan_add(&acc, lb, nrv);                                                     \
                 }                                                                                 \
@@ -316,7 +318,7 @@ DEFINE_NLL(nll_f32, float, nll_grad_f32)
         vu badv = (vu)splat(0.0);                                                                 \
         Py_ssize_t i = 0;                                                                         \
         for (; i + SUM_VECS * W <= m; i += SUM_VECS * W)                                                      \
-            _Pragma("GCC unroll 4") for (int q = 0; q < SUM_VECS; q++) {                                \
+            _Pragma("GCC unroll 8") for (int q = 0; q < SUM_VECS; q++) {                                \
                 vd v = NAME##_vec(x, c, y, i + q * W, W, has_ignore, ignore, &out, &nignv);       \
                 badv |= nonfinite(v);                                                             \
                 if (loss)                                                                         \
@@ -331,6 +333,8 @@ DEFINE_NLL(nll_f32, float, nll_grad_f32)
                 for (Py_ssize_t l = 0; l < n; l++) loss[i + l] = (T)v[l];                         \
             kahan_step(&acc.s[q], &acc.c[q], v);                                                  \
         }                                                                                         \
+        for (int q = (int)((i % SUM_LANES) / W); i % SUM_UNIT; i += W, q++) /* to the unit's end */ \
+            kahan_step(&acc.s[q], &acc.c[q], splat(0.0));                                         \
         int64_t nign = 0;                                                                         \
         for (int l = 0; l < W; l++) nign += nignv[l];                                             \
         *nign_out = (Py_ssize_t)nign;                                                             \
