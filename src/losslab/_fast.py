@@ -1,19 +1,20 @@
 """The compiled kernels (``losslab._kernels``) and the switch between them and NumPy.
 
-``losslab._kernels`` is a small C extension built when losslab is installed (``setup.py``). It
-evaluates a loss, its gradient and its partial sums in one pass over the input, checks the
-input for NaN/inf in the same pass, and uses exp and log1p routines accurate to 1 ulp (tested
-against mpmath in ``tests/test_kernels.py``). The extension is optional: when it could not be
-built, or the environment variable ``LOSSLAB_PURE_NUMPY`` is set to ``1`` before losslab is
+``losslab._kernels`` is a small C extension built when losslab is installed (``setup.py``,
+sources in ``losslab/_csrc``). It evaluates a loss, its gradient and its partial sums in one
+pass over the input, checks the input for NaN/inf in the same pass, and uses exp and log1p
+routines accurate to 1 ulp (tested against mpmath). The extension is optional: when it could not
+be built, or the environment variable ``LOSSLAB_PURE_NUMPY`` is set to ``1`` before losslab is
 imported, every function runs on its NumPy path. Both paths are tested, and they agree to a few
-ulps.
+ulps. :func:`kernel_info` tells which build is in use and why.
 
-Large inputs (from :data:`MIN_BLOCKS` blocks) are shared among
+Large inputs (from :data:`losslab.threads.KERNEL_MIN_BLOCKS` blocks) are shared among
 :func:`losslab.get_num_threads` threads by the extension's own pool of C threads: a block is
-always computed whole by one thread, and partial sums are kept per block, so results are
-bit-identical for every thread count, as on the NumPy path. The kernels also check class labels
-(and leave out ``ignore_index`` rows) and the targets' ranges in their pass; Python then raises
-the NumPy path's error.
+always computed whole by one thread, and partial sums are kept per block in a layout that does
+not depend on the vector width, so results are bit-identical for every thread count, memory
+order, alignment and kernel build. The kernels also check class labels (and leave out
+``ignore_index`` rows) and the targets' ranges in their pass; Python then raises the NumPy
+path's error.
 """
 
 from __future__ import annotations
@@ -26,39 +27,49 @@ import numpy as np
 
 from . import _validation as v
 from ._reduction import BLOCK, finish_sum
-from .threads import get_num_threads
+from .threads import KERNEL_MIN_BLOCKS, get_num_threads
 
-ENV_VAR = "LOSSLAB_PURE_NUMPY"
+#: Environment variable that turns the kernels off (``1``) when set before ``import losslab``.
+PURE_NUMPY_ENV = "LOSSLAB_PURE_NUMPY"
+ENV_VAR = PURE_NUMPY_ENV  # the former name, kept for callers
 
 
-def _load() -> Any:
-    if os.environ.get(ENV_VAR, "").strip() not in ("", "0"):
-        return None
+def _current(module: Any) -> bool:
+    """Whether ``module`` was built from the current sources (a stale build in place lacks the
+    constants, or has another block)."""
+    return getattr(module, "BLOCK", None) == BLOCK and hasattr(module, "PAIR_KINDS")
+
+
+def _load() -> tuple[Any, str]:
+    """The kernel module to use (or None) and why."""
+    if os.environ.get(PURE_NUMPY_ENV, "").strip() not in ("", "0"):
+        return None, f"{PURE_NUMPY_ENV} is set"
     try:
         from . import _kernels
-    except ImportError:  # not built: the NumPy paths are used
-        return None
+    except ImportError as exc:  # not built: the NumPy paths are used
+        return None, f"the extension is not built ({exc})"
+    if not _current(_kernels):
+        return None, "the extension is out of date (python setup.py build_ext --inplace)"
     try:  # the 512-bit build, where the CPU has AVX-512
         from . import _kernels512
     except ImportError:
-        return _kernels
-    return _kernels512 if _kernels512.preferred() else _kernels
+        return _kernels, "the 512-bit build is not available"
+    if not _current(_kernels512):
+        return _kernels, "the 512-bit build is out of date"
+    if _kernels512.preferred():
+        return _kernels512, "the CPU has AVX-512"
+    return _kernels, "the CPU has no AVX-512"
 
 
 #: The extension module in use (``_kernels512`` on a CPU with AVX-512, else ``_kernels``), or
 #: None (NumPy paths). Tests swap it with :func:`use_kernels`.
-kernels: Any = _load()
+kernels, _reason = _load()
 
-PAIR_KINDS = {
-    "mse": 0,
-    "l1": 1,
-    "huber": 2,
-    "smooth_l1": 3,
-    "bce_logits": 4,
-    "soft_margin": 5,
-    "kl_div": 6,
-    "kl_div_log": 7,
-}
+#: ``{name: code}`` of the element-wise losses the kernels compute, as the extension exports
+#: them (empty without the extension).
+PAIR_KINDS: dict[str, int] = dict(kernels.PAIR_KINDS) if kernels is not None else {}
+#: The row kernels (functions of the extension over rows with labels).
+ROW_KINDS: tuple[str, ...] = tuple(kernels.ROW_KINDS) if kernels is not None else ()
 
 
 def active() -> bool:
@@ -68,22 +79,39 @@ def active() -> bool:
 
 def use_kernels(module: Any) -> Any:
     """Set the kernel module (None: NumPy paths); returns the previous one. For tests."""
-    global kernels
+    global kernels, _reason
     previous, kernels = kernels, module
+    _reason = "set by use_kernels" if module is not None else "turned off by use_kernels"
     return previous
 
 
-#: Fewest blocks (of ``BLOCK`` elements) a kernel call shares among threads. Measured on the
-#: 2-vCPU VM with back-to-back calls: from 4 blocks on a second thread halved the time of MSE
-#: (the cheapest loss) in float32 and float64; at 3 blocks (2 + 1) it lost on float64.
-MIN_BLOCKS = 4
+def kernel_info() -> dict[str, Any]:
+    """What runs the losses: ``{"active", "build", "reason", "threads"}``.
+
+    ``active`` is True when the compiled kernels are in use; ``build`` is ``"avx512"`` (the
+    512-bit build), ``"avx2"`` (the 256-bit build on a CPU with AVX2), ``"256-bit"`` (the
+    256-bit build on an older CPU, baseline instructions) or None; ``reason`` says why this build
+    or why none; ``threads`` is :func:`losslab.get_num_threads`.
+    """
+    build = None
+    if kernels is not None:
+        build = kernels.BUILD
+        if build == "avx2" and kernels.target() != "avx2":
+            build = "256-bit"
+    return {
+        "active": kernels is not None,
+        "build": build,
+        "reason": _reason,
+        "threads": get_num_threads(),
+    }
 
 
 def _threads(nblocks: int) -> int:
     """Threads for a kernel call over ``nblocks`` blocks: :func:`losslab.get_num_threads` from
-    :data:`MIN_BLOCKS` blocks on, else 1. The extension's own pool shares the blocks (a block
-    is never split), so per-block results do not depend on the count."""
-    return get_num_threads() if nblocks >= MIN_BLOCKS else 1
+    :data:`~losslab.threads.KERNEL_MIN_BLOCKS` blocks on, else 1. The extension's own pool
+    shares the blocks (a block is never split), so per-block results do not depend on the
+    count."""
+    return get_num_threads() if nblocks >= KERNEL_MIN_BLOCKS else 1
 
 
 def _flat(a: np.ndarray | None) -> np.ndarray | None:
@@ -126,7 +154,7 @@ def pair(
     grad = np.empty(n, dtype) if need_grad else None
     partial = None if per_element else np.empty(-(-n // BLOCK), np.float64)
     finite = kernels.pair(
-        PAIR_KINDS[kind],
+        kernels.PAIR_KINDS[kind],
         dtype == np.float32,
         x,
         t,

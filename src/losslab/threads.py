@@ -10,7 +10,8 @@ Two pools share the blocks out. The compiled kernels (``losslab._kernels``) have
 GIL inside its ufuncs, so large inputs are split into a few runs of consecutive blocks evaluated
 on a small ``ThreadPoolExecutor``. Both pools are created on first use (never at
 ``import losslab``); this one only for inputs of at least :data:`MIN_BLOCKS` blocks (512 Ki
-elements), smaller inputs run in the calling thread.
+elements), the C pool from :data:`KERNEL_MIN_BLOCKS` blocks; smaller inputs run in the calling
+thread.
 """
 
 from __future__ import annotations
@@ -27,13 +28,26 @@ from . import _validation as v
 __all__ = ["get_num_threads", "set_num_threads"]
 
 #: Environment variable read when no thread count was set with :func:`set_num_threads`.
-ENV_VAR = "LOSSLAB_NUM_THREADS"
+NUM_THREADS_ENV = "LOSSLAB_NUM_THREADS"
+ENV_VAR = NUM_THREADS_ENV  # the former name, kept for callers
 
-#: Fewest blocks (of 32 Ki elements) for which the work is spread over threads. Measured on a
-#: quiet 2-vCPU VM (docs/performance.md): at 8 blocks a second thread lost on MSE and won on
-#: BCE with logits; at 31 blocks (10^6 elements) it won on every loss (1.05x MSE to 1.66x BCE
-#: with logits fwd+grad). On a loaded machine it wins only at about 10^7 elements.
+#: Largest thread count accepted (by :func:`set_num_threads` and from ``LOSSLAB_NUM_THREADS``).
+#: Far above any useful count (the C pool runs at most 64 threads, the blocks of a call are
+#: shared among at most half their number), and small enough for every count to stay a C int.
+MAX_THREADS = 1024
+
+#: Fewest blocks (of 32 Ki elements) for which the NumPy paths spread the work over threads (the
+#: Python pool). Measured on a quiet 2-vCPU VM (docs/performance.md): at 8 blocks a second
+#: thread lost on MSE and won on BCE with logits; at 31 blocks (10^6 elements) it won on every
+#: loss (1.05x MSE to 1.66x BCE with logits fwd+grad). On a loaded machine it wins only at
+#: about 10^7 elements.
 MIN_BLOCKS = 16
+
+#: Fewest blocks a compiled kernel call shares among threads (the extension's C pool, which
+#: starts work far more cheaply). Measured on the 2-vCPU VM with back-to-back calls: from 4
+#: blocks on a second thread halved the time of MSE (the cheapest loss) in float32 and
+#: float64; at 3 blocks (2 + 1) it lost on float64.
+KERNEL_MIN_BLOCKS = 4
 
 _lock = threading.Lock()
 _num_threads: int | None = None  # set by set_num_threads; None: environment or default
@@ -44,21 +58,23 @@ _pool_key: tuple[int, int] | None = None  # (workers, pid) the pool was made for
 
 def _check_count(n: Any, name: str) -> int:
     value = v.check_int(n, name)
-    if value < 1:
-        raise ValueError(f"`{name}` is {n!r}, expected an int >= 1")
+    if not 1 <= value <= MAX_THREADS:
+        raise ValueError(f"`{name}` is {n!r}, expected an int from 1 to {MAX_THREADS}")
     return value
 
 
 def _from_environment() -> int | None:
-    raw = os.environ.get(ENV_VAR, "").strip()
+    raw = os.environ.get(NUM_THREADS_ENV, "").strip()
     if not raw:
         return None
     try:
         value = int(raw)
     except ValueError:
         value = 0
-    if value < 1:
-        raise ValueError(f"`{ENV_VAR}` is {raw!r}, expected an integer >= 1")
+    if not 1 <= value <= MAX_THREADS:
+        raise ValueError(
+            f"`{NUM_THREADS_ENV}` is {raw!r}, expected an integer from 1 to {MAX_THREADS}"
+        )
     return value
 
 
@@ -68,7 +84,8 @@ def set_num_threads(n: int | None) -> None:
     Parameters
     ----------
     n : int or None
-        Number of threads, at least 1 (1: everything runs in the calling thread). ``None``
+        Number of threads, from 1 (everything runs in the calling thread) to
+        :data:`MAX_THREADS` (1024). ``None``
         restores the default: the environment variable ``LOSSLAB_NUM_THREADS`` when it is set,
         else ``min(2, os.cpu_count())``.
 
@@ -77,7 +94,7 @@ def set_num_threads(n: int | None) -> None:
     TypeError
         If `n` is not an int (bool and float are rejected).
     ValueError
-        If `n` is smaller than 1.
+        If `n` is smaller than 1 or larger than :data:`MAX_THREADS`.
 
     Notes
     -----
@@ -118,7 +135,7 @@ def get_num_threads() -> int:
     Raises
     ------
     ValueError
-        If ``LOSSLAB_NUM_THREADS`` is set but is not an integer >= 1.
+        If ``LOSSLAB_NUM_THREADS`` is set but is not an integer from 1 to :data:`MAX_THREADS`.
 
     Examples
     --------
