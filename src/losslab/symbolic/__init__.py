@@ -25,41 +25,27 @@ from ._core import SymbolicLoss
 
 __all__ = ["SymbolicLoss", "available", "get"]
 
-#: losslab function name -> module of ``losslab.symbolic`` that holds its form.
-MODULES: dict[str, str] = {
-    "mse_loss": "mse",
-    "l1_loss": "l1",
-    "huber_loss": "huber",
-    "smooth_l1_loss": "huber",
-    "softmax": "softmax",
-    "log_softmax": "softmax",
-    "sigmoid": "softmax",
-    "log_sigmoid": "softmax",
-    "cross_entropy": "cross_entropy",
-    "nll_loss": "cross_entropy",
-    "binary_cross_entropy": "binary_cross_entropy",
-    "binary_cross_entropy_with_logits": "binary_cross_entropy",
-    "multi_margin_loss": "margin",
-    "hinge_embedding_loss": "margin",
-    "soft_margin_loss": "margin",
-    "hinge_loss": "margin",
-    "kl_div": "kl_div",
-    "entropy": "information",
-    "kl_divergence": "information",
-    "cross_entropy_pq": "information",
-    "l1_penalty": "penalties",
-    "l2_penalty": "penalties",
-}
+
+def _module_of(name: str) -> str | None:
+    """The module of ``losslab.symbolic`` that holds the form of ``name``: the one named like the
+    module that defines the function (``symbolic/huber.py`` for ``losslab/huber.py``), found
+    through the gradient registry, so that a new differentiable function needs no entry here."""
+    from .. import differentiable_functions
+
+    fn = differentiable_functions().get(name)
+    return None if fn is None else fn.__module__.rpartition(".")[2]
 
 
-def _forms(module: str) -> dict[str, SymbolicLoss]:
+def _forms(module: str | None) -> dict[str, SymbolicLoss]:
+    if module is None:
+        return {}
     try:
         mod = importlib.import_module(f"{__name__}.{module}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{module}":
             raise
         return {}
-    return mod.FORMS
+    return getattr(mod, "FORMS", {})
 
 
 def get(name: str) -> SymbolicLoss:
@@ -72,7 +58,7 @@ def get(name: str) -> SymbolicLoss:
     """
     if not isinstance(name, str):
         raise TypeError(f"`name` is {name!r}, expected the name of a losslab function")
-    forms = _forms(MODULES[name]) if name in MODULES else {}
+    forms = _forms(_module_of(name))
     if name not in forms:
         raise KeyError(
             f"`name` is {name!r}, which has no symbolic form; available: {', '.join(available())}"
@@ -82,7 +68,6 @@ def get(name: str) -> SymbolicLoss:
 
 def available() -> list[str]:
     """Names of the losslab functions that have a symbolic form, sorted."""
-    names: set[str] = set()
-    for module in sorted(set(MODULES.values())):
-        names.update(_forms(module))
-    return sorted(names)
+    from .. import differentiable_functions
+
+    return sorted(name for name in differentiable_functions() if name in _forms(_module_of(name)))

@@ -107,7 +107,7 @@ def _general(log: bool) -> dict[str, sp.Expr]:
     xk, m = sp.Symbol("x_k"), sp.Symbol("m")
     j, n, xj = sp.Symbol("j", integer=True), sp.Symbol("n", integer=True), sp.IndexedBase("x")
     if log:
-        from .latex import MaxOver
+        from ._notation import MaxOver
 
         return {
             "general": xk - sp.log(sp.Sum(sp.exp(xj[j]), (j, 1, n))),
