@@ -45,7 +45,8 @@ def test_latex_and_forms_import_in_any_order_without_a_cycle():
     ):
         code = (
             f"import losslab.symbolic.{first}, losslab.symbolic.{second}; "
-            "from losslab.symbolic.latex import check_text, markdown; print(markdown('mse_loss')[:8])"
+            "from losslab.symbolic.latex import check_text, markdown; "
+            "print(markdown('mse_loss')[:8])"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=False
