@@ -27,13 +27,15 @@ __all__ = ["SymbolicLoss", "available", "get"]
 
 
 def _module_of(name: str) -> str | None:
-    """The module of ``losslab.symbolic`` that holds the form of ``name``: the one named like the
-    module that defines the function (``symbolic/huber.py`` for ``losslab/huber.py``), found
-    through the gradient registry, so that a new differentiable function needs no entry here."""
-    from .. import differentiable_functions
+    """The module of ``losslab.symbolic`` that holds the form of ``name``, as the gradient
+    registry lists it (:func:`losslab._registry.entries`), so a new differentiable function
+    needs no entry here."""
+    from .._registry import entries
 
-    fn = differentiable_functions().get(name)
-    return None if fn is None else fn.__module__.rpartition(".")[2]
+    for entry in entries():
+        if entry.name == name:
+            return entry.symbolic.rpartition(".")[2]
+    return None
 
 
 def _forms(module: str | None) -> dict[str, SymbolicLoss]:
@@ -68,6 +70,6 @@ def get(name: str) -> SymbolicLoss:
 
 def available() -> list[str]:
     """Names of the losslab functions that have a symbolic form, sorted."""
-    from .. import differentiable_functions
+    from .._registry import entries
 
-    return sorted(name for name in differentiable_functions() if name in _forms(_module_of(name)))
+    return sorted(e.name for e in entries() if e.name in _forms(e.symbolic.rpartition(".")[2]))
