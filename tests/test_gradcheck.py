@@ -25,7 +25,9 @@ def _break_gradient(monkeypatch, fn, factor):
     import inspect
 
     bad.__signature__ = inspect.signature(good)
-    monkeypatch.setitem(_registry._REGISTRY, fn, _registry._Entry(fn, entry.wrt, bad))
+    import dataclasses
+
+    monkeypatch.setitem(_registry._REGISTRY, fn, dataclasses.replace(entry, value_and_grad=bad))
 
 
 def test_report_at_a_given_point():
