@@ -113,3 +113,22 @@ def test_import_of_gradcheck_does_not_load_sympy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cross_entropy_with_many_classes_is_checked_quickly():
+    import time
+
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(4, 50)), rng.integers(0, 50, 4)
+    start = time.perf_counter()
+    for fn, kwargs in ((losslab.cross_entropy, {"label_smoothing": 0.1}), (losslab.nll_loss, {})):
+        assert gradcheck(fn, (x, t), kwargs).ok
+    assert time.perf_counter() - start < 30  # a form per class count took minutes
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_with_logits_beyond_exp_range(smoothing):
+    x = np.array([[800.0, -900.0, 0.0], [1000.0, 999.0, -1000.0]])
+    report = gradcheck(losslab.cross_entropy, (x, np.array([1, 0])), {"label_smoothing": smoothing})
+    assert report.ok
+    assert np.all(np.isfinite(report.gradients["symbolic"]))
