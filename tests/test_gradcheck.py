@@ -132,3 +132,19 @@ def test_cross_entropy_with_logits_beyond_exp_range(smoothing):
     report = gradcheck(losslab.cross_entropy, (x, np.array([1, 0])), {"label_smoothing": smoothing})
     assert report.ok
     assert np.all(np.isfinite(report.gradients["symbolic"]))
+
+
+@pytest.mark.parametrize(
+    "name", ["softmax", "log_softmax", "sigmoid", "log_sigmoid", "binary_cross_entropy_with_logits"]
+)
+def test_logits_beyond_exp_range_are_undecided_not_failed(name):
+    import warnings
+
+    x = np.array([[800.0, -900.0, 0.0], [1000.0, 999.0, -1000.0]])
+    args = (x, np.full_like(x, 0.5)) if name.startswith("binary") else (x,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = gradcheck(getattr(losslab, name), args)
+    assert report.ok
+    assert sum(report.undecided.values()) > 0
+    assert "cannot decide" in str(report)
