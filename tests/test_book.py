@@ -241,3 +241,14 @@ def test_book_functions_overflow_without_a_warning():
         warnings.simplefilter("error")
         assert book.mean_squared_error([1e200, 0.0], [0.0, 0.0]) == np.inf
         assert book.sigmoid(np.array([-1000.0]))[0] == 0.0
+
+
+def test_gradient_descent_that_diverges_names_its_own_parameters():
+    from losslab import book
+
+    def f(x):
+        return 10.0 * float(x[0])
+
+    with pytest.raises(ValueError, match="`lr`") as info:
+        book.gradient_descent(f, np.array([1.0]), lr=1e307, step_num=5)
+    assert "`x`" not in str(info.value)

@@ -490,8 +490,8 @@ def gradient_descent(
     Raises
     ------
     ValueError
-        If ``lr`` is not a finite positive number, ``step_num`` is negative, or ``init_x`` is empty
-        or not finite.
+        If ``lr`` is not a finite positive number, ``step_num`` is negative, ``init_x`` is empty
+        or not finite, or the iterate stops being finite (``lr`` too large).
     TypeError
         If ``f`` is not callable, ``step_num`` is not an int, or ``init_x`` is not numeric.
 
@@ -514,7 +514,12 @@ def gradient_descent(
     if step_num < 0:
         raise ValueError(f"`step_num` is {step_num}, expected an int >= 0")
     x = v.as_float_array(init_x, "init_x").copy()
-    for _ in range(step_num):
+    for step in range(step_num):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"`lr` is {lr!r}: the iterate from `init_x` is no longer finite after {step} "
+                "step(s); expected a smaller `lr`"
+            )
         grad = numerical_gradient(f, x)
         x -= lr * grad
     return x
