@@ -148,3 +148,16 @@ def test_logits_beyond_exp_range_are_undecided_not_failed(name):
     assert report.ok
     assert sum(report.undecided.values()) > 0
     assert "cannot decide" in str(report)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_with_many_classes_is_checked_quickly(p):
+    import time
+
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(4, 50)), rng.integers(0, 50, 4)
+    kwargs = {"p": p, "margin": 0.7, "weight": rng.uniform(0.1, 2, 50)}
+    losslab.multi_margin_loss(x, t, **kwargs)  # the form for K classes is built once
+    start = time.perf_counter()
+    assert gradcheck(losslab.multi_margin_loss, (x, t), kwargs).ok
+    assert time.perf_counter() - start < 30  # a form per class count took minutes
