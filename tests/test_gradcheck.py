@@ -137,7 +137,7 @@ def test_cross_entropy_with_logits_beyond_exp_range(smoothing):
 @pytest.mark.parametrize(
     "name", ["softmax", "log_softmax", "sigmoid", "log_sigmoid", "binary_cross_entropy_with_logits"]
 )
-def test_logits_beyond_exp_range_are_undecided_not_failed(name):
+def test_logits_beyond_exp_range_are_decided_or_undecided_not_failed(name):
     import warnings
 
     x = np.array([[800.0, -900.0, 0.0], [1000.0, 999.0, -1000.0]])
@@ -146,8 +146,11 @@ def test_logits_beyond_exp_range_are_undecided_not_failed(name):
         warnings.simplefilter("error")
         report = gradcheck(getattr(losslab, name), args)
     assert report.ok
-    assert sum(report.undecided.values()) > 0
-    assert "cannot decide" in str(report)
+    if name in ("softmax", "log_softmax"):  # their reference is computed stably
+        assert not report.undecided
+    else:
+        assert sum(report.undecided.values()) > 0
+        assert "cannot decide" in str(report)
 
 
 @pytest.mark.parametrize("p", [1, 2])
