@@ -95,8 +95,11 @@ def test_book_negative_probability_gives_nan_like_the_book():
 
 def test_dtypes():
     y32 = Y2.astype(np.float32)
-    assert book.mean_squared_error(y32, T).dtype == np.float32
-    assert book.cross_entropy_error(y32, T).dtype == np.float32
+    # integer one-hot t promotes to float64, as NumPy does in the book's code
+    assert book.mean_squared_error(y32, T).dtype == np.float64
+    assert book.cross_entropy_error(y32, T).dtype == np.float64
+    assert book.mean_squared_error(y32, T.astype(np.float32)).dtype == np.float32
+    assert book.cross_entropy_error(y32, T.astype(np.float32)).dtype == np.float32
     assert book.cross_entropy_error(y32, 2).dtype == np.float32
     assert book.softmax(y32).dtype == np.float32
     assert book.mean_squared_error(Y2, T).dtype == np.float64
@@ -195,3 +198,57 @@ def test_gradient_descent_matches_book_and_does_not_mutate():
     # too large / too small learning rates, as in the book's discussion
     assert np.max(np.abs(book.gradient_descent(f, init_x, lr=10.0, step_num=100))) > 1e10
     np.testing.assert_allclose(book.gradient_descent(f, init_x, lr=1e-10), init_x, rtol=1e-7)
+
+
+def _book_softmax(x):
+    """The book's softmax, as printed (ch. 3 and the two-layer net)."""
+    if x.ndim == 2:
+        x = x.T
+        x = x - np.max(x, axis=0)
+        y = np.exp(x) / np.sum(np.exp(x), axis=0)
+        return y.T
+    x = x - np.max(x)
+    return np.exp(x) / np.sum(np.exp(x))
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 2), (1, 2, 2, 2)])
+def test_softmax_normalises_as_the_book_for_any_dimensions(shape):
+    from losslab import book
+
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 3
+    np.testing.assert_allclose(book.softmax(x), _book_softmax(x), rtol=1e-15)
+
+
+def test_float32_y_with_integer_t_gives_the_books_float64_digits():
+    from losslab import book
+
+    y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0], dtype=np.float32)
+    t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    for got, printed in (
+        (book.cross_entropy_error(y, t), -np.sum(t * np.log(y + 1e-7))),
+        (book.mean_squared_error(y, t), 0.5 * np.sum((y - t) ** 2)),
+    ):
+        assert got.dtype == printed.dtype == np.float64
+        assert repr(got) == repr(printed)
+
+
+def test_book_functions_overflow_without_a_warning():
+    import warnings
+
+    from losslab import book
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert book.mean_squared_error([1e200, 0.0], [0.0, 0.0]) == np.inf
+        assert book.sigmoid(np.array([-1000.0]))[0] == 0.0
+
+
+def test_gradient_descent_that_diverges_names_its_own_parameters():
+    from losslab import book
+
+    def f(x):
+        return 10.0 * float(x[0])
+
+    with pytest.raises(ValueError, match="`lr`") as info:
+        book.gradient_descent(f, np.array([1.0]), lr=1e307, step_num=5)
+    assert "`x`" not in str(info.value)

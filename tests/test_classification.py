@@ -105,3 +105,13 @@ def test_inputs_not_modified():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_negative_predicted_labels_are_refused():
+    import pytest
+
+    import losslab
+
+    for fn in (losslab.accuracy, losslab.zero_one_loss):
+        with pytest.raises(ValueError, match="`input`"):
+            fn([-1, 0], [0, 0])

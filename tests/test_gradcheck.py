@@ -25,7 +25,9 @@ def _break_gradient(monkeypatch, fn, factor):
     import inspect
 
     bad.__signature__ = inspect.signature(good)
-    monkeypatch.setitem(_registry._REGISTRY, fn, _registry._Entry(fn, entry.wrt, bad))
+    import dataclasses
+
+    monkeypatch.setitem(_registry._REGISTRY, fn, dataclasses.replace(entry, value_and_grad=bad))
 
 
 def test_report_at_a_given_point():
@@ -111,3 +113,54 @@ def test_import_of_gradcheck_does_not_load_sympy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cross_entropy_with_many_classes_is_checked_quickly():
+    import time
+
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(4, 50)), rng.integers(0, 50, 4)
+    start = time.perf_counter()
+    for fn, kwargs in ((losslab.cross_entropy, {"label_smoothing": 0.1}), (losslab.nll_loss, {})):
+        assert gradcheck(fn, (x, t), kwargs).ok
+    assert time.perf_counter() - start < 30  # a form per class count took minutes
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_with_logits_beyond_exp_range(smoothing):
+    x = np.array([[800.0, -900.0, 0.0], [1000.0, 999.0, -1000.0]])
+    report = gradcheck(losslab.cross_entropy, (x, np.array([1, 0])), {"label_smoothing": smoothing})
+    assert report.ok
+    assert np.all(np.isfinite(report.gradients["symbolic"]))
+
+
+@pytest.mark.parametrize(
+    "name", ["softmax", "log_softmax", "sigmoid", "log_sigmoid", "binary_cross_entropy_with_logits"]
+)
+def test_logits_beyond_exp_range_are_decided_or_undecided_not_failed(name):
+    import warnings
+
+    x = np.array([[800.0, -900.0, 0.0], [1000.0, 999.0, -1000.0]])
+    args = (x, np.full_like(x, 0.5)) if name.startswith("binary") else (x,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = gradcheck(getattr(losslab, name), args)
+    assert report.ok
+    if name in ("softmax", "log_softmax"):  # their reference is computed stably
+        assert not report.undecided
+    else:
+        assert sum(report.undecided.values()) > 0
+        assert "cannot decide" in str(report)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_with_many_classes_is_checked_quickly(p):
+    import time
+
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(4, 50)), rng.integers(0, 50, 4)
+    kwargs = {"p": p, "margin": 0.7, "weight": rng.uniform(0.1, 2, 50)}
+    losslab.multi_margin_loss(x, t, **kwargs)  # the form for K classes is built once
+    start = time.perf_counter()
+    assert gradcheck(losslab.multi_margin_loss, (x, t), kwargs).ok
+    assert time.perf_counter() - start < 30  # a form per class count took minutes

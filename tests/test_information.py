@@ -197,3 +197,26 @@ def test_base_at_most_one_is_refused(fn, base):
     args = ([0.5, 0.5],) if fn == "entropy" else ([0.5, 0.5], [0.25, 0.75])
     with pytest.raises(ValueError, match=r"`base` is .*expected a finite logarithm base > 1"):
         getattr(losslab, fn)(*args, base=base)
+
+
+@pytest.mark.parametrize("base", [None, 1.5, 2.0, 10.0, 1e10])
+@pytest.mark.parametrize("name", ["kl_divergence", "cross_entropy_pq"])
+def test_gradient_with_a_subnormal_q_and_any_base(name, base):
+    import mpmath
+
+    fn = getattr(losslab, name)
+    for p0, q0 in ((5e-317, 5e-324), (1e-303, 1e-310), (1e-300, 3e-320)):
+        p, q = np.array([p0, 1 - p0]), np.array([q0, 1 - q0])
+        g = losslab.grad(fn)(p, q, base=base)
+        ln_b = mpmath.mpf(1) if base is None else mpmath.log(base)
+        exact = [
+            float(-mpmath.mpf(pi) / (mpmath.mpf(qi) * ln_b)) for pi, qi in zip(p, q, strict=True)
+        ]
+        np.testing.assert_allclose(g, exact, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["kl_divergence", "cross_entropy_pq"])
+def test_gradient_beyond_the_range_is_inf_without_a_warning(name):
+    fn = getattr(losslab, name)
+    g = losslab.grad(fn)(np.array([0.5, 0.5]), np.array([1 - 5e-324, 5e-324]), base=None)
+    assert g[1] == -np.inf

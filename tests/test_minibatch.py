@@ -113,3 +113,35 @@ def test_duplicate_probability_of_one_draw_is_positive_zero():
 
     p = losslab.duplicate_probability(10, 1)
     assert p == 0.0 and math.copysign(1.0, p) == 1.0
+
+
+def test_duplicate_probability_of_many_draws_is_computed_without_an_array_per_draw():
+    import math
+    import tracemalloc
+
+    import numpy as np
+
+    from losslab.minibatch import duplicate_probability
+
+    tracemalloc.start()
+    p = duplicate_probability(10**20, 10**10)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20
+    # k(k-1)/(2n) + k^3/(6n^2): the first two terms of -log(1 - P)
+    k, n = 10**10, 10**20
+    assert math.isclose(p, -math.expm1(-(k * (k - 1) / (2 * n) + k**3 / (6 * n**2))), rel_tol=1e-12)
+    # the closed form agrees with the sum of its terms where both can be computed
+    for n, k in ((10**13, 2**20 + 1), (10**12, 3 * 10**6)):
+        terms = -math.expm1(float(np.sum(np.log1p(-np.arange(k, dtype=np.float64) / n))))
+        assert math.isclose(duplicate_probability(n, k), terms, rel_tol=1e-9)
+
+
+def test_sample_batch_refuses_more_samples_than_an_index_holds():
+    import pytest
+
+    from losslab.minibatch import iterate_minibatches, sample_batch
+
+    with pytest.raises(ValueError, match="`n` is 18446744073709551616"):
+        sample_batch(2**64, 3)
+    assert callable(iterate_minibatches)

@@ -100,3 +100,15 @@ def test_bad_input(call, exc, match):
 def test_registers_nothing():
     names = losslab.differentiable_functions()
     assert "numerical_diff" not in names and "numerical_gradient" not in names
+
+
+def test_a_size_one_array_return_is_refused():
+    import numpy as np
+    import pytest
+
+    from losslab.numerical import numerical_diff, numerical_gradient
+
+    with pytest.raises(ValueError, match="`f` returned an array of shape"):
+        numerical_diff(lambda x: np.array([x * x]), 1.0)
+    with pytest.raises(ValueError, match="`f` returned an array of shape"):
+        numerical_gradient(lambda x: np.array([x @ x]), np.array([1.0, 2.0]))

@@ -96,3 +96,29 @@ def test_bad_input(f):
         f([1.0], "0.1")
     with pytest.raises(ValueError, match="contains inf"):
         f([np.inf], 0.1)
+
+
+def test_l2_penalty_finite_when_w_squared_or_half_lam_leave_the_range():
+    import mpmath
+    import numpy as np
+
+    import losslab
+
+    for w, lam in (([1e155], 5e-324), ([1e160], 1e-300), ([3e200, -1e199], 1e-250)):
+        exact = mpmath.mpf(lam) / 2 * sum(mpmath.mpf(x) ** 2 for x in w)
+        got = losslab.l2_penalty(w, lam=lam)
+        assert np.isfinite(got)
+        assert abs(got - float(exact)) <= 4e-16 * float(exact)
+
+
+def test_penalties_with_a_large_lam_overflow_to_inf_without_a_warning():
+    import numpy as np
+
+    import losslab
+
+    w = [1e300, -1e300]
+    for fn in (losslab.l1_penalty, losslab.l2_penalty):
+        value, g = losslab.value_and_grad(fn)(w, lam=1e300)
+        assert value == np.inf
+        assert np.all(np.isfinite(g)) or fn is losslab.l2_penalty
+        assert fn(w, lam=1e300) == np.inf

@@ -19,8 +19,10 @@ def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
 
 
 def to_array(x: Any, name: str) -> np.ndarray:
-    """``np.asarray(x)`` with a clear error for ragged or non-numeric input (no dtype check:
-    :func:`as_float_array` and :func:`as_label_array` make those)."""
+    """``np.asarray(x)`` with a clear error for ragged or non-numeric input (or a masked array,
+    whose mask would be ignored)."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"`{name}` is a masked array, expected a plain array (use .filled())")
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (str, bytes)):
@@ -50,6 +52,13 @@ def as_float_array(
     """
     arr = to_array(x, name)
     kind = arr.dtype.kind
+    if not arr.dtype.isnative:  # big-endian float32 stays float32
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if kind == "f" and arr.dtype.itemsize > 8:
+        raise TypeError(
+            f"`{name}` has dtype {arr.dtype}, which losslab would round to float64; "
+            "expected float64 or float32 (convert it explicitly)"
+        )
     if kind == "b":
         raise _dtype_kind_error(name, arr.dtype, "a real floating or integer dtype (not bool)")
     if kind in "iu":

@@ -125,9 +125,11 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> Any:
     The trailing digits are binary rounding; the exact decimal values are 0.0673, 0.0975 and 0.5975.
     """
     yy = v.as_float_array(y, "y")
-    tt = v.as_float_array(t, "t", int_as=yy.dtype)
+    # integer t promotes float32 y to float64, as NumPy does in the book's code
+    tt = v.as_float_array(t, "t", int_as=np.float64)
     v.check_same_shape(yy, tt, "y", "t")
-    return 0.5 * np.sum((yy - tt) ** 2)
+    with np.errstate(over="ignore"):  # beyond the range the error is inf, as in the book
+        return 0.5 * np.sum((yy - tt) ** 2)
 
 
 sum_squared_error = mean_squared_error
@@ -219,7 +221,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> Any:
         )
     t_arr = v.to_array(t, "t")
     if t_arr.shape == yy.shape:
-        tt = v.as_float_array(t_arr, "t", int_as=yy.dtype)
+        tt = v.as_float_array(t_arr, "t", int_as=np.float64)  # the book's t * log(y): float64
         if yy.ndim == 1:
             tt = tt.reshape(1, tt.size)
             yy = yy.reshape(1, yy.size)
@@ -249,7 +251,8 @@ def softmax(x: ArrayLike) -> np.ndarray:
     Parameters
     ----------
     x : array_like
-        Scores, shape ``(C,)`` or ``(N, C)``; the softmax is taken along the last axis.
+        Scores, shape ``(C,)`` or ``(N, C)``; the softmax is taken along the last axis. Any
+        other number of dimensions is normalised as a whole, as the book's code does.
 
     Returns
     -------
@@ -277,9 +280,10 @@ def softmax(x: ArrayLike) -> np.ndarray:
     [9.99954600e-01 4.53978686e-05 2.06106005e-09]
     """
     a = v.as_float_array(x, "x")
-    a = a - np.max(a, axis=-1, keepdims=True)
+    axis = -1 if a.ndim == 2 else None  # the book: rows of a batch, else the whole array
+    a = a - np.max(a, axis=axis, keepdims=True)
     e = np.exp(a)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def sigmoid(x: ArrayLike) -> Any:
@@ -486,8 +490,8 @@ def gradient_descent(
     Raises
     ------
     ValueError
-        If ``lr`` is not a finite positive number, ``step_num`` is negative, or ``init_x`` is empty
-        or not finite.
+        If ``lr`` is not a finite positive number, ``step_num`` is negative, ``init_x`` is empty
+        or not finite, or the iterate stops being finite (``lr`` too large).
     TypeError
         If ``f`` is not callable, ``step_num`` is not an int, or ``init_x`` is not numeric.
 
@@ -510,7 +514,12 @@ def gradient_descent(
     if step_num < 0:
         raise ValueError(f"`step_num` is {step_num}, expected an int >= 0")
     x = v.as_float_array(init_x, "init_x").copy()
-    for _ in range(step_num):
+    for step in range(step_num):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"`lr` is {lr!r}: the iterate from `init_x` is no longer finite after {step} "
+                "step(s); expected a smaller `lr`"
+            )
         grad = numerical_gradient(f, x)
         x -= lr * grad
     return x

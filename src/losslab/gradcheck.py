@@ -93,6 +93,11 @@ class GradcheckReport:
         Tolerance per entry, for each comparison.
     at_kink : ndarray of bool
         Entries within :math:`4h` of a kink or domain edge (not finite-differenced).
+    undecided : dict of int
+        Per comparison, the entries it cannot decide: the float64 reference (SymPy's value or
+        gradient, or the complex step) is NaN, or infinite where the NumPy result is finite
+        (logits beyond about 710 overflow a formula evaluated as written).  They are left
+        out of ``ok`` and counted in the report.
     """
 
     name: str
@@ -103,6 +108,7 @@ class GradcheckReport:
     errors: dict[str, np.ndarray] = field(default_factory=dict)
     tolerances: dict[str, np.ndarray] = field(default_factory=dict)
     at_kink: np.ndarray | None = None
+    undecided: dict[str, int] = field(default_factory=dict)
 
     @property
     def worst_error(self) -> np.ndarray:
@@ -136,6 +142,11 @@ class GradcheckReport:
         for key, (err, tol, idx) in self.worst().items():
             flag = "ok" if err <= tol else "FAIL"
             lines.append(f"  {key:<26} worst {err:.2e} (tol {tol:.2e}) at {idx} {flag}")
+            if self.undecided.get(key):
+                lines.append(
+                    f"  {'':<26} cannot decide {self.undecided[key]} entries "
+                    "(the reference overflows)"
+                )
         return "\n".join(lines)
 
 
@@ -252,7 +263,8 @@ def gradcheck(
 
     ref_args = dict(arguments)
     ref_args[wrt] = x
-    v_sym, g_sym = form.evaluate(ref_args)
+    with np.errstate(all="ignore"):  # a reference that overflows is reported as undecided
+        v_sym, g_sym = form.evaluate(ref_args)
     g_sym = np.asarray(g_sym, dtype=np.float64)
 
     report = GradcheckReport(name, wrt, out_dtype, arguments, {"numpy": g_np, "symbolic": g_sym})
@@ -269,6 +281,7 @@ def gradcheck(
     # An infinite value or gradient (a limit at a domain edge) gets tolerance 0: equal or wrong.
     scale = _finite(np.abs(g_sym) + _finite_max(g_sym[~at_kink]) + _finite_max(v_sym))
     report.errors["value: numpy vs symbolic"] = _abs_error(v_np64, v_sym)
+    _undecide(report, "value: numpy vs symbolic", v_sym, v_np64)
     # Below the smallest normal number of the dtype, relative precision is gone (underflow).
     underflow = float(np.finfo(out_dtype).tiny)
     terms = 0.0 if form.magnitude is None else np.asarray(form.magnitude(ref_args), dtype=float)
@@ -276,6 +289,7 @@ def gradcheck(
         ROUNDING * eps * _finite(np.abs(v_sym) + _finite_mean(v_sym) + terms) + underflow
     )
     report.errors["numpy vs symbolic"] = _abs_error(g_np, g_sym)
+    _undecide(report, "numpy vs symbolic", g_sym, g_np)
     report.tolerances["numpy vs symbolic"] = ROUNDING * eps * scale + underflow
 
     # Central differences of the NumPy value, away from kinks.
@@ -317,6 +331,27 @@ def gradcheck(
     report.errors["numpy vs central"] = np.where(at_kink, 0.0, np.abs(g_np - central))
     report.tolerances["numpy vs central"] = np.where(at_kink, 0.0, fd_tol + ROUNDING * eps * scale)
     return _finish(report, form, x, ref_args, wrt, scale, raise_exception)
+
+
+def _undecide(report: GradcheckReport, key: str, reference: Any, other: Any) -> None:
+    """Note the entries of ``key`` whose float64 reference overflowed (see ``undecided``)."""
+    ref, oth = np.asarray(reference, dtype=float), np.asarray(other, dtype=float)
+    bad = np.isnan(ref) | (np.isinf(ref) & np.isfinite(oth))
+    report.__dict__.setdefault("_pending", {})[key] = np.broadcast_to(bad, report.errors[key].shape)
+
+
+def _apply_undecided(report: GradcheckReport, key: str) -> None:
+    pending = report.__dict__.get("_pending", {})
+    if key in pending:
+        _mark(report, key, pending[key])
+
+
+def _mark(report: GradcheckReport, key: str, bad: np.ndarray) -> None:
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        report.errors[key] = np.where(bad, 0.0, report.errors[key])
+        report.tolerances[key] = np.where(bad, 0.0, report.tolerances[key])
+        report.undecided[key] = int(bad.sum())
 
 
 def _finite(a: Any) -> np.ndarray:
@@ -412,7 +447,8 @@ def _finish(report, form, x, ref_args, wrt, scale, raise_exception) -> Gradcheck
             xp[k] += 1j * COMPLEX_STEP
             call = dict(ref_args)
             call[wrt] = xp
-            cs[k] = np.imag(_total(form.evaluate(call)[0])) / COMPLEX_STEP
+            with np.errstate(all="ignore"):
+                cs[k] = np.imag(_total(form.evaluate(call)[0])) / COMPLEX_STEP
         g_sym = report.gradients["symbolic"]
         report.gradients["complex_step"] = cs
         report.errors["symbolic vs complex step"] = np.where(
@@ -421,6 +457,17 @@ def _finish(report, form, x, ref_args, wrt, scale, raise_exception) -> Gradcheck
         report.tolerances["symbolic vs complex step"] = np.where(
             report.at_kink, 0.0, ROUNDING * _eps(np.float64) * scale + CS_UNDERFLOW
         )
+        for key in ("value: numpy vs symbolic", "numpy vs symbolic", "symbolic vs complex step"):
+            _apply_undecided(report, key)
+        cs_bad = ~report.at_kink & (~np.isfinite(cs) | ~np.isfinite(g_sym))
+        # Where the value itself overflows, the complex step lands on a branch of log or exp.
+        value_bad = report.__dict__.get("_pending", {}).get("value: numpy vs symbolic")
+        if value_bad is not None and value_bad.any():
+            cs_bad |= value_bad if value_bad.shape == cs.shape else ~report.at_kink
+        _mark(report, "symbolic vs complex step", cs_bad)
+    else:
+        for key in ("value: numpy vs symbolic", "numpy vs symbolic"):
+            _apply_undecided(report, key)
 
     if raise_exception and not report.ok:
         raise GradcheckError(str(report))

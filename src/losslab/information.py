@@ -249,7 +249,12 @@ def _kl_terms(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
 def _q_grad(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     ln_b = _ln_base(b, pp.dtype)
     safe_q = np.where(qq > 0, qq, 1)
-    g = np.where(pp > 0, -pp / (safe_q * ln_b), 0)
+    # (p / q) / ln b: q ln b would round a subnormal q (to 0 for b < e); where p / q
+    # overflows, (p / ln b) / q may not (ln b > 1); beyond the range the gradient is -inf.
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = (pp / safe_q) / ln_b
+        ratio = np.where(np.isfinite(ratio), ratio, (pp / ln_b) / safe_q)
+    g = np.where(pp > 0, -ratio, 0)
     g = np.where((pp > 0) & (qq == 0), pp.dtype.type(-np.inf), g)
     return g.astype(pp.dtype, copy=False)
 

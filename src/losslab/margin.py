@@ -158,21 +158,26 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
         raise ValueError(f"`p` is {p}, expected 1 or 2")
     m = _check_real(margin, "margin")
     x = v.as_float_array(input, "input")
-    if x.ndim not in (1, 2):
+    if x.ndim > 2:
         raise ValueError(
             f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,) for one sample"
         )
-    class_axis, c, expected = v.class_layout(x.shape)
-    single = class_axis == 0
-    x2 = x.reshape(-1, c)
-    n = x2.shape[0]
+    x_shape = x.shape
+    x = x.reshape(1) if x.ndim == 0 else x  # a 0-d input is one sample of one class, as torch
+    single = x.ndim == 1
+    x2 = x.reshape(1, -1) if single else x
+    n, c = x2.shape
     y = v.as_label_array(target, "target", n_classes=c)
+    expected = () if single else (n,)
+    out_shape = y.shape if single and y.shape == (1,) else expected  # torch takes (1,) too
+    y = y.reshape(()) if single and y.shape == (1,) else y
+    class_axis = x.ndim - 1
     if y.shape != expected:
         hint = ""
         if y.shape == x.shape:
             hint = f"; a one-hot target? pass `target.argmax(axis={class_axis})` as labels"
         raise ValueError(
-            f"`target` has shape {y.shape}, expected {expected} for `input` {x.shape}{hint}"
+            f"`target` has shape {y.shape}, expected {expected} for `input` {x_shape}{hint}"
         )
     v.check_reduction(reduction)
     w = None
@@ -198,9 +203,9 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
         grad *= scale[:, None]
         grad[rows, y1] = -grad.sum(axis=1)
         if single:
-            grad = grad.reshape(c)
+            grad = grad.reshape(x_shape)
     if single:
-        loss = loss.reshape(())
+        loss = loss.reshape(out_shape)
     return _finish(loss, grad, reduction, dtype)
 
 

@@ -23,11 +23,42 @@ from . import _validation as v
 __all__ = ["duplicate_probability", "iterate_minibatches", "sample_batch"]
 
 
-def _check_count(x: Any, name: str) -> int:
+def _check_count(x: Any, name: str, *, indexed: bool = False) -> int:
+    """``x`` as an int >= 1; ``indexed``: also at most what an int64 index can hold."""
     value = v.check_int(x, name)
     if value < 1:
         raise ValueError(f"`{name}` is {value}, expected an int >= 1")
+    if indexed and value > _MAX_COUNT:
+        raise ValueError(f"`{name}` is {value}, expected an int <= 2**63 - 1")
     return value
+
+
+#: Largest count an index array (int64) can hold.
+_MAX_COUNT = int(np.iinfo(np.int64).max)
+#: Above this many draws duplicate_probability sums in closed form instead of term by term.
+_TERMWISE_DRAWS = 1 << 20
+
+
+def _log_no_duplicate(n: int, k: int) -> float:
+    r""":math:`\sum_{i=0}^{k-1} \log(1 - i/n)` for large ``k`` (Euler-Maclaurin): the integral
+    :math:`-n\,[(1 - r)\log(1 - r) + r]`, :math:`r = k/n`, plus the end corrections
+    :math:`-\tfrac12\log(1 - r)` and :math:`(1/n - 1/(n - k))/12`; the next term is of order
+    :math:`n^{-3}`.  For small :math:`r` the integral is summed as its series
+    :math:`-n\sum_{m \ge 2} r^m / (m(m - 1))`, which does not cancel."""
+    r = k / n
+    if r < 0.5:
+        total, power, m = 0.0, r * r, 2
+        while True:
+            term = power / (m * (m - 1))
+            total += term
+            if term <= 1e-17 * total:
+                break
+            power *= r
+            m += 1
+        integral = -n * total
+    else:
+        integral = -n * ((1 - r) * math.log1p(-r) + r)
+    return integral - 0.5 * math.log1p(-r) + (1 / n - 1 / (n - k)) / 12
 
 
 def _rng(rng: Any) -> np.random.Generator | np.random.RandomState:
@@ -119,7 +150,7 @@ def sample_batch(
     >>> print(x_batch.shape, t_batch.shape)
     (10, 784) (10, 10)
     """
-    n = _check_count(n, "n")
+    n = _check_count(n, "n", indexed=True)
     batch_size = _check_count(batch_size, "batch_size")
     if not isinstance(replace, (bool, np.bool_)):
         raise TypeError(f"`replace` is {replace!r}, expected a bool")
@@ -201,7 +232,7 @@ def iterate_minibatches(
     >>> print(y[rows, t])
     [0.02 0.17 0.2  0.39 0.44]
     """
-    n = _check_count(n, "n")
+    n = _check_count(n, "n", indexed=True)
     batch_size = _check_count(batch_size, "batch_size")
     for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
         if not isinstance(flag, (bool, np.bool_)):
@@ -270,6 +301,10 @@ def duplicate_probability(n: int, batch_size: int) -> float:
     batch_size = _check_count(batch_size, "batch_size")
     if batch_size > n:
         return 1.0
+    if batch_size > _TERMWISE_DRAWS:
+        if batch_size == n:  # 1 - n!/n^n: 1.0 in float64 for n this large
+            return 1.0
+        return float(-math.expm1(_log_no_duplicate(n, batch_size))) + 0.0
     i = np.arange(batch_size, dtype=np.float64)
     # + 0.0 turns the -0.0 of a single draw (expm1(0) = 0) into 0.0
     return float(-math.expm1(float(np.sum(np.log1p(-i / n))))) + 0.0

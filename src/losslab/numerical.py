@@ -34,7 +34,7 @@ def _check_h(h: Any) -> float | None:
 
 def _scalar_value(value: Any) -> Any:
     arr = np.asarray(value)
-    if arr.size != 1:
+    if arr.ndim != 0:
         raise ValueError(f"`f` returned an array of shape {arr.shape}, expected a scalar")
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"`f` returned dtype {arr.dtype}, expected a real number")

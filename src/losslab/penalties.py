@@ -81,13 +81,13 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     >>> print(losslab.grad(losslab.l1_penalty)([1.0, -2.0, 0.0], lam=0.1))
     [ 0.1 -0.1  0. ]
     """
-    ww, lam_t = _prepare(w, lam)
-    return lam_t * np.sum(np.abs(ww))
+    return _l1_penalty_value_and_grad(w, lam)[0]
 
 
 def _l1_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
-    return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
+    with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
+        return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
 
 
 def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
@@ -166,8 +166,16 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
 
 def _l2_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
-    with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
-        return lam_t / 2 * np.sum(ww * ww), lam_t * ww
+    # (lam s) s sum (w/s)^2 / 2 with s = max |w|: neither w^2 (1e160) nor lam/2 (5e-324)
+    # leaves the range when the penalty itself is in it.
+    s = np.max(np.abs(ww))
+    with np.errstate(over="ignore", under="ignore"):  # a penalty beyond the range is inf
+        if s == 0:
+            value = lam_t * s
+        else:
+            u = ww / s
+            value = lam_t * s * s * (np.sum(u * u) / 2)
+        return ww.dtype.type(value), lam_t * ww
 
 
 def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:

@@ -25,41 +25,29 @@ from ._core import SymbolicLoss
 
 __all__ = ["SymbolicLoss", "available", "get"]
 
-#: losslab function name -> module of ``losslab.symbolic`` that holds its form.
-MODULES: dict[str, str] = {
-    "mse_loss": "mse",
-    "l1_loss": "l1",
-    "huber_loss": "huber",
-    "smooth_l1_loss": "huber",
-    "softmax": "softmax",
-    "log_softmax": "softmax",
-    "sigmoid": "softmax",
-    "log_sigmoid": "softmax",
-    "cross_entropy": "cross_entropy",
-    "nll_loss": "cross_entropy",
-    "binary_cross_entropy": "binary_cross_entropy",
-    "binary_cross_entropy_with_logits": "binary_cross_entropy",
-    "multi_margin_loss": "margin",
-    "hinge_embedding_loss": "margin",
-    "soft_margin_loss": "margin",
-    "hinge_loss": "margin",
-    "kl_div": "kl_div",
-    "entropy": "information",
-    "kl_divergence": "information",
-    "cross_entropy_pq": "information",
-    "l1_penalty": "penalties",
-    "l2_penalty": "penalties",
-}
+
+def _module_of(name: str) -> str | None:
+    """The module of ``losslab.symbolic`` that holds the form of ``name``, as the gradient
+    registry lists it (:func:`losslab._registry.entries`), so a new differentiable function
+    needs no entry here."""
+    from .._registry import entries
+
+    for entry in entries():
+        if entry.name == name:
+            return entry.symbolic.rpartition(".")[2]
+    return None
 
 
-def _forms(module: str) -> dict[str, SymbolicLoss]:
+def _forms(module: str | None) -> dict[str, SymbolicLoss]:
+    if module is None:
+        return {}
     try:
         mod = importlib.import_module(f"{__name__}.{module}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__name__}.{module}":
             raise
         return {}
-    return mod.FORMS
+    return getattr(mod, "FORMS", {})
 
 
 def get(name: str) -> SymbolicLoss:
@@ -72,7 +60,7 @@ def get(name: str) -> SymbolicLoss:
     """
     if not isinstance(name, str):
         raise TypeError(f"`name` is {name!r}, expected the name of a losslab function")
-    forms = _forms(MODULES[name]) if name in MODULES else {}
+    forms = _forms(_module_of(name))
     if name not in forms:
         raise KeyError(
             f"`name` is {name!r}, which has no symbolic form; available: {', '.join(available())}"
@@ -82,7 +70,6 @@ def get(name: str) -> SymbolicLoss:
 
 def available() -> list[str]:
     """Names of the losslab functions that have a symbolic form, sorted."""
-    names: set[str] = set()
-    for module in sorted(set(MODULES.values())):
-        names.update(_forms(module))
-    return sorted(names)
+    from .._registry import entries
+
+    return sorted(e.name for e in entries() if e.name in _forms(e.symbolic.rpartition(".")[2]))

@@ -118,18 +118,27 @@ def is_analytic(expr: sp.Expr) -> bool:
     return not expr.has(*NON_ANALYTIC)
 
 
+#: The reductions of the losses (anything else is refused, as the NumPy functions do).
+REDUCTIONS = ("mean", "sum", "none")
+
+
 def reduce_elementwise(
-    values: np.ndarray, grads: np.ndarray, reduction: str
+    values: np.ndarray, grads: np.ndarray, reduction: str, weight: Any = None
 ) -> tuple[Any, np.ndarray]:
     """Apply a ``'mean' | 'sum' | 'none'`` reduction to element values and their gradients.
 
-    The gradient of ``'none'`` is that of the sum (``loss.sum().backward()``).
+    The gradient of ``'none'`` is that of the sum (``loss.sum().backward()``).  With
+    ``weight`` (already applied to ``values`` and ``grads``), ``'mean'`` divides by its
+    total, as PyTorch's weighted mean does.
     """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"`reduction` is {reduction!r}, expected one of {REDUCTIONS}")
     if reduction == "none":
         return values, grads
     if reduction == "sum":
         return values.sum(), grads
-    return values.mean(), grads / values.size
+    total = values.size if weight is None else np.sum(np.asarray(weight, dtype=np.float64))
+    return values.sum() / total, grads / total
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,6 +295,7 @@ def elementwise(
     defaults: Mapping[str, float] | None = None,
     edge: Callable[[list[np.ndarray], np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
     reduce: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[Any, Any]] | None = None,
+    mean_over_weight: bool = False,
     **extra: Any,
 ) -> SymbolicLoss:
     """A form whose value is a function of each element (losses, activations, penalties).
@@ -298,7 +308,8 @@ def elementwise(
     gives the value of an array or scalar argument passed as ``None`` (``pos_weight``: 1).
     ``edge(values, out, grad)`` applies the documented rule at domain edges (``0 log 0 = 0``,
     PyTorch's clamp) to the lambdified element values and gradients; ``reduce(out, grad,
-    arguments)`` replaces the default reduction.
+    arguments)`` replaces the default reduction.  With ``mean_over_weight`` a weighted
+    ``'mean'`` divides by the total weight (``l1_loss``, ``mse_loss``), else by the count.
     """
     scalars = dict(scalars or {})
     defaults = dict(defaults or {})
@@ -333,7 +344,8 @@ def elementwise(
         if reduce is not None:
             return reduce(out, g, a)
         if "reduction" in a:
-            return reduce_elementwise(out, g, a["reduction"])
+            weight = a.get("weight") if mean_over_weight else None
+            return reduce_elementwise(out, g, a["reduction"], weight)
         if scale is not None:
             return out.sum(), g
         return out, g

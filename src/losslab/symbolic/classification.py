@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy as sp
 
-from .latex import ArgMaxOver
+from ._notation import ArgMaxOver
 
 
 @dataclass(frozen=True)

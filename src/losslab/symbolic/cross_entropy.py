@@ -45,9 +45,7 @@ def _row(k: int, kind: str):
         value = -sum(c * (v - sp.log(z)) for c, v in zip(a, xs, strict=True))
     else:
         value = -sum(w * t * v for w, t, v in zip(ws, ts, xs, strict=True))
-    grads = [derive(value, v) for v in xs]
-    args = (*xs, *ts, *ws, eps)
-    return xs, ts, ws, value, grads, lambdify(args, value), [lambdify(args, g) for g in grads]
+    return xs, ts, ws, value, [derive(value, v) for v in xs]
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -60,6 +58,32 @@ def _from_rows(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if len(shape) <= 2:
         return g.reshape(shape)
     return np.moveaxis(g.reshape((shape[0], *shape[2:], shape[1])), -1, 1)
+
+
+@cache
+def _element(kind: str):
+    """The generic element of a sample over any number of classes, lambdified once.
+
+    With coefficients :math:`a_j` (:math:`w_j((1-\\varepsilon)t_j + \\varepsilon/k)` or
+    :math:`w_j t_j`) and :math:`A = \\sum_j a_j`, the value is :math:`-\\sum_j a_j x_j + A\\,
+    \\mathrm{LSE}(x)` (cross-entropy) or :math:`-\\sum_j a_j x_j` (NLL).  SymPy differentiates
+    the part that depends on one entry :math:`x_i`, with :math:`\\mathrm{LSE}(x) = m + \\log(e^{x_i
+    - m} + R)` (:math:`R` the other classes' terms, :math:`m` the largest logit, so nothing
+    overflows), and writes the result with :math:`S = e^{x_i - m} + R`.  The per-class forms of
+    ``_row`` (displayed and proved for K classes) are the same expression expanded.
+    """
+    xi, ai = sp.Symbol("x_i", real=True), sp.Symbol("a_i", real=True)
+    total, m = sp.Symbol("A", real=True), sp.Symbol("m", real=True)
+    rest, s_sym = sp.Symbol("R", positive=True), sp.Symbol("S", positive=True)
+    if kind == "ce":
+        depends = -ai * xi + total * (m + sp.log(sp.exp(xi - m) + rest))
+    else:
+        depends = -ai * xi
+    # diff without simplify: simplify multiplies through by exp(m - x_i), which overflows
+    gradient = sp.diff(depends, xi).subs(rest, s_sym - sp.exp(xi - m))
+    element = lambdify((xi, ai), -ai * xi)
+    lse = lambdify((total, m, s_sym), total * (m + sp.log(s_sym)) if kind == "ce" else 0 * m)
+    return element, lse, lambdify((xi, ai, total, m, s_sym), gradient)
 
 
 def _evaluate(kind: str):
@@ -82,11 +106,14 @@ def _evaluate(kind: str):
             keep = kept.astype(float)
             denominator = float(np.sum(w[np.where(kept, labels, 0)] * keep))
         smoothing = float(a.get("label_smoothing", 0.0))
-        *_, f, dfs = _row(k, kind)
-        cols = [x2[:, j] for j in range(k)] + [t[:, j] for j in range(k)]
-        cols += [np.full(m, w[j]) for j in range(k)] + [smoothing]
-        values = f(*cols) * keep
-        grads = np.stack([df(*cols) for df in dfs], axis=-1) * keep[:, None]
+        coef = w * ((1 - smoothing) * t + smoothing / k) if kind == "ce" else w * t
+        total = coef.sum(axis=1, keepdims=True)
+        shift = np.max(x2.real, axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            s = np.exp(x2 - shift).sum(axis=1, keepdims=True)
+        element, lse, gradient = _element(kind)
+        values = (element(x2, coef).sum(axis=1) + lse(total, shift, s)[:, 0]) * keep
+        grads = gradient(x2, coef, total, shift, s) * keep[:, None]
         red = a["reduction"]
         if red == "mean":
             values, grads = values.sum() / denominator, grads / denominator
@@ -134,7 +161,7 @@ def _plain(expr: sp.Expr) -> sp.Expr:
     return expr.subs({s: sp.Symbol(s.name) for s in expr.free_symbols if s != eps})
 
 
-_xs, _ts, _ws, _value, _grads, _, _ = _row(K, "ce")
+_xs, _ts, _ws, _value, _grads = _row(K, "ce")
 _softmax = [sp.exp(v) / sum(sp.exp(u) for u in _xs) for v in _xs]
 _a = [w * ((1 - eps) * t + eps / K) for w, t in zip(_ws, _ts, strict=True)]
 _plain_case = {**{w: 1 for w in _ws}, eps: 0}
@@ -234,7 +261,7 @@ CROSS_ENTROPY = SymbolicLoss(
     ),
 )
 
-_nxs, _nts, _nws, _nvalue, _ngrads, _, _ = _row(K, "nll")
+_nxs, _nts, _nws, _nvalue, _ngrads = _row(K, "nll")
 NLL_LOSS = SymbolicLoss(
     name="nll_loss",
     wrt="input",

@@ -30,6 +30,7 @@ L1_LOSS = elementwise(
     closed_form=sp.sign(x - y),
     kink_distance=_kink,
     subgradient="sign(0) = 0 at x = y, as PyTorch",
+    mean_over_weight=True,
     formulas={
         "value": sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i")),
         "weighted": sp.Symbol("w_i") * sp.Abs(sp.Symbol("x_i") - sp.Symbol("y_i")),

@@ -147,9 +147,18 @@ def _row(k: int, p: int):
     x_y = sum(t * v for t, v in zip(ts, xs, strict=True))  # the score of the label
     zs = [m - x_y + v for v in xs]
     value = w / k * sum((1 - t) * sp.Max(0, z) ** p for t, z in zip(ts, zs, strict=True))
-    grads = [at_kink(derive(value, v), 0) for v in xs]
-    args = (*xs, *ts, w, m)
-    return xs, ts, w, value, grads, lambdify(args, value), [lambdify(args, g) for g in grads]
+    return xs, ts, w, value, [at_kink(derive(value, v), 0) for v in xs]
+
+
+@cache
+def _element(p: int):
+    """The generic term of a sample, :math:`\\max(0, z)^p` with :math:`z = m - x_y + x_j`, and
+    its SymPy derivative in :math:`z` (0 at the kink), lambdified once for any class count:
+    the gradient is :math:`h'(z_j)` at :math:`x_j` and :math:`-\\sum_{j \\ne y} h'(z_j)` at
+    :math:`x_y` (``_row`` expands the same for K classes, displayed and proved)."""
+    z = sp.Symbol("z", real=True)
+    term = sp.Max(0, z) ** p
+    return lambdify((z,), term), lambdify((z,), at_kink(derive(term, z), 0))
 
 
 def _multi_margin_evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
@@ -159,14 +168,16 @@ def _multi_margin_evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
     x2 = xv.reshape(1, -1) if single else xv
     n, k = x2.shape
     labels = np.asarray(a["target"]).reshape(n)
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), labels] = 1.0
+    rows = np.arange(n)
+    others = np.ones((n, k))
+    others[rows, labels] = 0.0
     wv = np.ones(k) if a["weight"] is None else np.asarray(a["weight"], dtype=np.float64)
-    *_, f, dfs = _row(k, int(a["p"]))
-    cols = [x2[:, j] for j in range(k)] + [onehot[:, j] for j in range(k)]
-    cols += [wv[labels], float(a["margin"])]
-    values = f(*cols)
-    grads = np.stack([df(*cols) for df in dfs], axis=-1)
+    coef = (wv[labels] / k)[:, None] * others
+    z = float(a["margin"]) - x2[rows, labels][:, None] + x2
+    term, dterm = _element(int(a["p"]))
+    values = (coef * term(z)).sum(axis=1)
+    grads = coef * dterm(z)
+    grads[rows, labels] = -grads.sum(axis=1)
     red = a["reduction"]
     if red == "mean":
         values, grads = values.mean(), grads / n
@@ -206,8 +217,8 @@ def _multi_margin_sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]
 
 
 def _multi_margin_form() -> SymbolicLoss:
-    xs, ts, w, value, grads, _, _ = _row(K, 1)
-    _, _, _, value2, _, _, _ = _row(K, 2)
+    xs, ts, w, value, grads = _row(K, 1)
+    _, _, _, value2, _ = _row(K, 2)
     # Label y = 1 (t = e_1): the formula as printed, sum over j != y.
     onehot = {ts[0]: 1, **{t: 0 for t in ts[1:]}}
     x_y = sum(t * v for t, v in zip(ts, xs, strict=True))

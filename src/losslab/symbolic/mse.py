@@ -24,7 +24,12 @@ def _evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
     xv = np.asarray(a["input"])
     xv = xv if np.iscomplexobj(xv) else xv.astype(np.float64)
     yv = np.asarray(a["target"], dtype=np.float64)
-    return reduce_elementwise(_f(xv, yv), _df(xv, yv), a["reduction"])
+    out, g = _f(xv, yv), _df(xv, yv)
+    weight = a.get("weight")
+    if weight is not None:
+        w = np.asarray(weight, dtype=np.float64)
+        out, g = out * w, g * w
+    return reduce_elementwise(out, g, a["reduction"], weight)
 
 
 def _sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:

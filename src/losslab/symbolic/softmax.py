@@ -50,10 +50,27 @@ def _row(k: int, log: bool):
     z = sum(sp.exp(v) for v in xs)
     outs = [v - sp.log(z) if log else sp.exp(v) / z for v in xs]
     total = sum(outs)
-    grads = [derive(total, v) for v in xs]
-    fs = [lambdify(xs, o) for o in outs]
-    dfs = [lambdify(xs, g) for g in grads]
-    return xs, fs, dfs, outs, grads
+    return xs, outs, [derive(total, v) for v in xs]
+
+
+@cache
+def _element(log: bool):
+    """Entry :math:`i` over any number :math:`k` of classes, lambdified once: the output with
+    :math:`S = \\sum_j e^{x_j - m}` (:math:`m` the largest entry, so nothing overflows), and
+    SymPy's derivative in :math:`x_i` of the sum of the outputs, with the other classes
+    collected in :math:`R` (:math:`S = e^{x_i - m} + R`).  ``_row`` expands the same for a
+    fixed k (displayed and proved)."""
+    xi, m, k = sp.Symbol("x_i", real=True), sp.Symbol("m", real=True), sp.Symbol("k")
+    rest, others, s_sym = sp.Symbol("R", positive=True), sp.Symbol("Q"), sp.Symbol("S")
+    s_expr = sp.exp(xi - m) + rest
+    if log:  # sum_j (x_j - m - log S) = x_i + Q - k (m + log S)
+        out = xi - m - sp.log(s_sym)
+        total = xi + others - k * (m + sp.log(s_expr))
+    else:  # sum_j e^{x_j - m} / S = (e^{x_i - m} + R) / S = 1
+        out = sp.exp(xi - m) / s_sym
+        total = s_expr / s_expr
+    gradient = sp.diff(total, xi).subs(rest, s_sym - sp.exp(xi - m))
+    return lambdify((xi, m, s_sym), out), lambdify((xi, m, s_sym, k), gradient)
 
 
 def _vector_evaluate(log: bool):
@@ -61,10 +78,11 @@ def _vector_evaluate(log: bool):
         xv = np.moveaxis(np.asarray(a["x"]), a["axis"], -1)
         xv = xv if np.iscomplexobj(xv) else xv.astype(np.float64)
         k = xv.shape[-1]
-        _, fs, dfs, _, _ = _row(k, log)
-        cols = [xv[..., j] for j in range(k)]
-        out = np.stack([f(*cols) for f in fs], axis=-1)
-        g = np.stack([df(*cols) for df in dfs], axis=-1)
+        shift = np.max(xv.real, axis=-1, keepdims=True)
+        with np.errstate(under="ignore"):
+            s = np.exp(xv - shift).sum(axis=-1, keepdims=True)
+        f, df = _element(log)
+        out, g = f(xv, shift, s), df(xv, shift, s, k)
         return np.moveaxis(out, -1, a["axis"]), np.moveaxis(g, -1, a["axis"])
 
     return evaluate
@@ -74,7 +92,7 @@ _M = sp.Symbol("m", real=True)
 
 
 def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
-    xs, _, _, outs, grads = _row(3, log)
+    xs, outs, grads = _row(3, log)
     z = sum(sp.exp(v) for v in xs)
     soft = [sp.exp(v) / z for v in xs]
     return SymbolicLoss(
@@ -107,7 +125,7 @@ def _general(log: bool) -> dict[str, sp.Expr]:
     xk, m = sp.Symbol("x_k"), sp.Symbol("m")
     j, n, xj = sp.Symbol("j", integer=True), sp.Symbol("n", integer=True), sp.IndexedBase("x")
     if log:
-        from .latex import MaxOver
+        from ._notation import MaxOver
 
         return {
             "general": xk - sp.log(sp.Sum(sp.exp(xj[j]), (j, 1, n))),
