@@ -509,6 +509,11 @@ ROWS += [
         [Case("zero", "n", 0, ValueError), Case("negative", "n", -2, ValueError), *int_cases("n")],
     ),
     Row("get_num_threads", lambda: {}, []),
+    Row(
+        "show_config",
+        lambda: {"mode": "dicts"},
+        [Case("unknown mode", "mode", "dict", ValueError)],
+    ),
 ]
 
 # Functions whose behaviour is not an input check (reason given).
