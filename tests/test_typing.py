@@ -26,7 +26,7 @@ SRC = ROOT / "src"
 STRICT_MODULES = (
     "__init__.py",
     "_config.py",
-    "_registry.py",
+    "_types.py",
     "_validation.py",
     "classification.py",
     "descent.py",
