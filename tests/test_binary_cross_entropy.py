@@ -51,9 +51,11 @@ def test_soft_targets_and_weight_broadcast():
     t = np.array([[0.0, 0.5], [1.0, 0.25]])
     w = np.array([2.0, 0.5])  # broadcasts along the rows
     expected = -w * (t * np.log(x) + (1 - t) * np.log1p(-x))
-    np.testing.assert_allclose(bce(x, t, w, reduction="none"), expected, rtol=1e-15)
-    assert bce(x, t, w) == pytest.approx(expected.mean(), rel=1e-15)  # weights not normalised
-    g = losslab.grad(bce)(x, t, w)
+    np.testing.assert_allclose(bce(x, t, weight=w, reduction="none"), expected, rtol=1e-15)
+    assert bce(x, t, weight=w) == pytest.approx(
+        expected.mean(), rel=1e-15
+    )  # weights not normalised
+    g = losslab.grad(bce)(x, t, weight=w)
     np.testing.assert_allclose(g, w * (x - t) / (x * (1 - x)) / 4, rtol=1e-14)
 
 
@@ -96,11 +98,15 @@ def test_logits_equal_probabilities_version():
     x, t = rng.normal(size=(5, 3)) * 3, rng.uniform(size=(5, 3))
     w, pw = rng.uniform(0.5, 2.0, size=3), rng.uniform(0.5, 2.0, size=3)
     p = 1 / (1 + np.exp(-x))
-    np.testing.assert_allclose(bcel(x, t, w, "none"), bce(p, t, w, "none"), rtol=1e-12)
+    np.testing.assert_allclose(
+        bcel(x, t, weight=w, reduction="none"), bce(p, t, weight=w, reduction="none"), rtol=1e-12
+    )
     # pos_weight scales the positive term only
     expected = -w * (pw * t * np.log(p) + (1 - t) * np.log1p(-p))
-    np.testing.assert_allclose(bcel(x, t, w, "none", pw), expected, rtol=1e-12)
-    g = losslab.grad(bcel)(x, t, w, "sum", pw)
+    np.testing.assert_allclose(
+        bcel(x, t, weight=w, reduction="none", pos_weight=pw), expected, rtol=1e-12
+    )
+    g = losslab.grad(bcel)(x, t, weight=w, reduction="sum", pos_weight=pw)
     np.testing.assert_allclose(g, w * ((pw * t + 1 - t) * p - pw * t), rtol=1e-12, atol=1e-15)
 
 
@@ -138,10 +144,10 @@ def test_float32_preserved_and_inputs_not_modified(fn, x):
     x = np.array(x, dtype=np.float32)
     t, w = np.array([0, 1]), np.array([1.0, 2.0], dtype=np.float32)
     copies = [a.copy() for a in (x, t, w)]
-    value, g = losslab.value_and_grad(fn)(x, t, w)
+    value, g = losslab.value_and_grad(fn)(x, t, weight=w)
     assert value.dtype == np.float32 and g.dtype == np.float32
     assert fn(x, t, reduction="none").dtype == np.float32
-    assert fn(x, t, np.array([1.0, 2.0])).dtype == np.float64
+    assert fn(x, t, weight=np.array([1.0, 2.0])).dtype == np.float64
     for a, c in zip((x, t, w), copies, strict=True):
         np.testing.assert_array_equal(a, c)
 

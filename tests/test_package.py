@@ -168,3 +168,53 @@ def test_sdist_has_everything_the_tests_need(tmp_path: Path) -> None:
     missing = sorted(_needed_files() - names)
     assert not missing, f"missing from the sdist: {missing[:20]}"
     assert not [n for n in names if n.endswith((".so", ".pyd")) or "__pycache__" in n]
+
+
+class _ArrayLike:
+    """A foreign array: converts through ``__array__`` only."""
+
+    def __init__(self, data: list[float], *, requires_grad: bool = False) -> None:
+        self.data = data
+        self.requires_grad = requires_grad
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        return np.array(self.data, dtype=dtype)
+
+    def detach(self) -> _ArrayLike:
+        return _ArrayLike(self.data)
+
+
+def test_foreign_arrays_in_numpy_out() -> None:
+    x, t = _ArrayLike([1.0, 2.0, 3.0]), _ArrayLike([0.0, 2.0, 5.0])
+    value = losslab.mse_loss(x, t)
+    assert type(value) is np.float64
+    assert value == losslab.mse_loss(np.array(x.data), np.array(t.data))
+    per_element = losslab.mse_loss(x, t, reduction="none")
+    assert type(per_element) is np.ndarray
+    g = losslab.grad(losslab.mse_loss)(x, t)
+    assert type(g) is np.ndarray
+    assert x.data == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("argument", ["input", "target"])
+def test_objects_that_require_grad_are_refused(argument: str) -> None:
+    args = {"input": _ArrayLike([1.0, 2.0]), "target": _ArrayLike([0.0, 1.0])}
+    args[argument] = _ArrayLike([1.0, 1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^`{argument}` is a _ArrayLike that requires grad"):
+        losslab.mse_loss(args["input"], args["target"])
+    with pytest.raises(TypeError, match=rf"`{argument}.detach\(\).numpy\(\)`"):
+        losslab.cross_entropy(
+            args["input"] if argument == "input" else np.zeros((2, 2)),
+            args["target"] if argument == "target" else np.array([0, 1]),
+        )
+
+
+def test_traced_jax_values_are_refused() -> None:
+    class DynamicJaxprTracer:  # the name and module JAX gives its traced values
+        __module__ = "jax._src.interpreters.partial_eval"
+
+        def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+            raise AssertionError("converted a traced value")
+
+    with pytest.raises(TypeError, match=r"^`target` is a traced JAX value"):
+        losslab.l1_loss(np.zeros(2), DynamicJaxprTracer())

@@ -42,11 +42,12 @@ def test_arguments_by_position_or_keyword_give_the_same_result():
     x, t = [1.0, -2.0, 0.5], [0.0, 1.0, 1.0]
     vg = losslab.value_and_grad(losslab.huber_loss)
     calls = [
-        vg(x, t, "sum", 0.5),
         vg(x, t, reduction="sum", delta=0.5),
         vg(input=x, target=t, delta=0.5, reduction="sum"),
         vg(x, target=t, reduction="sum", delta=0.5),
     ]
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        vg(x, t, "sum", 0.5)  # options are keyword-only, as in the loss itself
     for value, g in calls[1:]:
         assert value == calls[0][0]
         assert g.tolist() == calls[0][1].tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Literal, TypedDict, overload
@@ -68,7 +69,7 @@ def _kernel_info() -> KernelInfo:
             reason = f"{_fast.ENV_VAR}={os.environ[_fast.ENV_VAR]} was set before import losslab"
         else:
             try:
-                from . import _kernels  # noqa: F401  (only asks whether it was built)
+                importlib.import_module("losslab._kernels")  # only asks whether it was built
             except ImportError:
                 reason = f"the C extension losslab._kernels was not built: {_NUMPY_ONLY_HINT}"
             else:
@@ -83,7 +84,7 @@ def _kernel_info() -> KernelInfo:
         avx2 = _cpu_has_avx2()
         build = "256-bit baseline" if avx2 is False else "AVX2"
         try:
-            from . import _kernels512
+            _kernels512 = importlib.import_module("losslab._kernels512")
         except ImportError:
             why = "the 512-bit build is not installed"
         else:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ._foreign import check_foreign
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -27,6 +29,7 @@ def to_array(x: Any, name: str) -> np.ndarray:
         return x
     if isinstance(x, (str, bytes)):
         raise TypeError(f"`{name}` is a {type(x).__name__}, expected numbers")
+    check_foreign(x, name)  # tensors that require grad, GPU tensors, traced JAX values
     try:
         arr = np.asarray(x)
     except ValueError as exc:  # ragged nested sequences

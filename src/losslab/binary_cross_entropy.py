@@ -3,7 +3,7 @@ r"""Binary cross-entropy on probabilities and on logits, PyTorch's conventions."
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -20,12 +21,29 @@ _LOG_CLAMP = 100.0  # PyTorch clamps log(p) and log(1 - p) at -100
 _GRAD_EPS = float(np.float32(1e-12))
 
 
+@overload
 def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     weight: ArrayLike | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Binary cross-entropy between predicted probabilities and targets in [0, 1].
 
     .. math::
@@ -152,13 +170,32 @@ def _bce(input, target, weight, reduction, need_grad):
         return e.run(pair, _bce_kernel, reduction, need_grad=need_grad)
 
 
+@overload
 def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    pos_weight: ArrayLike | None = ...,
+) -> Scalar: ...
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["none"],
+    pos_weight: ArrayLike | None = ...,
+) -> Losses: ...
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     weight: ArrayLike | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
     pos_weight: ArrayLike | None = None,
-) -> Any:
+) -> Scalar | Losses:
     r"""Binary cross-entropy of :math:`\sigma(x)` computed from the logits :math:`x`, stably.
 
     .. math::

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -22,6 +22,7 @@ from . import _fast, _registry
 from . import _validation as v
 from ._reduction import finish_sum
 from ._softmax_rows import softmax_ce_rows as _softmax_ce_rows
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -275,14 +276,35 @@ def _scale(pb: _Problem, reduction: str) -> float:
     return 1.0 / pb.denominator if reduction == "mean" else 1.0
 
 
+@overload
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    label_smoothing: float = ...,
+) -> Scalar: ...
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["none"],
+    label_smoothing: float = ...,
+) -> Losses: ...
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     weight: ArrayLike | None = None,
     ignore_index: int = -100,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
     label_smoothing: float = 0.0,
-) -> Any:
+) -> Scalar | Losses:
     r"""Softmax cross-entropy between logits ``input`` and class labels or probabilities ``target``.
 
     With :math:`\log p_{n,c} = x_{n,c} - \log\sum_j e^{x_{n,j}}` (a stable log-softmax over the
@@ -472,13 +494,32 @@ def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
     return loss.astype(pb.dtype, copy=False), idx
 
 
+@overload
 def nll_loss(
     input: ArrayLike,
     target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     weight: ArrayLike | None = None,
     ignore_index: int = -100,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Negative log-likelihood of class labels given log-probabilities ``input``.
 
     .. math::

@@ -3,7 +3,7 @@ r"""Huber loss and smooth L1 loss, PyTorch's ``huber_loss`` / ``smooth_l1_loss``
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
@@ -90,13 +91,32 @@ def _smooth_l1(input, target, reduction, beta, need_grad):
     )
 
 
+@overload
 def huber_loss(
     input: ArrayLike,
     target: ArrayLike,
-    reduction: str = "mean",
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+    delta: float = ...,
+    weight: ArrayLike | None = ...,
+) -> Scalar: ...
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["none"],
+    delta: float = ...,
+    weight: ArrayLike | None = ...,
+) -> Losses: ...
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction = "mean",
     delta: float = 1.0,
     weight: ArrayLike | None = None,
-) -> Any:
+) -> Scalar | Losses:
     r"""Huber loss: quadratic for small errors, linear (slope :math:`\delta`) for large ones.
 
     .. math::
@@ -174,9 +194,21 @@ def huber_loss(
     return _huber(input, target, reduction, delta, weight, need_grad=False)[0]
 
 
+@overload
 def smooth_l1_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
-) -> Any:
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+    beta: float = ...,
+) -> Scalar: ...
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], beta: float = ...
+) -> Losses: ...
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean", beta: float = 1.0
+) -> Scalar | Losses:
     r"""Smooth L1 loss: the Huber curve rescaled so that its linear part has slope 1.
 
     .. math::

@@ -3,7 +3,7 @@ r"""Kullback-Leibler divergence, PyTorch's ``KLDivLoss`` convention (input = log
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
+from ._types import KLReduction, Losses, Scalar
 
 __all__ = ["kl_div"]
 
@@ -80,9 +81,25 @@ def _kl(input, target, reduction, log_target, need_grad):
     )
 
 
+@overload
 def kl_div(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", log_target: bool = False
-) -> Any:
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum", "batchmean"] = ...,
+    log_target: bool = ...,
+) -> Scalar: ...
+@overload
+def kl_div(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], log_target: bool = ...
+) -> Losses: ...
+def kl_div(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: KLReduction = "mean",
+    log_target: bool = False,
+) -> Scalar | Losses:
     r"""Pointwise KL divergence with log-probability ``input``, as PyTorch's ``F.kl_div``.
 
     With ``input`` :math:`= \log q` and ``target`` :math:`= p` (or :math:`\log p` when

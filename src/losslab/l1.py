@@ -3,20 +3,41 @@ r"""Mean absolute error, PyTorch's ``l1_loss`` convention (with its optional ``w
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["l1_loss"]
 
 
+@overload
 def l1_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
-) -> Any:
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["mean", "sum"] = ...,
+    weight: ArrayLike | None = ...,
+) -> Scalar: ...
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal["none"],
+    weight: ArrayLike | None = ...,
+) -> Losses: ...
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction = "mean",
+    weight: ArrayLike | None = None,
+) -> Scalar | Losses:
     r"""Mean absolute error (L1 loss) between ``input`` and ``target``.
 
     .. math::

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 from functools import partial
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -14,6 +14,7 @@ from . import _elementwise as e
 from . import _reduction as r
 from . import _registry
 from . import _validation as v
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
 
@@ -61,14 +62,35 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
 # ----------------------------------------------------------------------------- multi_margin_loss
 
 
+@overload
 def multi_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
+    *,
+    p: int = ...,
+    margin: float = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    p: int = ...,
+    margin: float = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     p: int = 1,
     margin: float = 1.0,
     weight: ArrayLike | None = None,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Multi-class hinge loss (PyTorch's ``multi_margin_loss``), averaged over the classes.
 
     For a sample with scores :math:`x \in \mathbb{R}^C` and label :math:`y`:
@@ -212,9 +234,21 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
 # -------------------------------------------------------------------------- hinge_embedding_loss
 
 
+@overload
 def hinge_embedding_loss(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-) -> Any:
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
+) -> Losses: ...
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Scalar | Losses:
     r"""Hinge embedding loss: similar pairs' distances down, dissimilar ones past a margin.
 
     .. math::
@@ -301,7 +335,17 @@ def _hinge_embedding(input, target, margin, reduction, need_grad):
 # ------------------------------------------------------------------------------ soft_margin_loss
 
 
-def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["mean", "sum"] = ...
+) -> Scalar: ...
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
+) -> Losses: ...
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
+) -> Scalar | Losses:
     r"""Soft margin (logistic) loss for labels :math:`\pm 1`.
 
     .. math::
@@ -395,9 +439,21 @@ def _soft_margin(input, target, reduction, need_grad):
 # ------------------------------------------------------------------------------------ hinge_loss
 
 
+@overload
 def hinge_loss(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-) -> Any:
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def hinge_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
+) -> Losses: ...
+def hinge_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
+) -> Scalar | Losses:
     r"""Binary hinge loss (the linear SVM loss) for labels :math:`\pm 1`.
 
     .. math::
