@@ -50,7 +50,8 @@ def test_tex_is_stripped_for_toc_and_search():
     html = "<p>Loss \\(x^2\\)</p><pre><code>&gt;&gt;&gt; print(f(1))\n2.5\n... more\n</code></pre>"
     text = mkdocs_hooks.search_text(html)
     assert "\\(" not in text and "<" not in text.replace("&lt;", "")
-    assert "print(f(1))" in text and "2.5" not in text and "more" in text
+    assert "print(f(1))" not in text and "2.5" not in text and "Loss x^2" in text
+    assert "kept" in mkdocs_hooks.search_text("<pre><code>kept = 1</code></pre>")
 
 
 def test_rst_math_is_converted_for_arithmatex():
@@ -184,3 +185,13 @@ def test_benchjson_round_trip():
     assert json.loads(benchjson.dumps(run)) == run
     only = benchjson.table(run, keep=lambda r: r["thr"] == 2)
     assert len(only) == 3 and "float32" in only[2]
+
+
+def test_doctest_sessions_outside_examples_become_code():
+    pytest.importorskip("griffe")
+    import griffe_rst_math as g
+
+    doc = "Summary:\n\n>>> x = 1\n>>> print(x)\n1\n\nAfter.\n\nExamples\n--------\n>>> y = 2\n"
+    out = g.fence_doctests(doc)
+    assert "```pycon\n>>> x = 1\n>>> print(x)\n1\n```\n\nAfter." in out
+    assert out.endswith("Examples\n--------\n>>> y = 2"), "the numpy parser handles Examples"

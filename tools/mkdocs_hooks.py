@@ -148,6 +148,9 @@ def on_config(config: Any, **kwargs: Any) -> Any:
         config.use_directory_urls = False
         config.extra["losslab_offline"] = True
 
+    config.extra["losslab_glossary"] = glossary_terms(root / "docs" / "glossary.md")
+    _teach_jieba(root, config.extra["losslab_glossary"])
+
     modules = public_modules(root / "src")
     for item in config.nav or []:
         if isinstance(item, dict) and API_SECTION in item:
@@ -229,31 +232,106 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
 _PRE = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
 _BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|pre|table|thead|tbody|tr|td|th|div|br|h\d)\b[^>]*>")
 _TAG = re.compile(r"<[^>]+>")
-_PROMPT = ("&gt;&gt;&gt; ", "... ", "&gt;&gt;&gt;", "...")
+_PROMPT = ("&gt;&gt;&gt; ",)
 
 
 def _code_for_search(pre: str) -> str:
-    """A code block as the index keeps it: of a session (``>>>``), the input lines only."""
+    """A code block as the index keeps it: sessions (``>>>``) left out, other code kept.
+
+    The examples' names and arguments are in the prose and the API entries around them; the
+    sessions would take a third of the index."""
     lines = pre.split("\n")
-    if not any(_TAG.sub("", ln).startswith(_PROMPT[0]) for ln in lines):
-        return pre
-    kept = [ln for ln in lines if _TAG.sub("", ln).startswith(_PROMPT)]
-    return "<pre>" + "\n".join(kept) + "</pre>"
+    if any(_TAG.sub("", ln).startswith(_PROMPT[0]) for ln in lines):
+        return " "
+    return pre
 
 
 def search_text(html: str) -> str:
-    """The words of an index entry: TeX as text, no markup, session output left out."""
+    """The words of an index entry: TeX as text, no markup, no example sessions."""
     text = _PRE.sub(lambda m: _code_for_search(m.group(0)), strip_tex(html))
     text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
     return re.sub(r"\s+", " ", text).strip()
 
 
-def clean_search_index(path: Path) -> int:
+# ---- Chinese words in the search index -----------------------------------------------------
+
+_HAN = re.compile(r"[\u3400-\u9fff]+")
+_GLOSSARY_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|[^|]*\|(.*)\|\s*$")
+#: Index fields added to Material's (title, text, tags): the Chinese words of an entry cut
+#: every way jieba knows (hidden, so the teaser shows the text as written), and the glossary's
+#: Chinese terms on the pages the glossary links them to (boosted: the topic page comes first).
+ZH_FIELD, ZH_BOOST = "zh", 1.0
+TERMS_FIELD, TERMS_BOOST = "terms", 50.0
+
+
+def glossary_terms(path: Path) -> dict[str, list[str]]:
+    """``{page: [Chinese terms]}`` from the glossary's table rows (term, 中文, meaning, see)."""
+    pages: dict[str, list[str]] = {}
+    if not path.is_file():
+        return pages
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _GLOSSARY_ROW.match(line)
+        if not m:
+            continue
+        words = _HAN.findall(m.group(2))
+        for page in re.findall(r"\]\(([\w/-]+)\.md(?:#[\w-]*)?\)", m.group(3)):
+            pages.setdefault(page, [])
+            pages[page] += [w for w in words if w not in pages[page]]
+    return pages
+
+
+def _search_words(root: Path) -> list[str]:
+    import tomllib
+
+    path = root / "tools" / "search.toml"
+    return list(tomllib.loads(path.read_text(encoding="utf-8")).get("words", []))
+
+
+def _teach_jieba(root: Path, glossary: dict[str, list[str]]) -> None:
+    """Words jieba must not split (Material's search plugin segments with the same jieba)."""
+    try:
+        import jieba
+    except ImportError:  # Material indexes Chinese unsegmented then
+        log.warning("jieba is not installed: Chinese search will find whole phrases only")
+        return
+    jieba.setLogLevel(logging.WARNING)
+    for word in {w for terms in glossary.values() for w in terms} | set(_search_words(root)):
+        jieba.add_word(word)
+
+
+def chinese_words(text: str) -> list[str]:
+    """Every Chinese word of ``text`` jieba finds, long words and their parts (search mode)."""
+    try:
+        import jieba
+    except ImportError:
+        return _HAN.findall(text)
+    words: list[str] = []
+    for run in _HAN.findall(text.replace("\u200b", "")):
+        words += [w for w in jieba.cut_for_search(run) if w not in words]
+    return words
+
+
+def _page_key(location: str) -> str:
+    page = location.split("#")[0]
+    page = page[: -len(".html")] if page.endswith(".html") else page.rstrip("/")
+    return "index" if page == "" else page.removesuffix("/index")
+
+
+def clean_search_index(path: Path, glossary: dict[str, list[str]] | None = None) -> int:
     """Clean the titles and texts of the search index at ``path``; return its size in bytes."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    fields = data["config"].setdefault("fields", {})
+    fields[ZH_FIELD] = {"boost": ZH_BOOST}
+    fields[TERMS_FIELD] = {"boost": TERMS_BOOST}
     for doc in data["docs"]:
         doc["title"] = strip_tex(doc["title"])
         doc["text"] = search_text(doc["text"])
+        words = chinese_words(doc["title"] + " " + doc["text"])
+        if words:
+            doc[ZH_FIELD] = " ".join(words)
+        terms = (glossary or {}).get(_page_key(doc["location"]))
+        if terms and "#" not in doc["location"]:
+            doc[TERMS_FIELD] = " ".join(chinese_words(" ".join(terms)))
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     path.write_text(text, encoding="utf-8")
     return len(text.encode())
@@ -263,7 +341,7 @@ def on_post_build(config: Any, **kwargs: Any) -> None:
     index = Path(config.site_dir) / "search" / "search_index.json"
     if not index.is_file():
         return
-    size = clean_search_index(index)
+    size = clean_search_index(index, config.extra.get("losslab_glossary"))
     log.info("search index: %d bytes (limit %d)", size, SEARCH_INDEX_LIMIT)
     if size > SEARCH_INDEX_LIMIT:
         log.warning("search index is %d bytes, over the %d limit", size, SEARCH_INDEX_LIMIT)
