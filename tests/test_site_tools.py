@@ -195,3 +195,13 @@ def test_doctest_sessions_outside_examples_become_code():
     out = g.fence_doctests(doc)
     assert "```pycon\n>>> x = 1\n>>> print(x)\n1\n```\n\nAfter." in out
     assert out.endswith("Examples\n--------\n>>> y = 2"), "the numpy parser handles Examples"
+
+
+def test_source_maps_are_dropped(tmp_path):
+    js = tmp_path / "assets" / "javascripts"
+    js.mkdir(parents=True)
+    (js / "b.min.js").write_text("var a=1;\n//# sourceMappingURL=b.min.js.map\n")
+    (js / "b.min.js.map").write_text('{"sources": ["http://127.0.0.1:8000/x"]}')
+    assert mkdocs_hooks.drop_source_maps(tmp_path) == 1
+    assert not (js / "b.min.js.map").exists()
+    assert "sourceMappingURL" not in (js / "b.min.js").read_text()

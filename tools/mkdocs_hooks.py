@@ -250,6 +250,10 @@ def search_text(html: str) -> str:
     """The words of an index entry: TeX as text, no markup, no example sessions."""
     text = _PRE.sub(lambda m: _code_for_search(m.group(0)), strip_tex(html))
     text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    # TeX left outside math delimiters (formulas shown as code, table cells): commands as text
+    text = text.replace("$$", " ").replace("\\\\", " ")
+    text = re.sub(r"\\[,;!: ]", " ", text)
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -337,7 +341,21 @@ def clean_search_index(path: Path, glossary: dict[str, list[str]] | None = None)
     return len(text.encode())
 
 
+def drop_source_maps(site: Path) -> int:
+    """Remove the theme's JavaScript source maps (debugging aids that name a local dev server)
+    and the comments pointing to them; return how many were removed."""
+    maps = list((site / "assets").rglob("*.js.map"))
+    for m in maps:
+        script = m.with_suffix("")
+        if script.is_file():
+            text = script.read_text(encoding="utf-8")
+            script.write_text(re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", text), "utf-8")
+        m.unlink()
+    return len(maps)
+
+
 def on_post_build(config: Any, **kwargs: Any) -> None:
+    drop_source_maps(Path(config.site_dir))
     index = Path(config.site_dir) / "search" / "search_index.json"
     if not index.is_file():
         return
