@@ -158,7 +158,7 @@ def doctests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the site with mkdocs --strict (warnings are errors)."""
+    """Build the site with mkdocs --strict (warnings are errors) into site/."""
     session.install("-e", ".[docs]", *DOCS_CONSTRAINTS)
     session.run("mkdocs", "build", "--strict")
 
@@ -168,6 +168,18 @@ def serve(session: nox.Session) -> None:
     """Build the site and serve it on http://127.0.0.1:8000 (Ctrl-C to stop)."""
     session.install("-e", ".[docs]", *DOCS_CONSTRAINTS)
     session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def deploy(session: nox.Session) -> None:
+    """The deployable site in deploy-site/ (versioned as mike does; nothing is pushed).
+
+    The address it will be served from: LOSSLAB_SITE_URL or `nox -s deploy -- --site-url URL`.
+    Also builds site-offline/, the copy to open from disk (file://).
+    """
+    session.install("-e", ".[docs]")
+    session.run("python", "tools/deploy_site.py", "--out", "deploy-site", *session.posargs)
+    session.run("python", "tools/deploy_site.py", "--offline", "--out", "site-offline")
 
 
 @nox.session(python=PYTHON, venv_backend="virtualenv")
@@ -187,7 +199,8 @@ def parity(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """Load every built page in headless Chromium: math, links, images, no off-site request."""
+    """Every built page in headless Chromium at 1280 and 390 px, the searches, the deployable
+    site under a sub-path and the offline copy from file:// (tools/browser_check.py)."""
     chromium = shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
     )
@@ -197,7 +210,20 @@ def browser(session: nox.Session) -> None:
         session.skip("Chromium not found (apt-get install -y chromium); browser check skipped")
     session.install("-e", ".[docs,browser]", *DOCS_CONSTRAINTS)
     session.run("mkdocs", "build", "--strict")
-    session.run("python", "tools/browser_check.py", "site")
+    # the deployable site for an address with a sub-path, and the offline copy
+    deploy_args = ["--out", "build/deploy", "--site-url", "https://losslab.example/docs/losslab/"]
+    session.run("python", "tools/deploy_site.py", *deploy_args)
+    session.run("python", "tools/deploy_site.py", "--offline", "--out", "build/offline")
+    session.run(
+        "python",
+        "tools/browser_check.py",
+        "site",
+        "--deployed",
+        "build/deploy",
+        "--offline",
+        "build/offline",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON, venv_backend="virtualenv")

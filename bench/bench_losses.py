@@ -8,14 +8,13 @@ Everything runs in one process. losslab is timed at the thread count(s) of ``--t
 warm-up. losslab and torch are timed alike: at each thread count, a run of back-to-back calls
 of losslab, then one of torch, each warmed up by up to 10 calls or 0.3 s (fast calls are
 repeated more, up to about 50 ms a run); the naive code and the two baseline passes are timed
-once per round, interleaved, after one warm-up call each. Printed: a table of
-milliseconds and the ratios losslab/torch (at
-losslab's thread count, and at 2 threads), losslab/read-pass (one ``x.sum()`` over the input) and
-losslab/read+write-pass (``x.copy()``); then PASS/MISS for each performance target of the
-project, "no loss slower than torch" judged against torch at losslab's thread count (and, for
-information, at 2 threads): each slower row says whether the quartiles of the two runs' calls
-lie apart or overlap (a tie within the run's own noise). The script never fails on a MISS: it
-reports.
+once per round, interleaved, after one warm-up call each. Printed: a table of milliseconds
+and the ratios losslab/torch (at losslab's thread count, and at 2 threads), losslab/read-pass
+(one ``x.sum()`` over the input) and losslab/read+write-pass (``x.copy()``); then PASS/MISS for
+each performance target, "no loss slower than torch" judged against torch at losslab's thread
+count (and at 2 threads): each slower row says whether the quartiles of the two runs' calls lie
+apart or overlap (a tie within the run's own noise). A MISS is reported, never fatal.
+``--json PATH`` also writes the output as JSON (``tools/benchjson.py``; ``bench/results/``).
 
 Losses (shape (N, C); elementwise losses use all N*C entries):
   mse       losslab.mse_loss          | articles: mean((y - t)**2)     | F.mse_loss
@@ -600,4 +599,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    sys.exit(__import__("benchjson").run_writing_json(main))

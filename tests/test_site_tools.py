@@ -15,33 +15,43 @@ import browser_check  # noqa: E402
 import mkdocs_hooks  # noqa: E402
 
 
-def test_api_modules_match_developers_md():
-    layout = (ROOT / "DEVELOPERS.md").read_text(encoding="utf-8").split("## Public API")[0]
-    listed = re.findall(r"^  (\w+)(?:\.py|/)\s", layout, flags=re.MULTILINE)
-    public = [m for m in listed if not m.startswith("_")]
-    assert sorted(m for m, _, _ in mkdocs_hooks.API_MODULES) == sorted(public)
-
-
-def test_every_existing_module_gets_an_api_page(tmp_path):
+def test_api_pages_are_derived_from_the_package(tmp_path):
     pkg = tmp_path / "losslab"
     (pkg / "symbolic").mkdir(parents=True)
-    (pkg / "mse.py").write_text("")
-    (pkg / "symbolic" / "__init__.py").write_text("")
-    (pkg / "notlisted.py").write_text("")
-    assert mkdocs_hooks.existing_modules(tmp_path) == ["mse", "symbolic"]
-    index = mkdocs_hooks.api_index(["mse"])
-    assert "[`losslab.mse`](mse.md)" in index
-    assert "`losslab.l1` (not written yet)" in index
+    (pkg / "mse.py").write_text('r"""Mean squared error.\n\nMore."""\n')
+    (pkg / "symbolic" / "__init__.py").write_text('"""SymPy forms."""\n')
+    (pkg / "_private.py").write_text('"""Hidden."""\ndef grad(): ...\n')
+    (pkg / "__init__.py").write_text("from ._private import grad\nfrom .mse import mse_loss\n")
+    modules = mkdocs_hooks.public_modules(tmp_path)
+    assert modules == [("mse", "Mean squared error."), ("symbolic", "SymPy forms.")]
+    assert mkdocs_hooks.top_level_private_names(tmp_path) == ["grad"]
+    index = mkdocs_hooks.api_index(modules, ["grad"])
+    assert "| [`losslab.mse`](mse.md) | Mean squared error. |" in index
+    assert "`grad`" in index
     assert mkdocs_hooks.api_page("mse", "Mean squared error").endswith("::: losslab.mse\n")
+    assert "::: losslab.grad\n" in mkdocs_hooks.top_level_page(["grad"])
 
 
-def test_real_modules_are_all_found():
+def test_real_api_covers_the_central_functions():
     src = ROOT / "src"
-    found = mkdocs_hooks.existing_modules(src)
-    assert "mse" in found
-    for m, _, _ in mkdocs_hooks.API_MODULES:
-        exists = (src / "losslab" / f"{m}.py").exists() or (src / "losslab" / m).is_dir()
-        assert (m in found) == exists, m
+    modules = dict(mkdocs_hooks.public_modules(src))
+    assert {"mse", "threads", "symbolic", "book"} <= set(modules)
+    assert all(summary for summary in modules.values())
+    top = mkdocs_hooks.top_level_private_names(src)
+    assert {"grad", "value_and_grad", "differentiable_functions"} <= set(top)
+
+
+def test_tex_is_stripped_for_toc_and_search():
+    assert (
+        mkdocs_hooks.strip_tex(r"E3. \([0.1, 0.7]\) is not one-hot")
+        == "E3. [0.1, 0.7] is not one-hot"
+    )
+    assert mkdocs_hooks.strip_tex(r"\(\frac{1}{n}\sum_i \delta\)") == "1/nΣ_i δ"
+    html = "<p>Loss \\(x^2\\)</p><pre><code>&gt;&gt;&gt; print(f(1))\n2.5\n... more\n</code></pre>"
+    text = mkdocs_hooks.search_text(html)
+    assert "\\(" not in text and "<" not in text.replace("&lt;", "")
+    assert "print(f(1))" not in text and "2.5" not in text and "Loss x^2" in text
+    assert "kept" in mkdocs_hooks.search_text("<pre><code>kept = 1</code></pre>")
 
 
 def test_rst_math_is_converted_for_arithmatex():
@@ -102,7 +112,7 @@ def test_katex_is_vendored_with_woff2_fonts_only():
 def test_mkdocs_yml_keeps_the_site_offline():
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert re.search(r"^\s+font: false", text, flags=re.MULTILINE)
-    assert "http" not in re.sub(r"(#.*|site_url.*)$", "", text, flags=re.MULTILINE)
+    assert "http" not in re.sub(r"(#.*|site_url.*|repo_url.*)$", "", text, flags=re.MULTILINE)
 
 
 def test_browser_check_resolves_local_links(tmp_path):
@@ -127,17 +137,15 @@ def test_browser_check_never_skips_in_ci(monkeypatch, capsys):
 
 
 def test_benchrun_numbers_come_from_the_recorded_runs():
-    """Every number of the performance page's summary appears in the recorded run it cites."""
+    """Every number of the performance summary appears in the recorded run it cites."""
     import benchrun
 
     text = benchrun.summary()
-    shown = (benchrun.RESULTS / f"{benchrun.SHOWN}.txt").read_text()
-    runs = (benchrun.SHOWN, benchrun.KEEP_MEMORY, benchrun.PYTHON_POOL, benchrun.BEFORE_KERNELS)
-    earlier = [name for _, names in benchrun.EARLIER for name in names]
-    for name in (*runs, *earlier, *benchrun.FREED):
-        assert (benchrun.RESULTS / f"{name}.txt").exists()
-    for name in (benchrun.SHOWN, benchrun.KEEP_MEMORY, *earlier):
-        recorded = (benchrun.RESULTS / f"{name}.txt").read_text()
+    kept = sorted(p.stem for p in benchrun.RESULTS.glob("*"))
+    assert kept == sorted(benchrun.RUNS), "bench/results keeps only the runs the site shows"
+    shown = benchrun.block()
+    for name in (benchrun.SHOWN, benchrun.KEEP_MEMORY):
+        recorded = "\n".join(benchrun._lines(name))
         for threads in (2, 1) if name == benchrun.SHOWN else (2,):
             target = benchrun.softmax(name, threads)
             ms = target["ms"]
@@ -148,7 +156,7 @@ def test_benchrun_numbers_come_from_the_recorded_runs():
                 assert target[f"{key}_pass"] == (ms <= limit)
     freed = benchrun.freed()
     for name in benchrun.FREED:
-        assert (benchrun.RESULTS / f"{name}.txt").read_text().strip() in freed
+        assert benchrun.rows(name)[0][benchrun.load(name)["columns"][0]["name"]] in freed
     for threads in (1, 2):
         faster, rows = benchrun.rows_faster(benchrun.SHOWN, threads)
         assert f"({faster}/{rows} rows faster)" in shown
@@ -156,3 +164,44 @@ def test_benchrun_numbers_come_from_the_recorded_runs():
         assert len(slower) == rows - faster  # each slower row is listed once
         for row in slower:
             assert row in text and f"slower: {row}" in shown
+
+
+def test_benchjson_round_trip():
+    import benchjson
+
+    text = (
+        "# a run\nloss  dtype  N  thr  losslab\n---------------------------\n"
+        "mse  float64  1000  1  0.10\nmse  float32  1000  2  12.50\n\n# targets\nPASS x\n"
+    )
+    run = benchjson.parse(text)
+    assert run["rows"][1] == ["mse", "float32", 1000, 2, 12.5]
+    assert run["columns"][4] == {"name": "losslab", "decimals": 2}
+    assert run["report"] == ["", "# targets", "PASS x"]
+    out = benchjson.render(run)
+    assert "12.50" in out and "0.10" in out and out.endswith("PASS x")
+    assert benchjson.parse(out) == run
+    import json
+
+    assert json.loads(benchjson.dumps(run)) == run
+    only = benchjson.table(run, keep=lambda r: r["thr"] == 2)
+    assert len(only) == 3 and "float32" in only[2]
+
+
+def test_doctest_sessions_outside_examples_become_code():
+    pytest.importorskip("griffe")
+    import griffe_rst_math as g
+
+    doc = "Summary:\n\n>>> x = 1\n>>> print(x)\n1\n\nAfter.\n\nExamples\n--------\n>>> y = 2\n"
+    out = g.fence_doctests(doc)
+    assert "```pycon\n>>> x = 1\n>>> print(x)\n1\n```\n\nAfter." in out
+    assert out.endswith("Examples\n--------\n>>> y = 2"), "the numpy parser handles Examples"
+
+
+def test_source_maps_are_dropped(tmp_path):
+    js = tmp_path / "assets" / "javascripts"
+    js.mkdir(parents=True)
+    (js / "b.min.js").write_text("var a=1;\n//# sourceMappingURL=b.min.js.map\n")
+    (js / "b.min.js.map").write_text('{"sources": ["http://127.0.0.1:8000/x"]}')
+    assert mkdocs_hooks.drop_source_maps(tmp_path) == 1
+    assert not (js / "b.min.js.map").exists()
+    assert "sourceMappingURL" not in (js / "b.min.js").read_text()

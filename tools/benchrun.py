@@ -1,7 +1,9 @@
-"""Recorded benchmark runs for the performance page, read when the site is built.
+"""Recorded benchmark runs for the performance pages, read when the site is built.
 
-The files in ``bench/results/`` are the unedited output of ``bench/bench_losses.py``; every
-number the page quotes from them is parsed here, never typed into the page.
+The runs in ``bench/results/`` are the output of ``bench/bench_losses.py`` and
+``bench/freed_memory.py`` as JSON (``tools/benchjson.py``); the text tables on the site are
+rendered from them, and every number a page quotes is read here, never typed into the page.
+Earlier runs are summed up in ``bench/HISTORY.md``.
 """
 
 from __future__ import annotations
@@ -9,43 +11,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import benchjson
+
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
-#: The run the page shows (malloc's defaults), the same build run with ``--keep-memory`` (freed
+#: The run the pages show (malloc's defaults), the same build run with ``--keep-memory`` (freed
 #: memory kept in the process, so no call pays for page faults), and the output of
 #: ``bench/freed_memory.py`` without and with that option.
 SHOWN = "2026-11-26-kernels-run17"
 KEEP_MEMORY = "2026-11-26-kernels-run18-keep-memory"
 FREED = ("2026-11-26-freed-memory", "2026-11-26-freed-memory-keep")
-#: Earlier runs summed up beside it, newest first: what each is, and its files.
-EARLIER = (
-    (
-        "The build before the KL divergence kernel (float32 sums already widened in registers)",
-        ("2026-11-26-kernels-run16",),
-    ),
-    (
-        "The build before that, which widened float32 losses from a buffer, same protocol",
-        (
-            "2026-11-26-kernels-run15",
-            "2026-11-26-kernels-run13",
-            "2026-11-26-kernels-run14-keep-memory",
-        ),
-    ),
-    (
-        "Build before the log1p change, same protocol",
-        ("2026-11-26-kernels-run11", "2026-11-26-kernels-run12-keep-memory"),
-    ),
-    (
-        "That build, one warm-up call",
-        ("2026-11-26-kernels-run9", "2026-11-26-kernels-run10-keep-memory"),
-    ),
-    (
-        "Build before the nll stream, one warm-up call",
-        ("2026-11-26-kernels-run4", "2026-11-26-kernels-run5", "2026-11-26-kernels-run6"),
-    ),
-)
-PYTHON_POOL = "2026-11-26-kernels-run3"
-BEFORE_KERNELS = "2026-11-25-numpy-paths"
+RUNS = (SHOWN, KEEP_MEMORY, *FREED)
 
 _SOFTMAX = re.compile(
     r"^(PASS|MISS) softmax CE fwd\+grad .*losslab (\d+) thread\(s\): ([\d.]+) ms <= "
@@ -58,30 +34,34 @@ _ROWS = re.compile(
 _SLOWER = re.compile(r"^\s+slower: (.*)$")
 
 
+def load(name: str) -> dict:
+    """A recorded run (its JSON)."""
+    return benchjson.load(RESULTS / f"{name}.json")
+
+
 def _lines(name: str) -> list[str]:
-    return (RESULTS / f"{name}.txt").read_text().splitlines()
+    return benchjson.render(load(name)).splitlines()
 
 
 def block(name: str = SHOWN) -> str:
     """The run as a text block, without the N = 10^3 rows and torch's UserWarning lines."""
-    out, after_warning = [], False
-    for line in _lines(name):
+    run = load(name)
+    report, after_warning = [], False
+    for line in run["report"]:
         if "UserWarning" in line:
             after_warning = True
             continue
         if after_warning and line.startswith("  ") and "slower" not in line:
             continue  # the source line Python prints under a warning
         after_warning = False
-        cells = line.split()
-        if not line.startswith("#") and len(cells) > 3 and cells[2] == "1000":
-            continue
-        out.append(line)
-    return "```text\n" + "\n".join(out) + "\n```"
+        report.append(line)
+    text = benchjson.render(dict(run, report=report), keep=lambda row: row["N"] != 1000)
+    return "```text\n" + text + "\n```"
 
 
 def freed() -> str:
     """The two outputs of ``bench/freed_memory.py`` as one text block."""
-    text = "\n\n".join("\n".join(_lines(name)) for name in FREED)
+    text = "\n\n".join(benchjson.render(load(name)) for name in FREED)
     return "```text\n" + text + "\n```"
 
 
@@ -140,13 +120,8 @@ def summary() -> str:
     two, one = softmax(SHOWN, 2), softmax(SHOWN, 1)
     f1, n1 = rows_faster(SHOWN, 1)
     f2, n2 = rows_faster(SHOWN, 2)
-    p1, _ = rows_faster(PYTHON_POOL, 1)
-    p2, _ = rows_faster(PYTHON_POOL, 2)
-    b1, _ = rows_faster(BEFORE_KERNELS, 1)
-    b2, _ = rows_faster(BEFORE_KERNELS, 2)
     text = (
-        f"Summary of `{SHOWN}.txt` (compiled kernels on their own thread pool, malloc's "
-        "defaults). "
+        f"Summary of `{SHOWN}` (compiled kernels on their own thread pool, malloc's defaults). "
         "Softmax cross-entropy, forward and gradient, N = 10⁶, C = 10, float64, 2 threads: "
         f"{two['ms']} ms, which {_verdict(two['torch_pass'])} the torch target (at most "
         f"{two['torch_limit']} ms, half of torch with 2 threads) and "
@@ -154,14 +129,10 @@ def summary() -> str:
         f"the pass). With 1 thread: {one['ms']} ms, which {_verdict(one['torch_pass'])} the "
         f"first target and {_verdict(one['rw_pass'])} the second. Against torch with the same "
         f"thread count, {f1} of {n1} rows at N ≥ 10⁵ are faster with 1 thread and {f2} of {n2} "
-        f"with 2 (with Python's thread pool, `{PYTHON_POOL}.txt`: {p1} and {p2}; before the "
-        f"kernels, `{BEFORE_KERNELS}.txt`: {b1} and {b2}). Slower with 1 thread: "
-        f"{_listed(slower_rows(SHOWN, 1))}. Slower with 2 threads: "
-        f"{_listed(slower_rows(SHOWN, 2))}."
+        f"with 2. Slower with 1 thread: {_listed(slower_rows(SHOWN, 1))}. Slower with 2 "
+        f"threads: {_listed(slower_rows(SHOWN, 2))}."
     )
-    parts = [text, _line(KEEP_MEMORY, "The same build with `--keep-memory`")]
-    parts += [" ".join(_line(name, what) for name in names) for what, names in EARLIER]
-    return "\n\n".join(parts)
+    return "\n\n".join([text, _line(KEEP_MEMORY, "The same build with `--keep-memory`")])
 
 
 def _line(name: str, what: str) -> str:
@@ -170,11 +141,53 @@ def _line(name: str, what: str) -> str:
     f1, n1 = rows_faster(name, 1)
     f2, n2 = rows_faster(name, 2)
     return (
-        f"{what}, `{name}.txt`: softmax cross-entropy forward and gradient {two['ms']} ms with "
+        f"{what}, `{name}`: softmax cross-entropy forward and gradient {two['ms']} ms with "
         f"2 threads ({_verdict(two['torch_pass'])} the torch target of {two['torch_limit']} ms, "
         f"{_verdict(two['rw_pass'])} the read + write target of {two['rw_limit']} ms) and "
         f"{one['ms']} ms with 1 ({_verdict(one['rw_pass'])} its read + write target of "
         f"{one['rw_limit']} ms); {f1} of {n1} rows faster than torch with 1 thread (slower: "
         f"{_listed(slower_rows(name, 1))}) and {f2} of {n2} with 2 (slower: "
         f"{_listed(slower_rows(name, 2))})."
+    )
+
+
+def rows(name: str = SHOWN) -> list[dict]:
+    """The table rows of a run as dicts (column name -> value)."""
+    run = load(name)
+    names = [c["name"] for c in run["columns"]]
+    return [dict(zip(names, r, strict=True)) for r in run["rows"]]
+
+
+def chart(name: str = SHOWN) -> str:
+    """Bar chart: losslab's time over torch's at the same thread count, N = 10⁶, C = 10."""
+    import numpy as np
+    from siteplot import figure, svg
+
+    picked = [r for r in rows(name) if r["N"] == 1_000_000 and r["C"] == 10]
+    losses = list(dict.fromkeys(r["loss"] for r in picked))
+    fig, ax = figure(height=3.6)
+    y = np.arange(len(losses))
+    for k, (thr, mode) in enumerate(((1, "forward"), (1, "fwd+grad"), (2, "fwd+grad"))):
+        ratio = [
+            np.median(
+                [
+                    r["ll/t="]
+                    for r in picked
+                    if r["loss"] == loss and r["thr"] == thr and r["mode"] == mode
+                ]
+            )
+            for loss in losses
+        ]
+        ax.barh(y + (k - 1) * 0.27, ratio, height=0.26, label=f"{mode}, {thr} thread(s)")
+    ax.axvline(1.0, color="0.3", lw=1)
+    ax.set_yticks(y, losses)
+    ax.invert_yaxis()
+    ax.set_xlabel("losslab time / torch time (same thread count); below 1: losslab faster")
+    ax.legend(loc="lower right", fontsize=8)
+    return svg(
+        fig,
+        alt="Horizontal bars, one group per loss, of losslab's time divided by torch's at the "
+        "same thread count for 10^6 rows of 10 columns (median over float32 and float64); "
+        "every bar ends left of 1, where losslab would be as fast as torch.",
+        caption=f"Run `{name}`: N = 10⁶, C = 10, median of float64 and float32.",
     )

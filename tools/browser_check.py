@@ -1,7 +1,8 @@
 """Load every page of the built site in headless Chromium and fail on anything a reader would hit.
 
-    python tools/browser_check.py site            # nox -s browser
-    python tools/browser_check.py site --screenshots site-screenshots
+    python tools/browser_check.py site                                # the site at a domain root
+    python tools/browser_check.py site --deployed build/deploy --offline build/offline
+    python tools/browser_check.py site --screenshots site-screenshots   # every page, both widths
 
 The site is served from 127.0.0.1 on a free port.  Every request to any other host is blocked
 and recorded.  The check fails (exit 1) on:
@@ -11,8 +12,16 @@ and recorded.  The check fails (exit 1) on:
 * a broken image (``naturalWidth == 0``);
 * an internal link to a page that does not exist, or to an anchor missing on that page;
 * an ``.arithmatex`` element without a rendered ``.katex`` descendant, or any ``.katex-error``;
-* search not returning results on the home page, or math not typeset after an instant-navigation
-  page switch (Material's ``navigation.instant``).
+* at 1280 and at 390 px (``WIDTHS``): an element of the page wider than the viewport that is not
+  inside a scroll container, a display formula clipped by its box;
+* TeX in the table of contents or in the search index, an index over 300 KB;
+* a search of ``tools/search.toml`` whose first hit is not the page listed there, or math not
+  typeset after an instant-navigation page switch (Material's ``navigation.instant``);
+* ``--deployed DIR`` (``tools/deploy_site.py``'s output): served under the sub-path of its
+  address, the version and the version selector missing, or the 404 page without its styles or
+  with a broken link;
+* ``--offline DIR`` (``LOSSLAB_OFFLINE=1`` build): opened from file://, a page without typeset
+  math or plots, or a link to a folder or a missing file.
 
 Needs the ``playwright`` Python package and Debian's ``/usr/bin/chromium`` (never run
 ``playwright install``).  Without Chromium the check is skipped (exit 0) unless ``CI`` is set,
@@ -24,11 +33,13 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import os
 import re
 import sys
 import threading
 import time
+import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +56,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SEARCH_QUERY = "entropy"
+WIDTHS = (1280, 390)
+SEARCH_INDEX_LIMIT = 300_000  # bytes
+SEARCHES = Path(__file__).resolve().parent / "search.toml"
+TEX = re.compile(r"\\[()\[\]]|\\(?:frac|mathrm|mathbf|sum|left|right|operatorname|lVert)\b")
 
 # Collected in the page after math is typeset: counts, problems and every link and id.
 PAGE_REPORT_JS = """
@@ -60,13 +75,51 @@ PAGE_REPORT_JS = """
   const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
   const ids = [...document.querySelectorAll('[id]')].map(e => e.id)
       .concat([...document.querySelectorAll('a[name]')].map(a => a.name));
+  const toc = [...document.querySelectorAll('.md-nav--secondary .md-nav__link')]
+                  .map(a => a.textContent.trim());
   return {math: math.length, unrendered, katexErrors, images: imgs.length, brokenImages,
-          links, ids};
+          links, ids, toc};
 }
 """
 MATH_READY_JS = """
 () => [...document.querySelectorAll('.arithmatex')]
         .every(e => e.querySelector('.katex, .katex-error'))
+"""
+# Layout at the current width: elements sticking out of the viewport (outermost only, and not
+# inside a scroll container) and display formulas their box cuts off.
+OVERFLOW_JS = """
+() => {
+  const vw = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth > vw + 1)
+    out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} px wide`);
+  const scrolls = el => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (typeof el.className === 'string' && el.className
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const wide = el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > vw + 1;
+  };
+  for (const el of document.querySelectorAll('.md-content *')) {
+    if (!wide(el) || scrolls(el) || (el.parentElement && wide(el.parentElement))) continue;
+    out.push(`${name(el)} is ${Math.round(el.getBoundingClientRect().right)} px wide: `
+             + el.textContent.trim().slice(0, 60));
+  }
+  for (const d of document.querySelectorAll('.katex-display')) {
+    const box = d.closest('div.arithmatex') || d, cs = getComputedStyle(box);
+    const tex = (box.querySelector('annotation') || box).textContent.trim().slice(0, 60);
+    if (box.scrollHeight > box.clientHeight + 1 && cs.overflowY !== 'visible')
+      out.push(`display formula cut off at top or bottom: ${tex}`);
+    if (box.scrollWidth > box.clientWidth + 1 && !['auto', 'scroll'].includes(cs.overflowX))
+      out.push(`display formula cut off at the side: ${tex}`);
+  }
+  return out.slice(0, 12);
+}
 """
 EAGER_IMAGES_JS = """
 async () => {
@@ -94,9 +147,21 @@ class Report:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site at ``prefix`` (a path ending in "/"), and its 404.html, with status 404,
+    for any missing address, as static hosts do."""
+
     report: Report
+    prefix: str = "/"
 
     def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if not path.startswith(self.prefix) and path + "/" != self.prefix:
+            return self._send(404, "text/html", self._not_found())
+        self.path = "/" + self.path[len(self.prefix) :]
+        rel = unquote(urlsplit(self.path).path).lstrip("/")
+        target = Path(self.directory) / rel
+        if not (target.is_file() or (target / "index.html").is_file()):
+            return self._send(404, "text/html", self._not_found())
         if self.path != "/sitemap.xml":
             return super().do_GET()
         # Material's instant navigation only intercepts links listed in sitemap.xml, whose URLs
@@ -105,32 +170,39 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         text = (Path(self.directory) / "sitemap.xml").read_text(encoding="utf-8")
         first = re.search(r"<loc>(.*?)</loc>", text)
         if first:
-            origin = f"http://{self.headers['Host']}/"
+            origin = f"http://{self.headers['Host']}{self.prefix}"
             text = text.replace(f"<loc>{first.group(1)}", f"<loc>{origin}")
-        body = text.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/xml")
+        return self._send(200, "application/xml", text.encode())
+
+    def _not_found(self) -> bytes:
+        page = Path(self.directory) / "404.html"
+        return page.read_bytes() if page.is_file() else b"not found"
+
+    def _send(self, code: int, kind: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        return None
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.report.requests_local += 1
-        if isinstance(code, int) and code >= 400:
+        if isinstance(code, int) and code >= 400 and "/__missing__/" not in self.path:
             self.report.local_errors.append(f"{code} {self.path}")
 
     def log_message(self, format: str, *args: object) -> None:  # silence stderr
         pass
 
 
-def serve(site: Path, report: Report) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = type("Handler", (_Handler,), {"report": report})
+def serve(
+    site: Path, report: Report, prefix: str = "/"
+) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = type("Handler", (_Handler,), {"report": report, "prefix": prefix})
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(site))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    return server, f"http://127.0.0.1:{server.server_address[1]}{prefix}"
 
 
 def page_url(base: str, rel: Path) -> str:
@@ -143,31 +215,38 @@ def page_url(base: str, rel: Path) -> str:
 def local_target(site: Path, base: str, url: str) -> tuple[Path | None, str]:
     """The file a same-site URL resolves to (None if missing) and its fragment."""
     url, fragment = urldefrag(url)
-    path = unquote(urlsplit(url).path).lstrip("/")
+    path = unquote(urlsplit(url).path)[len(urlsplit(base).path) :]
     target = site / path
     if target.is_dir() or path == "" or path.endswith("/"):
         target = target / "index.html"
     return (target if target.is_file() else None), unquote(fragment)
 
 
-def check_page(context, site: Path, base: str, rel: Path, report: Report, found: dict) -> None:
+def _load(page, url: str, report: Report, name: str, network: bool = True) -> None:
+    page.goto(url, wait_until="load")
+    try:
+        page.wait_for_function(MATH_READY_JS, timeout=10_000)
+    except Exception:
+        pass  # reported by the caller as unrendered math
+    page.evaluate(EAGER_IMAGES_JS)
+    if network:
+        try:
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except Exception:
+            report.fail(name, "network did not go idle within 10 s")
+
+
+def check_page(context, base: str, rel: Path, report: Report, found: dict, width: int) -> None:
+    """Load one page at ``width`` px; the full checks at the first width, layout at the others."""
     name = rel.as_posix()
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: report.fail(name, f"page error: {e}"))
     try:
-        page.goto(page_url(base, rel), wait_until="load")
-        try:
-            page.wait_for_function(MATH_READY_JS, timeout=10_000)
-        except Exception:
-            pass  # reported below as unrendered math
-        page.evaluate(EAGER_IMAGES_JS)
-        try:
-            page.wait_for_load_state("networkidle", timeout=10_000)
-        except Exception:
-            report.fail(name, "network did not go idle within 10 s")
+        _load(page, page_url(base, rel), report, name)
         data = page.evaluate(PAGE_REPORT_JS)
+        overflow = page.evaluate(OVERFLOW_JS)
     finally:
         page.close()
     for text in console:
@@ -176,11 +255,37 @@ def check_page(context, site: Path, base: str, rel: Path, report: Report, found:
         report.fail(name, f"math not typeset: {tex!r}")
     for err in data["katexErrors"]:
         report.fail(name, f"KaTeX error: {err}")
+    for problem in overflow:
+        report.fail(name, f"at {width} px: {problem}")
+    if width != WIDTHS[0]:
+        return
     for src in data["brokenImages"]:
         report.fail(name, f"broken image: {src}")
+    for entry in data["toc"]:
+        if TEX.search(entry):
+            report.fail(name, f"TeX in the table of contents: {entry!r}")
     report.math += data["math"]
     report.images += data["images"]
     found[name] = data
+
+
+def check_search_index(site: Path, report: Report) -> str:
+    """The index Material downloads: its size, and no TeX in what a result shows."""
+    path = site / "search" / "search_index.json"
+    if not path.is_file():
+        report.fail("(search)", "search/search_index.json is missing")
+        return "search index missing"
+    size = path.stat().st_size
+    if size > SEARCH_INDEX_LIMIT:
+        report.fail("(search)", f"search index is {size} bytes, over {SEARCH_INDEX_LIMIT}")
+    docs = json.loads(path.read_text(encoding="utf-8"))["docs"]
+    for doc in docs:
+        for key in ("title", "text"):
+            m = TEX.search(doc[key])
+            if m:
+                around = doc[key][max(0, m.start() - 30) : m.end() + 30]
+                report.fail("(search)", f"TeX in the index ({doc['location']}): {around!r}")
+    return f"search index: {size} bytes, {len(docs)} entries"
 
 
 def check_links(site: Path, base: str, found: dict, report: Report) -> None:
@@ -202,27 +307,47 @@ def check_links(site: Path, base: str, found: dict, report: Report) -> None:
                 report.fail(name, f"missing anchor: {href[len(base) - 1 :]}")
 
 
-def check_search(context, base: str, report: Report) -> str:
+def search_checks(lang: str | None = None) -> list[dict]:
+    """The searches of tools/search.toml (of one language, or all)."""
+    checks = tomllib.loads(SEARCHES.read_text(encoding="utf-8")).get("checks", [])
+    return [c for c in checks if lang is None or c["lang"] == lang]
+
+
+def check_searches(context, base: str, report: Report, checks: list[dict]) -> str:
+    """Type each query into the search box; its first hit must be on the page expected."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    passed = 0
     try:
         page.goto(base, wait_until="load")
         box = page.locator("input.md-search__input")
         box.click()
-        box.press_sequentially(SEARCH_QUERY, delay=30)  # real key events, as a reader types
-        items = page.locator(".md-search-result__item")
-        items.first.wait_for(state="visible", timeout=15_000)
-        meta = page.locator(".md-search-result__meta").inner_text().strip()
-        summary = f"{items.count()} result items for {SEARCH_QUERY!r} ({meta})"
+        for check in [{"query": SEARCH_QUERY, "first": None}, *checks]:
+            query = check["query"]
+            box.fill(query)  # typed text (Chinese included), then a key event
+            box.press("End")
+            first = page.locator(".md-search-result__item > a").first
+            try:
+                first.wait_for(state="visible", timeout=15_000)
+                page.wait_for_timeout(500)  # results of the last key typed
+                href = first.get_attribute("href") or ""
+            except Exception:
+                report.fail("(search)", f"no results for {query!r}")
+                continue
+            rel = href[len(base) :] if href.startswith(base) else href
+            want = check["first"]
+            if want is not None and not rel.startswith(want):
+                report.fail("(search)", f"first hit for {query!r} is {rel!r}, expected {want!r}")
+            else:
+                passed += 1
     except Exception as exc:
-        report.fail("(search)", f"no search results for {SEARCH_QUERY!r}: {exc}")
-        summary = "search FAILED"
+        report.fail("(search)", f"search failed: {exc}")
     finally:
         page.close()
     for e in errors:
         report.fail("(search)", f"page error: {e}")
-    return summary
+    return f"searches: {passed} of {len(checks) + 1} with the expected first hit"
 
 
 def check_instant_navigation(context, base: str, found: dict, report: Report) -> str:
@@ -263,31 +388,103 @@ def check_instant_navigation(context, base: str, found: dict, report: Report) ->
         page.close()
 
 
-def screenshots(browser, base: str, out: Path, found: dict) -> list[Path]:
+def screenshots(browser, base: str, out: Path, pages: list[Path]) -> int:
+    """Full-page screenshots of every page at every width (to look at, not checked)."""
     out.mkdir(parents=True, exist_ok=True)
-    shots = []
-    api = next((n for n in sorted(found) if n.startswith("api/") and n != "api/index.html"), None)
-    plan = [("home-light", "", "light"), ("home-dark", "", "dark")]
-    if api:
-        plan.append(("api-light", api, "light"))
-    for label, rel, scheme in plan:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    for width in WIDTHS:
+        ctx = browser.new_context(viewport={"width": width, "height": 900})
         ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
         page = ctx.new_page()
-        page.goto(page_url(base, Path(rel)) if rel else base, wait_until="networkidle")
-        page.wait_for_function(MATH_READY_JS, timeout=10_000)
-        path = out / f"{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        shots.append(path)
+        for rel in pages:
+            _load(page, page_url(base, rel), Report(), rel.as_posix())
+            name = rel.as_posix().replace("/", "_").removesuffix(".html")
+            page.screenshot(path=str(out / f"{name}-{width}.png"), full_page=True)
         ctx.close()
-    return shots
+    return len(pages) * len(WIDTHS)
+
+
+def check_deployed(browser, deployed: Path, report: Report) -> str:
+    """tools/deploy_site.py's output, served under the sub-path of its address."""
+    canonical = re.search(r'rel="canonical" href="([^"]+)"', (deployed / "index.html").read_text())
+    versions = json.loads((deployed / "versions.json").read_text())
+    version = versions[0]["version"]
+    prefix = urlsplit(canonical.group(1)).path.removesuffix(f"{version}/") if canonical else "/"
+    server, base = serve(deployed, report, prefix)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: report.fail("(deployed)", f"page error: {e}"))
+    where = f"(deployed under {prefix})"
+    try:
+        page.goto(base, wait_until="load")  # index.html redirects to the newest version
+        page.wait_for_url(f"{base}{version}/", timeout=10_000)
+        shown = page.locator("[data-ll-version]").first.inner_text().strip()
+        if shown != version:
+            report.fail(where, f"header shows version {shown!r}, expected {version!r}")
+        try:
+            page.locator(".md-version__current").first.wait_for(timeout=10_000)
+        except Exception:
+            report.fail(where, "no version selector (versions.json not read)")
+        page.goto(f"{base}__missing__/page/", wait_until="load")
+        styled = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.md-header')).position !== 'static'"
+            " && [...document.styleSheets].length > 1"
+        )
+        if not styled:
+            report.fail(where, "the 404 page loads no styles")
+        links = page.evaluate(
+            "() => [...document.querySelectorAll('article a[href]')].map(a => a.href)"
+        )
+        if not page.locator("label[for=__search]").count() or len(links) < 5:
+            report.fail(where, "the 404 page offers no search or too few topics")
+        for href in links:
+            if href.startswith(base) and local_target(deployed, base, href)[0] is None:
+                report.fail(where, f"404 page links to a missing page: {href}")
+    except Exception as exc:
+        report.fail(where, f"failed: {exc}")
+    finally:
+        ctx.close()
+        server.shutdown()
+    return f"deployed site under {prefix}: version {version}, {len(versions)} version(s)"
+
+
+def check_offline(browser, offline: Path, report: Report) -> str:
+    """The copy opened from disk: math and plots on every page, links to files that exist."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    pages = sorted(p for p in offline.rglob("*.html") if p.name != "404.html")
+    typeset = 0
+    for path in pages:
+        name = f"(offline) {path.relative_to(offline).as_posix()}"
+        page = ctx.new_page()
+        page.on("pageerror", lambda e, n=name: report.fail(n, f"page error: {e}"))
+        try:
+            _load(page, path.as_uri(), report, name, network=False)
+            data = page.evaluate(PAGE_REPORT_JS)
+        finally:
+            page.close()
+        for tex in data["unrendered"][:3]:
+            report.fail(name, f"math not typeset: {tex!r}")
+        for src in data["brokenImages"]:
+            report.fail(name, f"broken image: {src}")
+        typeset += data["math"] - len(data["unrendered"])
+        for href in set(data["links"]):
+            if not href.startswith("file:"):
+                continue
+            target = Path(unquote(urlsplit(href).path))
+            if not target.is_file():
+                report.fail(name, f"link to a folder or a missing file: {href}")
+    ctx.close()
+    return f"offline copy: {len(pages)} pages from file://, {typeset} formulas typeset"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", nargs="?", default="site", type=Path, help="built site directory")
+    parser.add_argument("--deployed", type=Path, help="tools/deploy_site.py's output to check")
+    parser.add_argument("--offline", type=Path, help="the LOSSLAB_OFFLINE=1 build to check")
     parser.add_argument(
-        "--screenshots", type=Path, default=None, help="save screenshots of the home page here"
+        "--screenshots", type=Path, default=None, help="save screenshots of every page here"
     )
     args = parser.parse_args(argv)
     site: Path = args.site.resolve()
@@ -299,9 +496,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(msg + " Skipped locally; CI will run it.")
         return 0
-    if not (site / "index.html").is_file():
-        print(f"browser_check: {site}/index.html not found; build first (mkdocs build --strict).")
-        return 1
+    for d in (site, args.deployed, args.offline):
+        if d is not None and not (d / "index.html").is_file():
+            print(f"browser_check: {d}/index.html not found; build first.")
+            return 1
     from playwright.sync_api import sync_playwright
 
     pages = sorted(p.relative_to(site) for p in site.rglob("*.html"))
@@ -309,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     server, base = serve(site, report)
     start = time.perf_counter()
     found: dict = {}
+    notes: list[str] = [check_search_index(site, report)]
 
     def route(r) -> None:
         url = r.request.url
@@ -323,16 +522,27 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
             )
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", route)
-            for rel in pages:
-                check_page(context, site, base, rel, report, found)
-                report.pages += 1
-            check_links(site, base, found, report)
-            search = check_search(context, base, report)
-            instant = check_instant_navigation(context, base, found, report)
-            shots = screenshots(browser, base, args.screenshots, found) if args.screenshots else []
-            context.close()
+            for width in WIDTHS:
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                context.route("**/*", route)
+                for rel in pages:
+                    check_page(context, base, rel, report, found, width)
+                    report.pages += width == WIDTHS[0]
+                if width == WIDTHS[0]:
+                    check_links(site, base, found, report)
+                    notes.append(check_searches(context, base, report, search_checks()))
+                    notes.append(check_instant_navigation(context, base, found, report))
+                context.close()
+                notes.append(
+                    f"{len(pages)} pages at {width} px: {time.perf_counter() - start:.0f} s"
+                )
+            if args.deployed:
+                notes.append(check_deployed(browser, args.deployed.resolve(), report))
+            if args.offline:
+                notes.append(check_offline(browser, args.offline.resolve(), report))
+            if args.screenshots:
+                n = screenshots(browser, base, args.screenshots, pages)
+                notes.append(f"{n} screenshots in {args.screenshots}")
             browser.close()
     finally:
         server.shutdown()
@@ -349,10 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  formulas typeset:           {report.math}")
     print(f"  images checked:             {report.images}")
     print(f"  links: internal {report.links_internal}, external {report.links_external}")
-    print(f"  search: {search}")
-    print(f"  {instant}")
-    for shot in shots:
-        print(f"  screenshot: {shot}")
+    for note in notes:
+        print(f"  {note}")
     if report.problems:
         total = sum(len(v) for v in report.problems.values())
         print(f"\nFAILED: {total} problem(s)")

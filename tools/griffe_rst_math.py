@@ -14,6 +14,9 @@ Markdown extensions, where only ``$$ ... $$``, ``$...$`` and ``\\(...\\)`` are m
   site, plain code otherwise (never a build error).  A name without a dot is looked up in the
   docstring's own module.
 
+A ``>>>`` session outside the Examples section (a module's description, say) becomes a
+``pycon`` code block instead of nested Markdown block quotes.
+
 Only the rendered page changes; the docstring the code and ``help()`` see is untouched.
 Loaded by mkdocs.yml: ``plugins.mkdocstrings.handlers.python.options.extensions``.
 """
@@ -88,9 +91,43 @@ def convert(text: str, module: str = "") -> str:
     return "\n".join(out).strip("\n")
 
 
+_SECTION_RULE = re.compile(r"^\s*-{3,}\s*$")
+
+
+def fence_doctests(text: str) -> str:
+    """Put each ``>>>`` session outside the Examples section in a ``pycon`` fence.
+
+    The numpy parser makes code of the Examples section's sessions; elsewhere (a module's
+    description, Notes) Markdown would read ``>>>`` as nested block quotes.
+    """
+    lines = text.splitlines()
+    out: list[str] = []
+    section, fenced, i = "", False, 0
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if line.strip() and i + 1 < len(lines) and _SECTION_RULE.match(lines[i + 1]):
+            section = line.strip()
+        opens = not out or not out[-1].strip()
+        if not fenced and section != "Examples" and opens and line.lstrip().startswith(">>>"):
+            indent = line[: _indent_of(line)]
+            block = []
+            while i < len(lines) and lines[i].strip():
+                block.append(lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i])
+                i += 1
+            out += [f"{indent}```pycon", *(indent + b for b in block), f"{indent}```"]
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
 class RstMath(griffe.Extension):
     """Rewrite RST math and Sphinx roles in every docstring griffe loads."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.docstring is not None and ">>>" in obj.docstring.value:
+            obj.docstring.value = fence_doctests(obj.docstring.value)
         if obj.docstring is not None and ":" in obj.docstring.value:
             obj.docstring.value = convert(obj.docstring.value, obj.module.path)

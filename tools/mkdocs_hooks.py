@@ -2,71 +2,99 @@
 
 1. ``tools/`` goes on ``sys.path`` so markdown-exec fences can ``from siteplot import ...``
    (any other builder: ``PYTHONPATH=tools``); matplotlib is pinned to the Agg backend.
-2. API reference pages: one page per module of DEVELOPERS.md (``API_MODULES`` below).  A page
-   is generated (``::: losslab.<module>``) for every module that exists in ``src/losslab``,
-   unless ``docs/api/<module>.md`` is written by hand, and added to the "API" nav section.
-   Modules that do not exist yet are listed on the API index page as "not written yet" and in
-   the build log, so a missing module is visible and a new one gets its page automatically.
+2. The version shown in the header is the package's (its installed metadata, else the
+   ``[project]`` table of pyproject.toml, which is what the metadata is built from).
+3. API reference pages are derived from the package: one page per public module of
+   ``src/losslab`` (title: the first line of its docstring), plus a page for the names the
+   top-level package takes from its private modules (``grad``, ``value_and_grad``, ...).
+   ``docs/api/<module>.md`` written by hand wins over the generated page.
+4. Search and table of contents: TeX in headings becomes plain text in the TOC and in the
+   search index; the source listings of the API pages are left out of the index; an index
+   larger than ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
+5. ``LOSSLAB_OFFLINE=1``: the copy to open from disk (file://): ``.html`` links instead of
+   directory URLs, and the search index also written as a script (``search_index.js``),
+   which Material loads when the page is a file.  ``LOSSLAB_VERSION_SELECTOR=1`` (set by
+   ``tools/deploy_site.py``) turns on Material's version selector, which reads mike's
+   ``versions.json``.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("mkdocs.hooks.losslab")
 
-#: (module, title, one-line description), in the order of DEVELOPERS.md.
-API_MODULES: list[tuple[str, str, str]] = [
-    ("mse", "Mean squared error", "`mse_loss`"),
-    ("l1", "Mean absolute error", "`l1_loss`"),
-    ("huber", "Huber and smooth L1", "`huber_loss`, `smooth_l1_loss`"),
-    ("softmax", "Softmax and sigmoid", "`softmax`, `log_softmax`, `sigmoid`, `log_sigmoid`"),
-    ("cross_entropy", "Cross-entropy", "`cross_entropy` (logits), `nll_loss` (log-probabilities)"),
-    (
-        "binary_cross_entropy",
-        "Binary cross-entropy",
-        "`binary_cross_entropy`, `binary_cross_entropy_with_logits`",
-    ),
-    (
-        "margin",
-        "Margin losses",
-        "`multi_margin_loss`, `hinge_embedding_loss`, `soft_margin_loss`",
-    ),
-    ("kl_div", "KL divergence loss", "`kl_div` (PyTorch's `KLDivLoss` convention)"),
-    (
-        "information",
-        "Entropy, KL divergence, cross-entropy",
-        "`entropy`, `kl_divergence`, `cross_entropy_pq` with an explicit log base",
-    ),
-    ("classification", "0-1 loss and accuracy", "`zero_one_loss`, `accuracy`"),
-    ("penalties", "Weight penalties", "`l1_penalty`, `l2_penalty`"),
-    ("minibatch", "Mini-batches", "`sample_batch`, `iterate_minibatches`"),
-    ("numerical", "Numerical differentiation", "`numerical_diff`, `numerical_gradient`"),
-    ("descent", "Gradient descent", "`gradient_descent`, `DescentResult`"),
-    ("book", "Textbook code", "the articles' functions, names and numbers as printed"),
-    ("gradcheck", "Gradient check", "three-way gradient check (loads SymPy on use)"),
-    ("symbolic", "Symbolic forms", "SymPy forms of the losses (loaded on use)"),
-]
-
 API_SECTION = "API"
+#: Title of the page for the top-level names defined in private modules.
+TOP_LEVEL_TITLE = "Gradients and top-level functions"
+SEARCH_INDEX_LIMIT = 300_000  # bytes
 
 
 def _root(config: Any) -> Path:
     return Path(config.config_file_path).resolve().parent
 
 
-def existing_modules(src: Path) -> list[str]:
-    """Names from ``API_MODULES`` that exist as ``src/losslab/<m>.py`` or a package."""
+# ---- version ---------------------------------------------------------------------------------
+
+
+def package_version(root: Path) -> str:
+    """The version of the losslab distribution: installed metadata, else pyproject.toml."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("losslab")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        with open(root / "pyproject.toml", "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+
+
+# ---- API pages, derived from the package ------------------------------------------------------
+
+
+def _summary(path: Path) -> str:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = doc.strip().split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def public_modules(src: Path) -> list[tuple[str, str]]:
+    """``(module, first docstring paragraph)`` of every public module of ``src/losslab``."""
     pkg = src / "losslab"
-    return [
-        m
-        for m, _, _ in API_MODULES
-        if (pkg / f"{m}.py").is_file() or (pkg / m / "__init__.py").is_file()
-    ]
+    found = []
+    for path in sorted(pkg.iterdir()):
+        if path.name.startswith("_"):
+            continue
+        if path.suffix == ".py":
+            found.append((path.stem, _summary(path)))
+        elif (path / "__init__.py").is_file():
+            found.append((path.name, _summary(path / "__init__.py")))
+    return found
+
+
+def top_level_private_names(src: Path) -> list[str]:
+    """Names ``losslab/__init__.py`` imports from its private modules (``from ._x import a``)."""
+    tree = ast.parse((src / "losslab" / "__init__.py").read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            if node.module.startswith("_"):
+                names += [a.asname or a.name for a in node.names if not a.name.startswith("_")]
+    return names
+
+
+def title_of(summary: str) -> str:
+    """A short nav title from a module summary: its first sentence, without a trailing dot."""
+    first = re.split(r"(?<=[a-z)])[.:] ", summary, maxsplit=1)[0].rstrip(".")
+    return first.replace("``", "`")
 
 
 def api_page(module: str, title: str) -> str:
@@ -74,11 +102,19 @@ def api_page(module: str, title: str) -> str:
     return f"<!-- API reference: {title} -->\n::: losslab.{module}\n"
 
 
-def api_index(present: list[str]) -> str:
-    rows = []
-    for m, title, desc in API_MODULES:
-        link = f"[`losslab.{m}`]({m}.md)" if m in present else f"`losslab.{m}` (not written yet)"
-        rows.append(f"| {link} | {title} | {desc} |")
+def top_level_page(names: list[str]) -> str:
+    body = "\n\n".join(f"::: losslab.{n}\n    options:\n      heading_level: 2" for n in names)
+    return (
+        f"# {TOP_LEVEL_TITLE}\n\nThese functions live in private modules and are used as "
+        "`losslab.<name>`.\n\n" + body + "\n"
+    )
+
+
+def api_index(modules: list[tuple[str, str]], top: list[str]) -> str:
+    rows = [
+        f"| [`losslab`](losslab.md) | {TOP_LEVEL_TITLE}: " + ", ".join(f"`{n}`" for n in top) + " |"
+    ]
+    rows += [f"| [`losslab.{m}`]({m}.md) | {s.replace('|', '&#124;')} |" for m, s in modules]
     table = "\n".join(rows)
     return f"""# API reference
 
@@ -87,45 +123,246 @@ below document them module by module, with the formula, the gradient, the except
 how other libraries differ, and examples. Signatures and defaults follow
 `torch.nn.functional` wherever PyTorch has the loss.
 
-| Module | Topic | Contents |
-| --- | --- | --- |
+| Module | Contents |
+| --- | --- |
 {table}
 
 Gradients of every differentiable function come from one place:
-`losslab.grad(f)` and `losslab.value_and_grad(f)` (see `losslab.differentiable_functions()`).
+[`losslab.grad`](losslab.md) and `losslab.value_and_grad` (see
+`losslab.differentiable_functions()`).
 """
 
 
 def on_config(config: Any, **kwargs: Any) -> Any:
-    tools = str(_root(config) / "tools")
+    root = _root(config)
+    tools = str(root / "tools")
     if tools not in sys.path:
         sys.path.insert(0, tools)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    config.extra["losslab_version"] = package_version(root)
+    if os.environ.get("LOSSLAB_VERSION_SELECTOR", "") not in ("", "0"):
+        # tools/deploy_site.py lays versions out as mike does: Material's selector reads
+        # ../versions.json (only there: elsewhere that file does not exist)
+        config.extra["version"] = {"provider": "mike", "alias": True}
+    if os.environ.get("LOSSLAB_OFFLINE", "") not in ("", "0"):
+        config.use_directory_urls = False
+        config.extra["losslab_offline"] = True
 
-    present = existing_modules(_root(config) / "src")
-    missing = [m for m, _, _ in API_MODULES if m not in present]
-    if missing:
-        log.info("losslab API pages skipped (module not written yet): %s", ", ".join(missing))
+    config.extra["losslab_glossary"] = glossary_terms(root / "docs" / "glossary.md")
+    _teach_jieba(root, config.extra["losslab_glossary"])
+
+    modules = public_modules(root / "src")
     for item in config.nav or []:
         if isinstance(item, dict) and API_SECTION in item:
             section = [p for p in item[API_SECTION] if p == "api/index.md"]
-            section += [{f"losslab.{m}": f"api/{m}.md"} for m in present]
+            section += [{"losslab": "api/losslab.md"}]
+            section += [{f"losslab.{m}": f"api/{m}.md"} for m, _ in modules]
             item[API_SECTION] = section
             break
     else:
         log.warning("mkdocs.yml nav has no %r section for the API pages", API_SECTION)
-    config.extra["losslab_api_modules"] = present
+    config.extra["losslab_api_modules"] = modules
+    config.extra["losslab_top_level"] = top_level_private_names(root / "src")
     return config
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
     from mkdocs.structure.files import File  # imported here: the tests need no MkDocs
 
-    present = config.extra["losslab_api_modules"]
-    titles = {m: t for m, t, _ in API_MODULES}
-    if files.get_file_from_path("api/index.md") is None:
-        files.append(File.generated(config, "api/index.md", content=api_index(present)))
-    for m in present:
-        if files.get_file_from_path(f"api/{m}.md") is None:
-            files.append(File.generated(config, f"api/{m}.md", content=api_page(m, titles[m])))
+    modules = config.extra["losslab_api_modules"]
+    top = config.extra["losslab_top_level"]
+    generated = {"api/index.md": api_index(modules, top), "api/losslab.md": top_level_page(top)}
+    generated |= {f"api/{m}.md": api_page(m, title_of(s)) for m, s in modules}
+    for path, content in generated.items():
+        if files.get_file_from_path(path) is None:
+            files.append(File.generated(config, path, content=content))
     return files
+
+
+# ---- TeX out of the TOC and the search index --------------------------------------------------
+
+_TEX_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "eta": "η", "pi": "π",
+    "Delta": "Δ", "Sigma": "Σ", "nabla": "∇", "partial": "∂", "sum": "Σ", "log": "log",
+    "exp": "exp", "max": "max", "min": "min", "cdot": "·", "times": "×", "le": "≤", "leq": "≤",
+    "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "to": "→", "infty": "∞", "approx": "≈",
+    "ldots": "…", "dots": "…", "in": "∈", "pm": "±", "lVert": "‖", "rVert": "‖", "mid": "|",
+}  # fmt: skip
+# arithmatex (generic) writes inline math as \(...\) and display math as \[...\].
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+
+
+def tex_to_text(tex: str) -> str:
+    """A plain-text reading of a short TeX formula (for labels, not for typesetting)."""
+    t = re.sub(r"\\(?:mathrm|mathbf|mathit|text|operatorname|boldsymbol|mathcal)\b", "", tex)
+    t = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", t)
+    t = re.sub(r"\\(left|right|big|Big|bigl|bigr|Bigl|Bigr)\b", "", t)
+    t = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), t)
+    t = re.sub(r"\\[,;!: ]", " ", t).replace("\\{", "{").replace("\\}", "}")
+    t = t.replace("{", "").replace("}", "").replace("~", " ")
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def strip_tex(text: str) -> str:
+    """Replace every math span of ``text`` by its plain-text reading."""
+    return _MATH.sub(lambda m: tex_to_text(next(g for g in m.groups() if g is not None)), text)
+
+
+def _strip_toc(items: Any) -> None:
+    for item in items:
+        item.title = strip_tex(item.title)
+        _strip_toc(item.children)
+
+
+_SOURCE_DETAILS = re.compile(r'<details class="(?:quote|mkdocstrings-source)"')
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    _strip_toc(page.toc)
+    if page.file.src_uri.startswith("api/"):
+        # mkdocstrings' "Source code in ..." listings: shown on the page, not indexed.
+        html = _SOURCE_DETAILS.sub(lambda m: m.group(0) + " data-search-exclude", html)
+    if page.file.src_uri.startswith("contributors/"):
+        # recorded runs and generated tables: on the page, not in the index
+        html = re.sub(r"<(table|pre)\b", r"<\1 data-search-exclude", html)
+    return html
+
+
+_PRE = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
+_BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|pre|table|thead|tbody|tr|td|th|div|br|h\d)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_PROMPT = ("&gt;&gt;&gt; ",)
+
+
+def _code_for_search(pre: str) -> str:
+    """A code block as the index keeps it: sessions (``>>>``) left out, other code kept.
+
+    The examples' names and arguments are in the prose and the API entries around them; the
+    sessions would take a third of the index."""
+    lines = pre.split("\n")
+    if any(_TAG.sub("", ln).startswith(_PROMPT[0]) for ln in lines):
+        return " "
+    return pre
+
+
+def search_text(html: str) -> str:
+    """The words of an index entry: TeX as text, no markup, no example sessions."""
+    text = _PRE.sub(lambda m: _code_for_search(m.group(0)), strip_tex(html))
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", text))
+    # TeX left outside math delimiters (formulas shown as code, table cells): commands as text
+    text = text.replace("$$", " ").replace("\\\\", " ")
+    text = re.sub(r"\\[,;!: ]", " ", text)
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ---- Chinese words in the search index -----------------------------------------------------
+
+_HAN = re.compile(r"[\u3400-\u9fff]+")
+_GLOSSARY_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|[^|]*\|(.*)\|\s*$")
+#: Index fields added to Material's (title, text, tags): the Chinese words of an entry cut
+#: every way jieba knows (hidden, so the teaser shows the text as written), and the glossary's
+#: Chinese terms on the pages the glossary links them to (boosted: the topic page comes first).
+ZH_FIELD, ZH_BOOST = "zh", 1.0
+TERMS_FIELD, TERMS_BOOST = "terms", 50.0
+
+
+def glossary_terms(path: Path) -> dict[str, list[str]]:
+    """``{page: [Chinese terms]}`` from the glossary's table rows (term, 中文, meaning, see)."""
+    pages: dict[str, list[str]] = {}
+    if not path.is_file():
+        return pages
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _GLOSSARY_ROW.match(line)
+        if not m:
+            continue
+        words = _HAN.findall(m.group(2))
+        for page in re.findall(r"\]\(([\w/-]+)\.md(?:#[\w-]*)?\)", m.group(3)):
+            pages.setdefault(page, [])
+            pages[page] += [w for w in words if w not in pages[page]]
+    return pages
+
+
+def _search_words(root: Path) -> list[str]:
+    import tomllib
+
+    path = root / "tools" / "search.toml"
+    return list(tomllib.loads(path.read_text(encoding="utf-8")).get("words", []))
+
+
+def _teach_jieba(root: Path, glossary: dict[str, list[str]]) -> None:
+    """Words jieba must not split (Material's search plugin segments with the same jieba)."""
+    try:
+        import jieba
+    except ImportError:  # Material indexes Chinese unsegmented then
+        log.warning("jieba is not installed: Chinese search will find whole phrases only")
+        return
+    jieba.setLogLevel(logging.WARNING)
+    for word in {w for terms in glossary.values() for w in terms} | set(_search_words(root)):
+        jieba.add_word(word)
+
+
+def chinese_words(text: str) -> list[str]:
+    """Every Chinese word of ``text`` jieba finds, long words and their parts (search mode)."""
+    try:
+        import jieba
+    except ImportError:
+        return _HAN.findall(text)
+    words: list[str] = []
+    for run in _HAN.findall(text.replace("\u200b", "")):
+        words += [w for w in jieba.cut_for_search(run) if w not in words]
+    return words
+
+
+def _page_key(location: str) -> str:
+    page = location.split("#")[0]
+    page = page[: -len(".html")] if page.endswith(".html") else page.rstrip("/")
+    return "index" if page == "" else page.removesuffix("/index")
+
+
+def clean_search_index(path: Path, glossary: dict[str, list[str]] | None = None) -> int:
+    """Clean the titles and texts of the search index at ``path``; return its size in bytes."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fields = data["config"].setdefault("fields", {})
+    fields[ZH_FIELD] = {"boost": ZH_BOOST}
+    fields[TERMS_FIELD] = {"boost": TERMS_BOOST}
+    for doc in data["docs"]:
+        doc["title"] = strip_tex(doc["title"])
+        doc["text"] = search_text(doc["text"])
+        words = chinese_words(doc["title"] + " " + doc["text"])
+        if words:
+            doc[ZH_FIELD] = " ".join(words)
+        terms = (glossary or {}).get(_page_key(doc["location"]))
+        if terms and "#" not in doc["location"]:
+            doc[TERMS_FIELD] = " ".join(chinese_words(" ".join(terms)))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text, encoding="utf-8")
+    return len(text.encode())
+
+
+def drop_source_maps(site: Path) -> int:
+    """Remove the theme's JavaScript source maps (debugging aids that name a local dev server)
+    and the comments pointing to them; return how many were removed."""
+    maps = list((site / "assets").rglob("*.js.map"))
+    for m in maps:
+        script = m.with_suffix("")
+        if script.is_file():
+            text = script.read_text(encoding="utf-8")
+            script.write_text(re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "\n", text), "utf-8")
+        m.unlink()
+    return len(maps)
+
+
+def on_post_build(config: Any, **kwargs: Any) -> None:
+    drop_source_maps(Path(config.site_dir))
+    index = Path(config.site_dir) / "search" / "search_index.json"
+    if not index.is_file():
+        return
+    size = clean_search_index(index, config.extra.get("losslab_glossary"))
+    log.info("search index: %d bytes (limit %d)", size, SEARCH_INDEX_LIMIT)
+    if size > SEARCH_INDEX_LIMIT:
+        log.warning("search index is %d bytes, over the %d limit", size, SEARCH_INDEX_LIMIT)
+    if config.extra.get("losslab_offline"):
+        script = index.with_name("search_index.js")
+        script.write_text("var __index = " + index.read_text(encoding="utf-8"), encoding="utf-8")

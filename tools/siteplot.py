@@ -103,4 +103,11 @@ def svg(fig: Figure, *, alt: str, caption: str | None = None) -> str:
     # No blank lines: Markdown would end the raw HTML block there.
     text = "\n".join(line for line in text.splitlines() if line.strip())
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    # Panels side by side: on a phone the site CSS shows them one screen width each, side by
+    # side in a scroller (class ll-plot--panels-N), instead of N panels squeezed into one.
+    cols = len({round(ax.get_position().x0, 3) for ax in fig.axes if ax.get_visible()})
+    if cols > 1:
+        cls = f"ll-plot ll-plot--panels ll-plot--panels-{min(cols, 4)}"
+        text = f'<div class="ll-plot__scroll">\n{text}\n</div>'
+        return f'<figure class="{cls}">\n{text}\n{cap}</figure>'
     return f'<figure class="ll-plot">\n{text}\n{cap}</figure>'

@@ -48,13 +48,17 @@
     }
   }
 
-  if (typeof document$ !== "undefined") {
-    document$.subscribe(function () {
-      typeset(document.body);
-    });
+  // Once the page is parsed (also opened from disk, file://, where Material's document$ may
+  // not emit), and after every instant-navigation page swap.  typeset() skips done elements.
+  function all() {
+    typeset(document.body);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", all);
   } else {
-    document.addEventListener("DOMContentLoaded", function () {
-      typeset(document.body);
-    });
+    all();
+  }
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(all);
   }
 })();
