@@ -119,6 +119,14 @@ def multi_margin_loss(
     numpy scalar or ndarray
         The loss; shape ``(N,)`` (or ``()``) for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(N, C)``, or ``(C,)`` for one sample; ``C`` is the number of classes.
+    * ``target``: ``(N,)``, or ``()`` for one sample.
+    * ``weight``: ``(C,)``.
+    * output: a scalar for ``reduction='mean'`` and ``'sum'``; ``(N,)`` (``()`` for one
+      sample) for ``reduction='none'``.
+
     Raises
     ------
     ValueError
@@ -268,6 +276,13 @@ def hinge_embedding_loss(
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
+
     Raises
     ------
     ValueError
@@ -355,6 +370,13 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean
     -------
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
 
     Raises
     ------
@@ -456,6 +478,13 @@ def hinge_loss(
     -------
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
 
     Raises
     ------
