@@ -169,7 +169,7 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     return _sum(-pp * _safe_log(pp, b), ax)
 
 
-def _entropy_value_and_grad(p: ArrayLike, base: float | None = None, axis: int = -1):
+def _entropy_value_and_grad(p, base, axis):
     b = _check_base(base)
     pp, ax = _one("p", p, axis)
     logp = _safe_log(pp, b)
@@ -264,9 +264,7 @@ def _q_grad(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     return g.astype(pp.dtype, copy=False)
 
 
-def _kl_divergence_value_and_grad(
-    p: ArrayLike, q: ArrayLike, base: float | None = None, axis: int = -1
-):
+def _kl_divergence_value_and_grad(p, q, base, axis):
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_kl_terms(pp, qq, b), ax), _q_grad(pp, qq, b)
@@ -377,9 +375,7 @@ def _ce_terms(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     return np.where(pos & (qq == 0), pp.dtype.type(np.inf), np.where(pos, terms, 0))
 
 
-def _cross_entropy_pq_value_and_grad(
-    p: ArrayLike, q: ArrayLike, base: float | None = None, axis: int = -1
-):
+def _cross_entropy_pq_value_and_grad(p, q, base, axis):
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_ce_terms(pp, qq, b), ax), _q_grad(pp, qq, b)

@@ -85,7 +85,7 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return lam_t * np.sum(np.abs(ww))
 
 
-def _l1_penalty_value_and_grad(w: ArrayLike, lam: float = 1.0):
+def _l1_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
     return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
 
@@ -164,7 +164,7 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l2_penalty_value_and_grad(w, lam)[0]
 
 
-def _l2_penalty_value_and_grad(w: ArrayLike, lam: float = 1.0):
+def _l2_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
         return lam_t / 2 * np.sum(ww * ww), lam_t * ww
