@@ -320,7 +320,7 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean
         \ell_i = \log\bigl(1 + e^{-y_i x_i}\bigr)
 
     the smooth counterpart of the hinge :math:`\max(0, 1 - y_i x_i)`; it equals
-    :func:`binary_cross_entropy_with_logits` with targets :math:`(y_i + 1)/2`.
+    :func:`~losslab.binary_cross_entropy_with_logits` with targets :math:`(y_i + 1)/2`.
     ``reduction`` works as in :func:`~losslab.mse_loss`.
 
     Parameters
