@@ -71,6 +71,14 @@ def binary_cross_entropy(
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * ``weight``: broadcastable to ``(*)``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
+
     Raises
     ------
     ValueError
@@ -228,6 +236,15 @@ def binary_cross_entropy_with_logits(
     -------
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * ``weight``: broadcastable to ``(*)``.
+    * ``pos_weight``: broadcastable to ``(*)``; typically ``(C,)`` for an ``(N, C)`` input.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
 
     Raises
     ------

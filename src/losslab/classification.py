@@ -85,6 +85,15 @@ def zero_one_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
     numpy scalar or ndarray
         float64 (float32 for float32 scores); an array shaped like ``target`` for ``'none'``.
 
+    Shape
+    -----
+    * ``input``: scores ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``, or predicted labels of
+      ``target``'s shape.
+    * ``target``: ``()``, ``(N,)`` or ``(N, d1, ..., dK)``: the scores' shape without the class
+      axis.
+    * output: a scalar for ``reduction='mean'`` and ``'sum'``; ``target``'s shape for
+      ``reduction='none'``.
+
     Raises
     ------
     ValueError

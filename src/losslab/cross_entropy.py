@@ -359,6 +359,17 @@ def cross_entropy(
         The loss; for ``'none'`` an array shaped like the labels (``(N,)``, ``(N, d1, ...)``, or 0-d
         for a ``(C,)`` input).
 
+    Shape
+    -----
+    * ``input``: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` with ``K >= 1``; ``C`` is the
+      number of classes.
+    * ``target``: class labels, ``()`` (or a Python ``int``), ``(N,)`` or ``(N, d1, ..., dK)``:
+      ``input``'s shape without the class axis; or class probabilities, the same shape as
+      ``input``.
+    * ``weight``: ``(C,)``.
+    * output: a scalar for ``reduction='mean'`` and ``'sum'``; for ``reduction='none'``,
+      ``()`` for a ``(C,)`` input, ``(N,)`` or ``(N, d1, ..., dK)`` otherwise.
+
     Raises
     ------
     ValueError
@@ -552,6 +563,16 @@ def nll_loss(
     -------
     numpy scalar or ndarray
         The loss; for ``'none'`` an array shaped like ``target``.
+
+    Shape
+    -----
+    * ``input``: ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)`` with ``K >= 1``; ``C`` is the
+      number of classes.
+    * ``target``: class labels, ``()`` (or a Python ``int``), ``(N,)`` or ``(N, d1, ..., dK)``:
+      ``input``'s shape without the class axis.
+    * ``weight``: ``(C,)``.
+    * output: a scalar for ``reduction='mean'`` and ``'sum'``; for ``reduction='none'``,
+      ``()`` for a ``(C,)`` input, ``(N,)`` or ``(N, d1, ..., dK)`` otherwise.
 
     Raises
     ------

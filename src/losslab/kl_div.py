@@ -133,6 +133,14 @@ def kl_div(
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``'none'``.
 
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions; ``(N, *)`` for ``reduction='batchmean'``,
+      which divides the sum by ``N``, the size of the first axis.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar for ``reduction='mean'``, ``'batchmean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
+
     Raises
     ------
     ValueError

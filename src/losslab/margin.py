@@ -124,6 +124,14 @@ def multi_margin_loss(
     numpy scalar or ndarray
         The loss; shape ``(N,)`` (or ``()``) for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(N, C)``, or ``(C,)`` for one sample; ``C`` is the number of classes.
+    * ``target``: ``(N,)``, or ``()`` for one sample.
+    * ``weight``: ``(C,)``.
+    * output: a scalar for ``reduction='mean'`` and ``'sum'``; ``(N,)`` (``()`` for one
+      sample) for ``reduction='none'``.
+
     Raises
     ------
     ValueError
@@ -279,6 +287,13 @@ def hinge_embedding_loss(
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
+
     Raises
     ------
     ValueError
@@ -354,7 +369,7 @@ def soft_margin_loss(
         \ell_i = \log\bigl(1 + e^{-y_i x_i}\bigr)
 
     the smooth counterpart of the hinge :math:`\max(0, 1 - y_i x_i)`; it equals
-    :func:`binary_cross_entropy_with_logits` with targets :math:`(y_i + 1)/2`.
+    :func:`~losslab.binary_cross_entropy_with_logits` with targets :math:`(y_i + 1)/2`.
     ``reduction`` works as in :func:`~losslab.mse_loss`.
 
     Parameters
@@ -370,6 +385,13 @@ def soft_margin_loss(
     -------
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
 
     Raises
     ------
@@ -479,6 +501,13 @@ def hinge_loss(
     -------
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
 
     Raises
     ------

@@ -67,6 +67,14 @@ def mse_loss(
     numpy scalar or ndarray
         The loss; an array shaped like ``input`` for ``reduction='none'``.
 
+    Shape
+    -----
+    * ``input``: ``(*)``, any number of dimensions.
+    * ``target``: ``(*)``, the same shape as ``input``.
+    * ``weight``: ``(*)``, the same shape as ``input``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(*)``, the
+      same shape as ``input``, for ``reduction='none'``.
+
     Raises
     ------
     ValueError
