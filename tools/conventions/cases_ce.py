@@ -213,7 +213,7 @@ REGRESSION_AND_CROSS_ENTROPY: list[Case] = [
     Case(
         "ce-zero-probability",
         "Cross-entropy",
-        "a 0 probability on a wrong class (the TensorFlow article's example, second row)",
+        "one-hot targets as probabilities (the TensorFlow article's example)",
         {
             "losslab": C(
                 "losslab.cross_entropy_pq(tf_true, tf_pred)",

@@ -54,7 +54,7 @@ def inputs() -> dict[str, np.ndarray]:
     onehot = np.eye(4)[labels]
     shifted = logits - logits.max(axis=1, keepdims=True)
     probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    # The TensorFlow article's example: a 0 probability in the prediction.
+    # The TensorFlow article's example: one-hot targets given as probabilities.
     tf_pred = np.array([[0.1, 0.1, 0.1, 0.7], [0.1, 0.6, 0.1, 0.2]])
     tf_true = np.array([[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0]])
     z = np.array([[1.5, -0.3, 0.8], [-2.0, 0.4, 0.0]])  # binary logits

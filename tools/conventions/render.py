@@ -50,7 +50,11 @@ def versions(record: dict[str, Any]) -> str:
         ("Python", "python"),
     ]
     text = ", ".join(f"{title} {v[key]}" for title, key in names)
-    return f"{text}; Keras on its {v['keras backend']} backend, all on the CPU in float64"
+    backend = v["keras backend"]
+    return (
+        f"{text}; Keras on its {backend} backend; all on the CPU with float64 inputs"
+        " (Keras computes in float32)"
+    )
 
 
 def matrix(record: dict[str, Any]) -> str:
