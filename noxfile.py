@@ -22,7 +22,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = "CI" in os.environ
-nox.options.sessions = ["lint", "tests", "doctests", "docs", "parity", "browser"]
+nox.options.sessions = ["lint", "tests", "doctests", "docs", "parity", "conventions", "browser"]
 
 PYTHON = "3.11"
 PYTHONS = ["3.11", "3.12", "3.13"]
@@ -194,6 +194,24 @@ def parity(session: nox.Session) -> None:
         "tests/symbolic/test_edges.py",
         *session.posargs,
         env={"LOSSLAB_REQUIRE_TORCH": "1"},
+    )
+
+
+@nox.session(python=PYTHON, venv_backend="virtualenv")
+def conventions(session: nox.Session) -> None:
+    """Run every convention case with the real libraries and compare with the committed record."""
+    # CPU wheels only: torch 2.13.0 (pip finds the local wheel, uv does not), jax with optax,
+    # Keras 3 on the torch backend (float64 inputs stay float64 there). losslab runs from src/
+    # (its NumPy paths where the kernels are not built): no compiler run in this session.
+    session.install(
+        "numpy>=2", "torch==2.13.0", "keras>=3", "jax[cpu]", "optax", "scikit-learn", "scipy"
+    )
+    session.run(
+        "python",
+        "tools/conventions/run.py",
+        "--check",
+        *session.posargs,
+        env={"KERAS_BACKEND": "torch", "JAX_PLATFORMS": "cpu", "PYTHONPATH": "src"},
     )
 
 

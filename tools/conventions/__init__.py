@@ -1,0 +1,1 @@
+"""Convention cases: run with the real libraries (run.py), rendered from the record."""

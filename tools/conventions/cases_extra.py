@@ -1,0 +1,216 @@
+"""Cases: losses losslab does not have (dice, MSLE, MAPE, triplet), more KL forms, and Keras's
+docstring examples run as they are printed."""
+
+from __future__ import annotations
+
+from .model import C, Case
+
+
+def dice(pred: str, smooth: str, eps: str, axis: str) -> str:
+    """1 - (2 I + 2 s) / (sum pred + sum true + 2 s + eps) over ``axis``, as a NumPy expression."""
+    return (
+        f"1.0 - (2 * (mask_true * {pred}).sum(axis={axis}) + 2 * {smooth})"
+        f" / ({pred}.sum(axis={axis}) + mask_true.sum(axis={axis}) + 2 * {smooth} + {eps})"
+    )
+
+
+TRIPLET = (
+    "np.maximum(np.linalg.norm(x - y + 1e-6, axis=-1)"
+    " - np.linalg.norm(x - rate + 1e-6, axis=-1) + 1.0, 0.0)"
+)
+
+TRIPLET_OPTAX = (
+    "np.maximum(np.sqrt(((x - y) ** 2).sum(axis=-1) + 1e-6)"
+    " - np.sqrt(((x - rate) ** 2).sum(axis=-1) + 1e-6) + 1.0, 0.0)"
+)
+
+EXTRA: list[Case] = [
+    Case(
+        "dice-defaults",
+        "Dice",
+        "each library's defaults",
+        {
+            "keras": C(
+                "keras.losses.dice(mask_true, mask_pred)",
+                dice("mask_pred", "0.0", "1e-7", "None"),
+                "no losslab function; probabilities; the whole batch at once; epsilon 1e-7",
+            ),
+            "optax": C(
+                "optax.losses.binary_dice_loss(mask_logits, mask_true)",
+                dice("(1 / (1 + np.exp(-mask_logits)))", "1.0", "0.0", "-1"),
+                "logits (sigmoid applied); per sample; smooth = 1 in both terms",
+            ),
+        },
+    ),
+    Case(
+        "dice-per-sample",
+        "Dice",
+        "probabilities, per sample, no smoothing",
+        {
+            "keras": C(
+                "keras.losses.dice(mask_true, mask_pred, axis=1)",
+                dice("mask_pred", "0.0", "1e-7", "1"),
+                "epsilon 1e-7 in the denominator",
+            ),
+            "optax": C(
+                "optax.losses.binary_dice_loss(mask_logits, mask_true, smooth=0.0)",
+                dice("mask_pred", "0.0", "0.0", "1"),
+                "logits: with apply_sigmoid=False it rejects any probability but 1",
+                rtol=1e-9,
+            ),
+        },
+    ),
+    Case(
+        "msle",
+        "Mean squared logarithmic error",
+        "defaults",
+        {
+            "keras": C(
+                "keras.losses.mean_squared_logarithmic_error(counts, rate)",
+                "((np.log1p(rate) - np.log1p(counts)) ** 2).mean(axis=-1)",
+                "no losslab function; per sample",
+            ),
+            "sklearn": C(
+                "metrics.mean_squared_log_error(counts, rate)",
+                "((np.log1p(rate) - np.log1p(counts)) ** 2).mean()",
+            ),
+        },
+    ),
+    Case(
+        "mape",
+        "Mean absolute percentage error",
+        "defaults",
+        {
+            "keras": C(
+                "keras.losses.mean_absolute_percentage_error(rate, counts)",
+                "100 * (np.abs(counts - rate) / rate).mean(axis=-1)",
+                "no losslab function; in percent; per sample",
+            ),
+            "sklearn": C(
+                "metrics.mean_absolute_percentage_error(rate, counts)",
+                "(np.abs(counts - rate) / rate).mean()",
+                "a fraction, not percent",
+            ),
+        },
+    ),
+    Case(
+        "triplet",
+        "Triplet margin",
+        "anchor x, positive y, negative rate; margin 1",
+        {
+            "torch": C(
+                "F.triplet_margin_loss(T(x), T(y), T(rate))",
+                TRIPLET + ".mean()",
+                "no losslab function; eps = 1e-6 added to the difference; batch mean",
+            ),
+            "optax": C(
+                "optax.losses.triplet_margin_loss(x, y, rate)",
+                TRIPLET_OPTAX,
+                "per sample; eps = 1e-6 added under the square root",
+            ),
+        },
+    ),
+    Case(
+        "kl-log-target",
+        "KL divergence",
+        "log-probability target, per sample",
+        {
+            "losslab": C(
+                "losslab.kl_div(np.log(Q), np.log(P),"
+                ' log_target=True, reduction="none").sum(axis=-1)',
+                "losslab.kl_divergence(P, Q)",
+            ),
+            "torch": C(
+                "F.kl_div(torch.log(T(Q)), torch.log(T(P)),"
+                ' log_target=True, reduction="none").sum(dim=-1)',
+                "losslab.kl_divergence(P, Q)",
+            ),
+            "optax": C(
+                "optax.losses.kl_divergence_with_log_targets(np.log(Q), np.log(P))",
+                "losslab.kl_divergence(P, Q)",
+            ),
+        },
+    ),
+    Case(
+        "kl-generalized",
+        "KL divergence",
+        "generalized: prediction 2 Q not normalized, per sample",
+        {
+            "losslab": C(
+                'losslab.kl_div(np.log(Q2), P, reduction="none").sum(axis=-1)',
+                'losslab.kl_div(np.log(Q2), P, reduction="none").sum(axis=-1)',
+                "no -p + q terms",
+            ),
+            "optax": C(
+                "optax.losses.generalized_kl_divergence(np.log(Q2), P)",
+                'losslab.kl_div(np.log(Q2), P, reduction="none").sum(axis=-1)'
+                " - P.sum(axis=-1) + Q2.sum(axis=-1)",
+                "adds -p + q: sum(p log(p / q) - p + q)",
+            ),
+            "scipy": C(
+                "special.kl_div(P, Q2).sum(axis=-1)",
+                'losslab.kl_div(np.log(Q2), P, reduction="none").sum(axis=-1)'
+                " - P.sum(axis=-1) + Q2.sum(axis=-1)",
+                "special.kl_div, summed",
+            ),
+        },
+    ),
+    # Keras's docstring examples, run on the inputs they print.
+    Case(
+        "keras-doc-huber",
+        "Huber",
+        "Keras's docstring example of huber (it prints 0.155)",
+        {
+            "losslab": C(
+                'losslab.huber_loss(doc_pred, doc_true, reduction="none").mean(axis=-1)',
+                'losslab.huber_loss(doc_pred, doc_true, reduction="none").mean(axis=-1)',
+            ),
+            "torch": C(
+                'F.huber_loss(T(doc_pred), T(doc_true), reduction="none").mean(dim=-1)',
+                'losslab.huber_loss(doc_pred, doc_true, reduction="none").mean(axis=-1)',
+            ),
+            "keras": C(
+                "keras.losses.huber(doc_true, doc_pred)",
+                'losslab.huber_loss(doc_pred, doc_true, reduction="none").mean(axis=-1)',
+                "one value per sample; 0.155 printed in the docstring is their mean",
+            ),
+        },
+    ),
+    Case(
+        "keras-doc-log-cosh",
+        "Log-cosh",
+        "Keras's docstring example of log_cosh (it prints 0.108)",
+        {
+            "keras": C(
+                "keras.losses.log_cosh(lc_true, lc_pred)",
+                "(np.logaddexp(lc_pred - lc_true, lc_true - lc_pred) - np.log(2.0)).mean(axis=-1)",
+                "one value per sample; 0.108 printed in the docstring is their mean",
+            ),
+            "optax": C(
+                "optax.log_cosh(lc_pred, lc_true).mean(axis=-1)",
+                "(np.logaddexp(lc_pred - lc_true, lc_true - lc_pred) - np.log(2.0)).mean(axis=-1)",
+            ),
+        },
+    ),
+    Case(
+        "keras-doc-focal",
+        "Sigmoid focal loss",
+        "Keras's docstring example of binary_focal_crossentropy, default gamma",
+        {
+            "keras": C(
+                "keras.losses.binary_focal_crossentropy(doc_true, doc_pred)",
+                "((1 - (doc_true * doc_pred + (1 - doc_true) * (1 - doc_pred))) ** 2"
+                " * losslab.binary_cross_entropy(doc_pred,"
+                ' doc_true, reduction="none")).mean(axis=-1)',
+                "gamma = 2 by default: the docstring prints binary_crossentropy's [0.916, 0.714]",
+            ),
+            "optax": C(
+                "optax.sigmoid_focal_loss(doc_logits, doc_true).mean(axis=-1)",
+                "((1 - (doc_true * doc_pred + (1 - doc_true) * (1 - doc_pred))) ** 2"
+                " * losslab.binary_cross_entropy(doc_pred,"
+                ' doc_true, reduction="none")).mean(axis=-1)',
+                rtol=1e-9,
+            ),
+        },
+    ),
+]
