@@ -8,6 +8,7 @@ from ._registry import differentiable_functions, grad, value_and_grad
 from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import accuracy, zero_one_loss
 from .cross_entropy import cross_entropy, nll_loss
+from .ctc import ctc_loss
 from .descent import DescentResult, gradient_descent
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
