@@ -14,6 +14,7 @@ NO_FORMULA = {
     "iterate_minibatches",
     "set_num_threads",
     "get_num_threads",
+    "show_config",
 }
 
 

@@ -4,6 +4,7 @@ Every loss has its formula, gradient, conventions and worked examples in its doc
 executed in CI. ``import losslab`` loads NumPy only; the symbolic layer (SymPy) loads on use.
 """
 
+from ._config import show_config
 from ._registry import differentiable_functions, grad, value_and_grad
 from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import accuracy, zero_one_loss
@@ -22,8 +23,47 @@ from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
 from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from .threads import get_num_threads, set_num_threads
 
-# One line per module above, alphabetical by module; __all__ follows from them.
-__all__ = sorted(
-    name for name, obj in list(globals().items()) if not name.startswith("_") and callable(obj)
-)
+# The public names, literal so that type checkers see them (tests/test_package.py checks
+# that the list matches the imports above).
+__all__ = [
+    "DescentResult",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "cross_entropy_pq",
+    "differentiable_functions",
+    "duplicate_probability",
+    "entropy",
+    "get_num_threads",
+    "grad",
+    "gradient_descent",
+    "hinge_embedding_loss",
+    "hinge_loss",
+    "huber_loss",
+    "iterate_minibatches",
+    "kl_div",
+    "kl_divergence",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "log_sigmoid",
+    "log_softmax",
+    "mse_loss",
+    "multi_margin_loss",
+    "nll_loss",
+    "numerical_diff",
+    "numerical_gradient",
+    "prox_l1",
+    "prox_l2",
+    "sample_batch",
+    "set_num_threads",
+    "show_config",
+    "sigmoid",
+    "smooth_l1_loss",
+    "soft_margin_loss",
+    "softmax",
+    "value_and_grad",
+    "zero_one_loss",
+]
 __version__ = "0.1.0"

@@ -2,13 +2,14 @@ r"""Binary cross-entropy on probabilities and on logits, PyTorch's conventions."
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
-from . import _reduction as r
+from . import _elementwise as e
+from . import _registry
 from . import _validation as v
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
@@ -17,38 +18,6 @@ _LOG_CLAMP = 100.0  # PyTorch clamps log(p) and log(1 - p) at -100
 # PyTorch's BCE backward: (x - y) / max(x (1 - x), eps) with eps = 1e-12 stored as a C float,
 # i.e. 9.999999960041972e-13 (so the gradient at input 0, target 1 is -1.0000000039958e12).
 _GRAD_EPS = float(np.float32(1e-12))
-
-
-def _as_broadcast_weight(weight: Any, name: str, x: np.ndarray) -> np.ndarray:
-    """A non-negative ``weight`` that broadcasts to ``x.shape`` (not the other way round)."""
-    w = v.as_float_array(weight, name, int_as=x.dtype)
-    try:
-        np.broadcast_shapes(w.shape, x.shape)
-        ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"`{name}` has shape {w.shape}, expected a shape that broadcasts to {x.shape} "
-            "(the shape of `input`)"
-        )
-    v.check_nonnegative(w, name)
-    return w
-
-
-def _prepare(input: Any, target: Any, reduction: str, weights: dict[str, Any], *, finite=True):
-    """Checked arrays; with ``finite=False`` NaN/inf and the target's range are left to the
-    compiled kernel (which checks both in its pass)."""
-    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, t, "input", "target")
-    if finite:
-        v.check_probabilities(t, "target")
-    v.check_reduction(reduction)
-    ws = {k: None if w is None else _as_broadcast_weight(w, k, x) for k, w in weights.items()}
-    dtype = v.result_dtype(x, t, *(w for w in ws.values() if w is not None))
-    ws = {k: None if w is None else w.astype(dtype, copy=False) for k, w in ws.items()}
-    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), ws, dtype
 
 
 def binary_cross_entropy(
@@ -163,36 +132,24 @@ def _bce_kernel(blocks, loss, grad):
         tmp *= x
         np.maximum(tmp, _GRAD_EPS, out=tmp)
         grad /= tmp
-    if len(blocks) == 3:
-        loss *= blocks[2]
-        if grad is not None:
-            grad *= blocks[2]
 
 
-def _full_weight(w: np.ndarray | None, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``(w,)`` expanded to ``x``'s shape (materialized when it broadcasts), or ``()``."""
-    if w is None:
-        return ()
-    return (w if w.shape == x.shape else np.broadcast_to(w, x.shape),)
+def _target_probabilities(t: np.ndarray) -> None:
+    v.check_probabilities(t, "target")
 
 
 def _bce(input, target, weight, reduction, need_grad):
-    x, t, ws, dtype = _prepare(input, target, reduction, {"weight": weight})
-    v.check_probabilities(x, "input")
-    arrays = (x, t, *_full_weight(ws["weight"], x))
+    pair = e.prepare(
+        input,
+        target,
+        reduction,
+        weight=weight,
+        broadcast=True,
+        check_target=_target_probabilities,
+    )
+    v.check_probabilities(pair.x, "input")
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
-        return r.blocked_elementwise(
-            _bce_kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad
-        )
-
-
-def _binary_cross_entropy_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-):
-    return _bce(input, target, weight, reduction, need_grad=True)
+        return e.run(pair, _bce_kernel, reduction, need_grad=need_grad)
 
 
 def binary_cross_entropy_with_logits(
@@ -285,8 +242,8 @@ def binary_cross_entropy_with_logits(
 
     Examples
     --------
-    The article's 1-D classifier :math:`\sigma(x + b)` at :math:`b = -0.7` (catalog item
-    D001-ACC-vs-loss): the mean loss, and its derivative in :math:`b`, which is the sum of the
+    The 1-D classifier :math:`\sigma(x + b)` at :math:`b = -0.7` of the accuracy example: the
+    mean loss, and its derivative in :math:`b`, which is the sum of the
     gradient with respect to the logits:
 
     >>> import numpy as np
@@ -305,13 +262,12 @@ def binary_cross_entropy_with_logits(
     return _bce_logits(input, target, weight, reduction, pos_weight, need_grad=False)[0]
 
 
-def _bce_logits_kernel(has_weight: bool, has_pos_weight: bool):
+def _bce_logits_kernel(has_pos_weight: bool):
     """Block kernel of BCE with logits (see the Notes of binary_cross_entropy_with_logits)."""
 
     def kernel(blocks, loss, grad):
         x, t = blocks[0], blocks[1]
-        w = blocks[2] if has_weight else None
-        p = blocks[-1] if has_pos_weight else None
+        p = blocks[2] if has_pos_weight else None
         e = np.abs(x)
         np.negative(e, out=e)
         np.exp(e, out=e)  # e^-|x|
@@ -327,8 +283,6 @@ def _bce_logits_kernel(has_weight: bool, has_pos_weight: bool):
         np.minimum(x, 0, out=c)  # -max(-x, 0)
         c *= py
         loss -= c
-        if w is not None:
-            loss *= w
         if grad is not None:
             # (1 - y) sigma(x) - p y sigma(-x), with r = sigma(|x|), e r = sigma(-|x|)
             r = np.add(e, 1, out=c)
@@ -339,48 +293,30 @@ def _bce_logits_kernel(has_weight: bool, has_pos_weight: bool):
             np.multiply(np.where(pos, e, r), py, out=grad)
             s_pos *= one_m_t
             np.subtract(s_pos, grad, out=grad)
-            if w is not None:
-                grad *= w
 
     return kernel
 
 
 def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
     # The compiled kernel covers the unweighted loss (weights fall back to NumPy).
-    fast = _fast.active() and weight is None and pos_weight is None
-    x, t, ws, dtype = _prepare(
-        input, target, reduction, {"weight": weight, "pos_weight": pos_weight}, finite=not fast
+    kind = "bce_logits" if weight is None and pos_weight is None else None
+    pair = e.prepare(
+        input,
+        target,
+        reduction,
+        kind=kind,
+        weight=weight,
+        extras={"pos_weight": pos_weight},
+        broadcast=True,
+        check_target=_target_probabilities,
     )
-    w, p = ws["weight"], ws["pos_weight"]
-    if fast:
-        return _fast.pair(
-            "bce_logits",
-            (x, t),
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            recheck=lambda: v.check_probabilities(t, "target"),
-        )
-    arrays = (x, t, *_full_weight(w, x), *_full_weight(p, x))
-    kernel = _bce_logits_kernel(w is not None, p is not None)
-    return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
+    kernel = _bce_logits_kernel(pos_weight is not None)
+    return e.run(pair, kernel, reduction, need_grad=need_grad, kind=kind)
 
 
-def _binary_cross_entropy_with_logits_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-    pos_weight: ArrayLike | None = None,
-):
-    return _bce_logits(input, target, weight, reduction, pos_weight, need_grad=True)
-
-
-_registry.register(
-    binary_cross_entropy, wrt="input", value_and_grad=_binary_cross_entropy_value_and_grad
-)
+_registry.register(binary_cross_entropy, wrt="input", value_and_grad=partial(_bce, need_grad=True))
 _registry.register(
     binary_cross_entropy_with_logits,
     wrt="input",
-    value_and_grad=_binary_cross_entropy_with_logits_value_and_grad,
+    value_and_grad=partial(_bce_logits, need_grad=True),
 )

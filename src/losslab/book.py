@@ -107,7 +107,7 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> Any:
 
     Examples
     --------
-    Seed 000's three outputs against the one-hot label of class 2:
+    The study diary's three outputs against the one-hot label of class 2:
 
     >>> import numpy as np
     >>> from losslab.book import mean_squared_error
@@ -174,7 +174,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> Any:
     :math:`0 \cdot \mathrm{NaN} = \mathrm{NaN}`. See :mod:`losslab.numerical`.
 
     The two target forms sum in different orders, so they may differ in the last bit
-    (catalog D004-CE-batch-5): compare them with a tolerance.
+    compare them with a tolerance.
 
     Conventions
     -----------
@@ -202,7 +202,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> Any:
     >>> print(cross_entropy_error(y2, 2))
     0.510825457099338
 
-    A batch is averaged (catalog D004-CE-batch-y2y3):
+    A batch is averaged (``y2`` and ``y3`` of the study diary):
 
     >>> print(cross_entropy_error(np.stack([y2, y3]), [2, 2]))
     1.406704775046942
@@ -327,7 +327,7 @@ def step_function(x: ArrayLike) -> np.ndarray:
     r"""The book's step activation: 1 where :math:`x > 0`, else 0 (an integer array).
 
     Its derivative is 0 everywhere except at 0, where it does not exist; this is why a network
-    trained by gradients uses the sigmoid instead (catalog D001-SIG-vs-step).
+    trained by gradients uses the sigmoid instead (the "Learning from data" notes).
 
     Parameters
     ----------

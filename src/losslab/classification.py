@@ -106,7 +106,7 @@ def zero_one_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") 
 
     Examples
     --------
-    Seed 000's outputs with the correct class 2 (catalog I002-ZERO-ONE):
+    The study diary's outputs with the correct class 2:
 
     >>> import losslab
     >>> y2 = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
@@ -165,7 +165,7 @@ def accuracy(input: ArrayLike, target: ArrayLike) -> Any:
 
     Examples
     --------
-    32 of 100 samples correct (seed 001):
+    32 of 100 samples correct (the "Learning from data" notes):
 
     >>> import numpy as np
     >>> import losslab
@@ -174,7 +174,7 @@ def accuracy(input: ArrayLike, target: ArrayLike) -> Any:
     >>> print(losslab.accuracy(predicted, target))
     0.32
 
-    A 1-D classifier that predicts class 1 where :math:`x + b > 0` (catalog D001-ACC-vs-loss). At
+    A 1-D classifier that predicts class 1 where :math:`x + b > 0`. At
     :math:`b = -0.7` it gets 4 of 5 right, and the accuracy does not move when :math:`b` does:
 
     >>> x = np.array([-2.0, -1.0, 0.5, 1.5, 3.0])

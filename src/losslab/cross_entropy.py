@@ -12,6 +12,7 @@ temporaries stay in cache) with an exact per-row maximum shift computed by a loo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -497,7 +498,7 @@ def cross_entropy(
 
     Examples
     --------
-    Scores cat 3.2, car 5.1, frog -1.7 for a cat (catalog I002-SMCE-cat):
+    Scores cat 3.2, car 5.1, frog -1.7 for a cat (CS231n's example):
 
     >>> import losslab
     >>> print(losslab.cross_entropy([3.2, 5.1, -1.7], 0))
@@ -516,25 +517,17 @@ def cross_entropy(
     >>> print(losslab.cross_entropy(x, [0, 0], label_smoothing=0.1))
     1.5702002768802237
     """
+    return _cross_entropy(
+        input, target, weight, ignore_index, reduction, label_smoothing, need_grad=False
+    )[0]
+
+
+def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, need_grad):
     pb = _prepare(
         input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
     )
-    return _softmax_ce(pb, reduction, need_grad=False)[0]
-
-
-def _cross_entropy_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-):
-    pb = _prepare(
-        input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
-    )
-    value, g = _softmax_ce(pb, reduction, need_grad=True)
-    return value, _from_rows(g, pb.in_shape)
+    value, g = _softmax_ce(pb, reduction, need_grad)
+    return value, None if g is None else _from_rows(g, pb.in_shape)
 
 
 def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
@@ -666,21 +659,16 @@ def nll_loss(
     >>> print(losslab.grad(losslab.nll_loss)(logp, 0).tolist())
     [-1.0, 0.0, 0.0]
     """
+    return _nll_loss(input, target, weight, ignore_index, reduction, need_grad=False)[0]
+
+
+def _nll_loss(input, target, weight, ignore_index, reduction, need_grad):
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    return _nll(pb, reduction, need_grad=False)[0]
+    value, g = _nll(pb, reduction, need_grad)
+    return value, None if g is None else _from_rows(g, pb.in_shape)
 
 
-def _nll_loss_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    weight: ArrayLike | None = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-):
-    pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
-    value, g = _nll(pb, reduction, need_grad=True)
-    return value, _from_rows(g, pb.in_shape)
-
-
-_registry.register(cross_entropy, wrt="input", value_and_grad=_cross_entropy_value_and_grad)
-_registry.register(nll_loss, wrt="input", value_and_grad=_nll_loss_value_and_grad)
+_registry.register(
+    cross_entropy, wrt="input", value_and_grad=partial(_cross_entropy, need_grad=True)
+)
+_registry.register(nll_loss, wrt="input", value_and_grad=partial(_nll_loss, need_grad=True))

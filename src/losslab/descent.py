@@ -117,8 +117,8 @@ def gradient_descent(
 
     Examples
     --------
-    :math:`L(w) = (w - 3)^2` from :math:`w_0 = 0` with :math:`\eta = 0.1` (catalog
-    I002-GD-quadratic); the iterates are :math:`3(1 - 0.8^k)`:
+    :math:`L(w) = (w - 3)^2` from :math:`w_0 = 0` with :math:`\eta = 0.1` (the
+    regularization article's update rule); the iterates are :math:`3(1 - 0.8^k)`:
 
     >>> import losslab
     >>> r = losslab.gradient_descent(lambda w: 2 * (w - 3), 0.0, lr=0.1, max_iter=5)
@@ -126,7 +126,8 @@ def gradient_descent(
     [0.6000000000000001, 1.08, 1.464, 1.7711999999999999, 2.01696]
 
     :math:`f(x) = x^4 - 3x^2 + x` has a global minimum near :math:`-1.30` and a local one near
-    :math:`1.13` (catalog I002-GD-local-minima). Where descent ends depends on where it starts:
+    :math:`1.13` (the regularization article's valleys). Where descent ends depends on
+    where it starts:
 
     >>> fprime = lambda x: 4 * x**3 - 6 * x + 1
     >>> left = losslab.gradient_descent(fprime, -2.0, lr=0.01, tol=1e-8, max_iter=10000)

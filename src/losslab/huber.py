@@ -2,20 +2,20 @@ r"""Huber loss and smooth L1 loss, PyTorch's ``huber_loss`` / ``smooth_l1_loss``
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
-from . import _reduction as r
+from . import _elementwise as e
+from . import _registry
 from . import _validation as v
-from .l1 import _apply_weight, _l1_kernel, _prepare_pair
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
 
-def _huber_kernel(delta: Any, weighted: bool, inv: Any = None):
+def _huber_kernel(delta: Any, inv: Any = None):
     """Block kernel of the Huber loss (divided by ``inv`` when given: smooth L1).
 
     With ``a = |x - t|`` and ``q = min(a, delta)`` the loss is ``q (a - q/2)``: ``a^2/2`` where
@@ -34,28 +34,24 @@ def _huber_kernel(delta: Any, weighted: bool, inv: Any = None):
         a *= q
         if inv is not None:
             loss /= inv
-        if weighted:
-            _apply_weight(blocks, loss, grad)
 
     return kernel
 
 
 def _huber(input, target, reduction, delta, weight, need_grad):
     d = v.check_positive_number(delta, "delta")
-    fast = _fast.active()
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight, finite=not fast)
-    arrays = (x, t) if w is None else (x, t, w)
-    if fast:
-        return _fast.pair(
-            "huber",
-            arrays,
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            param=float(dtype.type(d)),
-        )
-    kernel = _huber_kernel(dtype.type(d), w is not None)
-    return r.blocked_elementwise(kernel, arrays, x.shape, dtype, reduction, need_grad=need_grad)
+    pair = e.prepare(input, target, reduction, kind="huber", weight=weight)
+    d = pair.dtype.type(d)
+    kernel = _huber_kernel(d)
+    return e.run(pair, kernel, reduction, need_grad=need_grad, kind="huber", param=float(d))
+
+
+def _abs_kernel(blocks, loss, grad):
+    """|x - t| and its subgradient sign(x - t), with sign(0) = 0 (smooth L1 with beta 0)."""
+    diff = np.subtract(blocks[0], blocks[1], out=loss)
+    if grad is not None:
+        np.sign(diff, out=grad)
+    np.abs(diff, out=loss)
 
 
 def _smooth_l1_tiny_kernel(beta: Any):
@@ -77,33 +73,20 @@ def _smooth_l1_tiny_kernel(beta: Any):
 
 def _smooth_l1(input, target, reduction, beta, need_grad):
     b = v.check_positive_number(beta, "beta", allow_zero=True)
-    fast = _fast.active()
-    x, t, _, dtype = _prepare_pair(input, target, reduction, finite=not fast)
-    bd = dtype.type(b)
+    pair = e.prepare(input, target, reduction, kind="smooth_l1")
+    bd = pair.dtype.type(b)
     if bd == 0:  # also a beta that rounds to 0 in float32: the L1 loss, as in PyTorch
-        b = 0.0
-    elif bd < 1 / np.finfo(dtype).max:  # 1/beta overflows: a rare path that never forms it
-        if fast:
-            v.check_finite(x, "input")
-            v.check_finite(t, "target")
-        kernel = _smooth_l1_tiny_kernel(bd)
-        return r.blocked_elementwise(kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad)
-    if fast:
-        return _fast.pair(
-            "l1" if b == 0.0 else "smooth_l1",
-            (x, t),
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            param=float(dtype.type(b)),
-            grad_factor=1.0 if b == 0.0 else 1.0 / b,
-        )
-    if b == 0.0:
-        kernel, factor = _l1_kernel, 1.0
-    else:
-        kernel, factor = _huber_kernel(dtype.type(b), False, dtype.type(b)), 1.0 / b
-    return r.blocked_elementwise(
-        kernel, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=factor
+        return e.run(pair, _abs_kernel, reduction, need_grad=need_grad, kind="l1")
+    if bd < 1 / np.finfo(pair.dtype).max:  # 1/beta overflows: a rare path that never forms it
+        return e.run(pair, _smooth_l1_tiny_kernel(bd), reduction, need_grad=need_grad)
+    return e.run(
+        pair,
+        _huber_kernel(bd, bd),
+        reduction,
+        need_grad=need_grad,
+        kind="smooth_l1",
+        param=float(bd),
+        grad_factor=1.0 / b,
     )
 
 
@@ -191,16 +174,6 @@ def huber_loss(
     return _huber(input, target, reduction, delta, weight, need_grad=False)[0]
 
 
-def _huber_loss_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    reduction: str = "mean",
-    delta: float = 1.0,
-    weight: ArrayLike | None = None,
-):
-    return _huber(input, target, reduction, delta, weight, need_grad=True)
-
-
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
 ) -> Any:
@@ -271,11 +244,5 @@ def smooth_l1_loss(
     return _smooth_l1(input, target, reduction, beta, need_grad=False)[0]
 
 
-def _smooth_l1_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", beta: float = 1.0
-):
-    return _smooth_l1(input, target, reduction, beta, need_grad=True)
-
-
-_registry.register(huber_loss, wrt="input", value_and_grad=_huber_loss_value_and_grad)
-_registry.register(smooth_l1_loss, wrt="input", value_and_grad=_smooth_l1_loss_value_and_grad)
+_registry.register(huber_loss, wrt="input", value_and_grad=partial(_huber, need_grad=True))
+_registry.register(smooth_l1_loss, wrt="input", value_and_grad=partial(_smooth_l1, need_grad=True))

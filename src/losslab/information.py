@@ -144,11 +144,11 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     * :func:`scipy.stats.entropy` (``pk`` only): same value and ``base`` argument, but SciPy
       *normalises* ``pk`` to sum 1 first; losslab raises instead.
     * PyTorch ``torch.distributions.Categorical(probs=p).entropy()``: nats, also normalises.
-    * The articles (seed 003) use :math:`\log_2` (bits).
+    * The TensorFlow article uses :math:`\log_2` (bits).
 
     Examples
     --------
-    Seed 003's two examples, in bits:
+    The TensorFlow article's two examples, in bits:
 
     >>> import losslab
     >>> print(losslab.entropy([0, 0, 0, 1], base=2))
@@ -169,7 +169,7 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     return _sum(-pp * _safe_log(pp, b), ax)
 
 
-def _entropy_value_and_grad(p: ArrayLike, base: float | None = None, axis: int = -1):
+def _entropy_value_and_grad(p, base, axis):
     b = _check_base(base)
     pp, ax = _one("p", p, axis)
     logp = _safe_log(pp, b)
@@ -234,7 +234,7 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, base: float | None = None, axis: i
 
     Examples
     --------
-    Seed 003's example: the article's number is in nats; in bits it would be 0.515.
+    The TensorFlow article's example: its number is in nats; in bits it would be 0.515.
 
     >>> import losslab
     >>> p, q = [0, 0, 0, 1], [0.1, 0.1, 0.1, 0.7]
@@ -264,9 +264,7 @@ def _q_grad(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     return g.astype(pp.dtype, copy=False)
 
 
-def _kl_divergence_value_and_grad(
-    p: ArrayLike, q: ArrayLike, base: float | None = None, axis: int = -1
-):
+def _kl_divergence_value_and_grad(p, q, base, axis):
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_kl_terms(pp, qq, b), ax), _q_grad(pp, qq, b)
@@ -311,9 +309,9 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
     Notes
     -----
     For a one-hot ``p`` with class :math:`c`, :math:`H(p) = 0` and
-    :math:`H(p, q) = D_{KL}(p\|q) = -\log q_c`, which falls as :math:`q_c` grows. Seed 003 writes
-    this quantity :math:`H(p\|q)`; the usual notation is :math:`H(p, q)`, keeping :math:`\|` for the
-    divergence.
+    :math:`H(p, q) = D_{KL}(p\|q) = -\log q_c`, which falls as :math:`q_c` grows. The TensorFlow
+    article writes this quantity :math:`H(p\|q)`; the usual notation is :math:`H(p, q)`,
+    keeping :math:`\|` for the divergence.
 
     Gradient with respect to ``q`` (``losslab.grad(losslab.cross_entropy_pq)``):
     :math:`-p_i / (q_i \ln b)`, the same as the divergence's since :math:`H(p)` does not depend on
@@ -333,7 +331,7 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
 
     Examples
     --------
-    Seed 003's formula is in bits; its worked KL number (and Keras) are in nats:
+    The TensorFlow article's formula is in bits; its worked KL number (and Keras) are in nats:
 
     >>> import losslab
     >>> p, q = [0, 0, 0, 1], [0.1, 0.1, 0.1, 0.7]
@@ -342,7 +340,7 @@ def cross_entropy_pq(p: ArrayLike, q: ArrayLike, base: float | None = None, axis
     >>> print(losslab.cross_entropy_pq(p, q))
     0.35667494393873245
 
-    Seed 003's Keras example, one value per row (natural log):
+    The TensorFlow article's Keras example, one value per row (natural log):
 
     >>> y_true = [[0, 0, 0, 1], [0, 1, 0, 0]]
     >>> y_pred = [[0.1, 0.1, 0.1, 0.7], [0.1, 0.6, 0.1, 0.2]]
@@ -377,9 +375,7 @@ def _ce_terms(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     return np.where(pos & (qq == 0), pp.dtype.type(np.inf), np.where(pos, terms, 0))
 
 
-def _cross_entropy_pq_value_and_grad(
-    p: ArrayLike, q: ArrayLike, base: float | None = None, axis: int = -1
-):
+def _cross_entropy_pq_value_and_grad(p, q, base, axis):
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_ce_terms(pp, qq, b), ax), _q_grad(pp, qq, b)

@@ -2,13 +2,14 @@ r"""Kullback-Leibler divergence, PyTorch's ``KLDivLoss`` convention (input = log
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
-from . import _reduction as r
+from . import _elementwise as e
+from . import _registry
 from . import _validation as v
 
 __all__ = ["kl_div"]
@@ -25,23 +26,6 @@ def _check_target(t: np.ndarray, log_target: bool) -> None:
             f"`target` has a value {float(t.max())!r} > 0; with log_target=True it holds "
             "log-probabilities, expected values <= 0"
         )
-
-
-def _prepare(
-    input: ArrayLike, target: ArrayLike, reduction: str, log_target: Any, *, finite: bool = True
-):
-    """Checked arrays; with ``finite=False`` NaN/inf and the target's range are left to the
-    compiled kernel, which finds them in its pass (see :func:`losslab._fast.pair`)."""
-    v.check_reduction(reduction, _KL_REDUCTIONS)
-    if not isinstance(log_target, (bool, np.bool_)):
-        raise TypeError(f"`log_target` is {log_target!r}, expected True or False")
-    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, t, "input", "target")
-    if finite:
-        _check_target(t, bool(log_target))
-    dtype = v.result_dtype(x, t)
-    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
 
 
 def _kl_kernel(log_target: bool):
@@ -72,28 +56,26 @@ def _denominator(x: np.ndarray, reduction: str) -> float:
 
 
 def _kl(input, target, reduction, log_target, need_grad):
-    fast = _fast.active()
-    x, t, dtype = _prepare(input, target, reduction, log_target, finite=not fast)
-    reduce_as = "mean" if reduction == "batchmean" else reduction
-    if fast:
-        return _fast.pair(
-            "kl_div_log" if log_target else "kl_div",
-            (x, t),
-            dtype,
-            reduce_as,
-            need_grad=need_grad,
-            denominator=_denominator(x, reduction),
-            grad_factor=-1.0,
-            recheck=lambda: _check_target(t, bool(log_target)),
-        )
-    return r.blocked_elementwise(
-        _kl_kernel(bool(log_target)),
-        (x, t),
-        x.shape,
-        dtype,
-        reduce_as,
+    v.check_reduction(reduction, _KL_REDUCTIONS)
+    if not isinstance(log_target, (bool, np.bool_)):
+        raise TypeError(f"`log_target` is {log_target!r}, expected True or False")
+    log_target = bool(log_target)
+    kind = "kl_div_log" if log_target else "kl_div"
+    pair = e.prepare(
+        input,
+        target,
+        reduction,
+        kind=kind,
+        check_target=lambda t: _check_target(t, log_target),
+        reductions=_KL_REDUCTIONS,
+    )
+    return e.run(
+        pair,
+        _kl_kernel(log_target),
+        "mean" if reduction == "batchmean" else reduction,
         need_grad=need_grad,
-        denominator=_denominator(x, reduction),
+        kind=kind,
+        denominator=_denominator(pair.x, reduction),
         grad_factor=-1.0,
     )
 
@@ -173,7 +155,7 @@ def kl_div(
 
     Examples
     --------
-    The article's KL example, p = one-hot, q = [0.1, 0.1, 0.1, 0.7] (catalog S003-KL-ex):
+    The article's KL example, p = one-hot, q = [0.1, 0.1, 0.1, 0.7] (the TensorFlow article):
 
     >>> import numpy as np
     >>> import losslab
@@ -186,10 +168,4 @@ def kl_div(
     return _kl(input, target, reduction, log_target, need_grad=False)[0]
 
 
-def _kl_div_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", log_target: bool = False
-):
-    return _kl(input, target, reduction, log_target, need_grad=True)
-
-
-_registry.register(kl_div, wrt="input", value_and_grad=_kl_div_value_and_grad)
+_registry.register(kl_div, wrt="input", value_and_grad=partial(_kl, need_grad=True))

@@ -2,99 +2,16 @@ r"""Mean absolute error, PyTorch's ``l1_loss`` convention (with its optional ``w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
-from . import _reduction as r
-from . import _validation as v
+from . import _elementwise as e
+from . import _registry
 
 __all__ = ["l1_loss"]
-
-
-def _prepare_pair(
-    input: ArrayLike, target: ArrayLike, reduction: str, weight: Any = None, *, finite: bool = True
-):
-    """Check an element-wise regression pair (and an optional same-shape ``weight``).
-
-    Returns ``(x, t, w, dtype)`` with ``w`` None when no weight is given. Shared by
-    :mod:`losslab.huber`. ``finite=False`` skips the NaN/inf check (a compiled kernel makes it
-    in its pass).
-    """
-    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, t, "input", "target")
-    v.check_reduction(reduction)
-    if weight is None:
-        dtype = v.result_dtype(x, t)
-        return x.astype(dtype, copy=False), t.astype(dtype, copy=False), None, dtype
-    w = v.as_float_array(weight, "weight", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, w, "input", "weight")
-    v.check_nonnegative(w, "weight")
-    dtype = v.result_dtype(x, t, w)
-    cast = (a.astype(dtype, copy=False) for a in (x, t, w))
-    return (*cast, dtype)
-
-
-def _total_weight(w: np.ndarray, dtype: np.dtype) -> Any:
-    total = dtype.type(w.sum(dtype=dtype))
-    if total == 0:
-        raise ValueError(
-            "`weight` sums to 0; reduction='mean' divides by the total weight, expected a "
-            "positive sum"
-        )
-    return total
-
-
-def _apply_weight(blocks, loss, grad) -> None:
-    """Multiply a block's element losses (and derivatives) by its weights, if it has any."""
-    if len(blocks) == 3:
-        loss *= blocks[2]
-        if grad is not None:
-            grad *= blocks[2]
-
-
-def _pair_loss(kernel, input, target, reduction, weight, need_grad, *, grad_factor=1.0, kind):
-    """An element-wise loss of ``(input, target)`` with PyTorch's optional ``weight``.
-
-    ``kernel`` works on the ``(x, t)`` blocks; the weights are applied here, and a weighted
-    'mean' divides by the total weight (``F.mse_loss`` and ``F.l1_loss``). Shared by
-    :mod:`losslab.mse`. With the compiled kernels, the loss ``kind`` of
-    :data:`losslab._fast.PAIR_KINDS` runs instead of ``kernel``.
-    """
-    fast = _fast.active()
-    x, t, w, dtype = _prepare_pair(input, target, reduction, weight, finite=not fast)
-    arrays = (x, t) if w is None else (x, t, w)
-    denominator = None
-    if w is not None and reduction == "mean":
-        denominator = float(_total_weight(w, dtype))
-    if fast:
-        return _fast.pair(
-            kind,
-            arrays,
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            denominator=denominator,
-            grad_factor=grad_factor,
-        )
-
-    def weighted_kernel(blocks, loss, grad):
-        kernel(blocks, loss, grad)
-        _apply_weight(blocks, loss, grad)
-
-    return r.blocked_elementwise(
-        weighted_kernel,
-        arrays,
-        x.shape,
-        dtype,
-        reduction,
-        need_grad=need_grad,
-        grad_factor=grad_factor,
-        denominator=denominator,
-    )
 
 
 def l1_loss(
@@ -158,7 +75,7 @@ def l1_loss(
 
     Examples
     --------
-    Seed 000's predictions against the one-hot label (catalog item I002-MAE):
+    The study diary's predictions against the one-hot label:
 
     >>> import losslab
     >>> t = [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
@@ -186,13 +103,16 @@ def _l1_kernel(blocks, loss, grad):
 
 
 def _l1(input, target, reduction, weight, need_grad):
-    return _pair_loss(_l1_kernel, input, target, reduction, weight, need_grad, kind="l1")
+    return e.pair_loss(
+        _l1_kernel,
+        input,
+        target,
+        reduction,
+        need_grad=need_grad,
+        kind="l1",
+        weight=weight,
+        mean_over_weight=True,
+    )
 
 
-def _l1_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
-):
-    return _l1(input, target, reduction, weight, need_grad=True)
-
-
-_registry.register(l1_loss, wrt="input", value_and_grad=_l1_loss_value_and_grad)
+_registry.register(l1_loss, wrt="input", value_and_grad=partial(_l1, need_grad=True))

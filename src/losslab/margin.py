@@ -4,13 +4,15 @@ r"""Margin (hinge-type) losses: PyTorch's ``multi_margin_loss``, ``hinge_embeddi
 from __future__ import annotations
 
 import numbers
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _fast, _registry
+from . import _elementwise as e
 from . import _reduction as r
+from . import _registry
 from . import _validation as v
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
@@ -34,16 +36,6 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _prepare_signed(input: Any, target: Any, reduction: str, *, finite: bool = True):
-    """Predictions and same-shape labels (checked to be -1 or 1 by :func:`_signed_loss`)."""
-    x = v.as_float_array(input, "input", allow_nonfinite=not finite)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=not finite)
-    v.check_same_shape(x, t, "input", "target")
-    v.check_reduction(reduction)
-    dtype = v.result_dtype(x, t)
-    return x.astype(dtype, copy=False), t.astype(dtype, copy=False), dtype
-
-
 def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
     if grad is not None:
         grad *= r.reduction_scale(loss.size, reduction, dtype)
@@ -51,27 +43,18 @@ def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np
 
 
 def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, kind=None):
-    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels (or, with
-    the compiled kernels, the loss ``kind`` of :data:`losslab._fast.PAIR_KINDS`)."""
-    fast = kind is not None and _fast.active()
-    x, t, dtype = _prepare_signed(input, target, reduction, finite=not fast)
-    if fast:  # the kernel checks the labels in its pass
-        return _fast.pair(
-            kind,
-            (x, t),
-            dtype,
-            reduction,
-            need_grad=need_grad,
-            grad_factor=grad_factor,
-            recheck=lambda: _check_signed(t),
-        )
-
-    def checked(blocks, loss, grad):
-        _check_signed(blocks[1])
-        kernel(blocks[0], blocks[1], loss, grad)
-
-    return r.blocked_elementwise(
-        checked, (x, t), x.shape, dtype, reduction, need_grad=need_grad, grad_factor=grad_factor
+    """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels, or the
+    compiled kernel ``kind``; the labels are checked inside the pass."""
+    return e.pair_loss(
+        lambda blocks, loss, grad: kernel(blocks[0], blocks[1], loss, grad),
+        input,
+        target,
+        reduction,
+        need_grad=need_grad,
+        kind=kind,
+        grad_factor=grad_factor,
+        check_target=_check_signed,
+        check_in_blocks=True,
     )
 
 
@@ -152,9 +135,9 @@ def multi_margin_loss(
 
     Examples
     --------
-    The CS231n scores (catalog item I002-HINGE-multiclass; one row per image, classes cat, car,
+    The CS231n scores (one row per image, classes cat, car,
     frog). ``multi_margin_loss`` divides by :math:`C = 3`; multiplying by :math:`C` gives the SVM
-    losses 2.9, 0 and 12.9 and their mean 5.2667 to within the catalog's tolerance of
+    losses 2.9, 0 and 12.9 and their mean 5.2667 to within a tolerance of
     :math:`10^{-12}` (the last bits depend on the order of the additions: PyTorch's
     :math:`(\mathrm{margin} - x_y) + x_j` is used here):
 
@@ -219,17 +202,6 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     if single:
         loss = loss.reshape(())
     return _finish(loss, grad, reduction, dtype)
-
-
-def _multi_margin_loss_value_and_grad(
-    input: ArrayLike,
-    target: ArrayLike,
-    p: int = 1,
-    margin: float = 1.0,
-    weight: ArrayLike | None = None,
-    reduction: str = "mean",
-):
-    return _multi_margin(input, target, p, margin, weight, reduction, need_grad=True)
 
 
 # -------------------------------------------------------------------------- hinge_embedding_loss
@@ -319,12 +291,6 @@ def _hinge_embedding(input, target, margin, reduction, need_grad):
         loss[...] = np.where(pos, x, loss)
 
     return _signed_loss(kernel, input, target, reduction, need_grad)
-
-
-def _hinge_embedding_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-):
-    return _hinge_embedding(input, target, margin, reduction, need_grad=True)
 
 
 # ------------------------------------------------------------------------------ soft_margin_loss
@@ -421,10 +387,6 @@ def _soft_margin(input, target, reduction, need_grad):
     )
 
 
-def _soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"):
-    return _soft_margin(input, target, reduction, need_grad=True)
-
-
 # ------------------------------------------------------------------------------------ hinge_loss
 
 
@@ -484,7 +446,7 @@ def hinge_loss(
 
     Examples
     --------
-    Catalog item I002-HINGE-binary, pairs :math:`(y, f)`:
+    Four pairs :math:`(y, f)`:
 
     >>> import losslab
     >>> y, f = [1, 1, -1, 1], [2.0, 0.3, 0.3, -1.0]
@@ -511,15 +473,13 @@ def _hinge(input, target, margin, reduction, need_grad):
     return _signed_loss(kernel, input, target, reduction, need_grad)
 
 
-def _hinge_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, reduction: str = "mean"
-):
-    return _hinge(input, target, margin, reduction, need_grad=True)
-
-
-_registry.register(multi_margin_loss, wrt="input", value_and_grad=_multi_margin_loss_value_and_grad)
 _registry.register(
-    hinge_embedding_loss, wrt="input", value_and_grad=_hinge_embedding_loss_value_and_grad
+    multi_margin_loss, wrt="input", value_and_grad=partial(_multi_margin, need_grad=True)
 )
-_registry.register(soft_margin_loss, wrt="input", value_and_grad=_soft_margin_loss_value_and_grad)
-_registry.register(hinge_loss, wrt="input", value_and_grad=_hinge_loss_value_and_grad)
+_registry.register(
+    hinge_embedding_loss, wrt="input", value_and_grad=partial(_hinge_embedding, need_grad=True)
+)
+_registry.register(
+    soft_margin_loss, wrt="input", value_and_grad=partial(_soft_margin, need_grad=True)
+)
+_registry.register(hinge_loss, wrt="input", value_and_grad=partial(_hinge, need_grad=True))

@@ -93,7 +93,7 @@ def sample_batch(
 
     Examples
     --------
-    The textbook's draw (seed 004) with a seed, via the legacy ``RandomState`` it uses:
+    The textbook's draw (the chapter 4 notes) with a seed, via the legacy ``RandomState`` it uses:
 
     >>> import numpy as np
     >>> import losslab
@@ -182,7 +182,7 @@ def iterate_minibatches(
     >>> import numpy as np
     >>> import losslab
     >>> for idx in losslab.iterate_minibatches(5, 5, shuffle=False):
-    ...     print(idx)  # the np.arange(batch_size) of seed 004
+    ...     print(idx)  # the chapter 4 notes' np.arange(batch_size)
     [0 1 2 3 4]
     >>> batches = list(losslab.iterate_minibatches(10, 4, rng=0))
     >>> print([len(b) for b in batches])
@@ -192,7 +192,7 @@ def iterate_minibatches(
     >>> print([len(b) for b in losslab.iterate_minibatches(10, 4, rng=0, drop_last=True)])
     [4, 4]
 
-    Seed 004's label form of the cross-entropy picks one entry per row with
+    The chapter 4 notes' label form of the cross-entropy picks one entry per row with
     ``y[np.arange(batch_size), t]``:
 
     >>> y = np.arange(50).reshape(5, 10) / 100
@@ -246,7 +246,7 @@ def duplicate_probability(n: int, batch_size: int) -> float:
 
     Examples
     --------
-    Seed 004 draws 10 of MNIST's 60000 training images with ``np.random.choice``:
+    The chapter 4 notes draw 10 of MNIST's 60000 training images with ``np.random.choice``:
 
     >>> import numpy as np
     >>> import losslab

@@ -2,13 +2,14 @@ r"""Mean squared error, PyTorch's ``mse_loss`` convention (with its optional ``w
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _elementwise as e
 from . import _registry
-from .l1 import _pair_loss
 
 __all__ = ["mse_loss"]
 
@@ -97,15 +98,17 @@ def _mse_kernel(blocks, loss, grad):
 
 
 def _mse(input, target, reduction, weight, need_grad):
-    return _pair_loss(
-        _mse_kernel, input, target, reduction, weight, need_grad, grad_factor=2.0, kind="mse"
+    return e.pair_loss(
+        _mse_kernel,
+        input,
+        target,
+        reduction,
+        need_grad=need_grad,
+        kind="mse",
+        weight=weight,
+        mean_over_weight=True,
+        grad_factor=2.0,
     )
 
 
-def _mse_loss_value_and_grad(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", weight: ArrayLike | None = None
-):
-    return _mse(input, target, reduction, weight, need_grad=True)
-
-
-_registry.register(mse_loss, wrt="input", value_and_grad=_mse_loss_value_and_grad)
+_registry.register(mse_loss, wrt="input", value_and_grad=partial(_mse, need_grad=True))

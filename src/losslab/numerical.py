@@ -175,7 +175,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: ArrayLike, h: float | 
     [[ 6.  8.]
      [ 2. -4.]]
 
-    The NaN pitfall with the textbook's cross-entropy and step, at seed 000's ``y2``
+    The NaN pitfall with the textbook's cross-entropy and step, at the study diary's ``y2``
     (``np.errstate`` hides NumPy's "invalid value in log" warning):
 
     >>> from losslab import book

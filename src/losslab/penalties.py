@@ -85,7 +85,7 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return lam_t * np.sum(np.abs(ww))
 
 
-def _l1_penalty_value_and_grad(w: ArrayLike, lam: float = 1.0):
+def _l1_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
     return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
 
@@ -144,8 +144,9 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     >>> print(losslab.grad(losslab.l2_penalty)([1.0, -2.0, 0.5], lam=0.1))
     [ 0.1  -0.2   0.05]
 
-    Two weight vectors with the same score on :math:`x = (1, 1, 1, 1)` (catalog I002-REG-w1w2,
-    CS231n's example): only L2 prefers the spread-out ``w2``; L1 cannot tell them apart.
+    Two weight vectors with the same score on :math:`x = (1, 1, 1, 1)` (the regularization
+    article's example, as in CS231n): only L2 prefers the spread-out ``w2``; L1 cannot tell
+    them apart.
 
     >>> import numpy as np
     >>> x = np.array([1.0, 1.0, 1.0, 1.0])
@@ -163,7 +164,7 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l2_penalty_value_and_grad(w, lam)[0]
 
 
-def _l2_penalty_value_and_grad(w: ArrayLike, lam: float = 1.0):
+def _l2_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
         return lam_t / 2 * np.sum(ww * ww), lam_t * ww
@@ -209,8 +210,7 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
 
     Examples
     --------
-    L1 sets the small entry to 0; L2 (:func:`prox_l2`) only shrinks it (catalog
-    I002-REG-L1-sparsity):
+    L1 sets the small entry to 0; L2 (:func:`prox_l2`) only shrinks it:
 
     >>> import losslab
     >>> a = [0.3, -0.05, 1.2]

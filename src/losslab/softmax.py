@@ -110,7 +110,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
 
     Examples
     --------
-    The scores cat 3.2, car 5.1, frog -1.7 (catalog I002-SMCE-cat):
+    The scores cat 3.2, car 5.1, frog -1.7 (CS231n's example):
 
     >>> import losslab
     >>> print(losslab.softmax([3.2, 5.1, -1.7]).tolist())
@@ -175,7 +175,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
     Examples
     --------
     >>> import losslab
-    >>> print(-losslab.log_softmax([3.2, 5.1, -1.7])[0])  # -ln p_cat, catalog I002-SMCE-cat
+    >>> print(-losslab.log_softmax([3.2, 5.1, -1.7])[0])  # -ln p_cat
     2.04035515280017
     >>> print(losslab.log_softmax([0.0, -1000.0]).tolist())  # log(softmax) would give -inf
     [0.0, -1000.0]
@@ -287,12 +287,12 @@ def log_sigmoid(x: ArrayLike) -> Any:
     return _scalar_if_0d(out)
 
 
-def _softmax_value_and_grad(x: ArrayLike, axis: int = -1):
+def _softmax_value_and_grad(x, axis):
     value = softmax(x, axis)
     return value, np.zeros_like(value)
 
 
-def _log_softmax_value_and_grad(x: ArrayLike, axis: int = -1):
+def _log_softmax_value_and_grad(x, axis):
     a, ax = _prepare_axis(x, axis)
     z, e, log_s = _shifted_log_sum(a, ax)
     z -= log_s
@@ -301,7 +301,7 @@ def _log_softmax_value_and_grad(x: ArrayLike, axis: int = -1):
     return z, grad.astype(a.dtype, copy=False)
 
 
-def _sigmoid_value_and_grad(x: ArrayLike):
+def _sigmoid_value_and_grad(x):
     a = v.as_float_array(x, "x")
     e = np.exp(-np.abs(a))
     d = 1.0 + e
@@ -310,7 +310,7 @@ def _sigmoid_value_and_grad(x: ArrayLike):
     return _scalar_if_0d(value), _scalar_if_0d(grad)
 
 
-def _log_sigmoid_value_and_grad(x: ArrayLike):
+def _log_sigmoid_value_and_grad(x):
     a = v.as_float_array(x, "x")
     e = np.exp(-np.abs(a))
     value = np.minimum(a, 0) - np.log1p(e)
