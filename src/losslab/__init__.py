@@ -10,6 +10,7 @@ from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_wit
 from .classification import accuracy, zero_one_loss
 from .cross_entropy import cross_entropy, nll_loss
 from .ctc import ctc_loss
+from .linear_cross_entropy import linear_cross_entropy
 from .descent import DescentResult, gradient_descent
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
