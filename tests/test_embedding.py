@@ -89,3 +89,11 @@ def test_bad_input(call, exc, name):
     with pytest.raises(exc) as info:
         call()
     assert str(info.value).startswith(f"`{name}`"), str(info.value)
+
+
+def test_sympy_gradients_are_the_closed_forms():
+    pytest.importorskip("sympy")
+    from losslab.symbolic import embedding as sym
+
+    proofs = sym.proofs()
+    assert proofs and all(proofs.values()), proofs

@@ -66,3 +66,10 @@ def test_bad_input(change, exc, name):
     with pytest.raises(exc) as info:
         losslab.linear_cross_entropy(**kwargs)
     assert str(info.value).startswith(f"`{name}`")
+
+
+def test_sympy_gradient_is_the_chunked_form():
+    pytest.importorskip("sympy")
+    from losslab.symbolic import linear_cross_entropy as sym
+
+    assert sym.proof()
