@@ -498,6 +498,74 @@ ROWS += [
     Row("get_num_threads", lambda: {}, []),
 ]
 
+# The losses of tests/test_ctc.py, test_linear_cross_entropy.py and test_embedding.py (which
+# hold their fuller validation tests).
+_PAIR = {"input1": np.array([[1.0, 2.0]]), "input2": np.array([[0.5, 1.0]]), "target": np.ones(1)}
+_TRIPLET = {"anchor": np.zeros((1, 2)), "positive": np.ones((1, 2)), "negative": -np.ones((1, 2))}
+ROWS += [
+    Row(
+        "ctc_loss",
+        lambda: {
+            "log_probs": np.log(np.full((2, 1, 3), 1 / 3)),
+            "targets": np.array([[1]]),
+            "input_lengths": np.array([2]),
+            "target_lengths": np.array([1]),
+        },
+        [
+            Case("1-d", "log_probs", np.zeros(3), ValueError),
+            Case("nan", "log_probs", np.full((2, 1, 3), np.nan), ValueError),
+            Case("float-labels", "targets", np.array([[1.0]]), TypeError),
+            Case("blank-label", "targets", np.array([[0]]), ValueError),
+            Case("too-long", "input_lengths", np.array([3]), ValueError),
+            Case("negative", "target_lengths", np.array([-1]), ValueError),
+            Case("out-of-range", "blank", 3, ValueError),
+            Case("not-bool", "zero_infinity", 1, TypeError),
+            Case("unknown", "reduction", "avg", ValueError),
+        ],
+    ),
+    Row(
+        "linear_cross_entropy",
+        lambda: {"input": np.ones((2, 3)), "linear_weight": np.ones((4, 3)), "target": [0, 3]},
+        [
+            Case("1-d", "input", np.ones(3), ValueError),
+            Case("wrong-d", "linear_weight", np.ones((4, 2)), ValueError),
+            Case("out-of-range", "target", [0, 4], ValueError),
+            Case("float", "target", [0.0, 1.0], TypeError),
+            Case("negative", "weight", -np.ones(4), ValueError),
+            Case("too-large", "label_smoothing", 2.0, ValueError),
+            Case("unknown", "reduction", "avg", ValueError),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda shape=shape: {**_PAIR, "target": np.ones(shape)},
+            [
+                Case("shape", "input2", np.ones((1, 3)), ValueError),
+                Case("zero-label", "target", np.zeros(shape), ValueError),
+                Case("bool", "input1", np.ones((1, 2), bool), TypeError),
+                Case("str", "margin", "1", TypeError),
+                Case("unknown", "reduction", "avg", ValueError),
+            ],
+        )
+        for name, shape in (("cosine_embedding_loss", (1,)), ("margin_ranking_loss", (1, 2)))
+    ],
+    *[
+        Row(
+            name,
+            lambda: dict(_TRIPLET),
+            [
+                Case("shape", "negative", np.ones((1, 3)), ValueError),
+                Case("nan", "positive", np.full((1, 2), np.nan), ValueError),
+                Case("not-bool", "swap", 1, TypeError),
+                Case("unknown", "reduction", "avg", ValueError),
+            ],
+        )
+        for name in ("triplet_margin_loss", "triplet_margin_with_distance_loss")
+    ],
+]
+
+
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {
     "differentiable_functions": "takes no arguments",

@@ -9,11 +9,19 @@ from ._registry import differentiable_functions, grad, value_and_grad
 from .binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import accuracy, zero_one_loss
 from .cross_entropy import cross_entropy, nll_loss
+from .ctc import ctc_loss
 from .descent import DescentResult, gradient_descent
+from .embedding import (
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
 from .kl_div import kl_div
 from .l1 import l1_loss
+from .linear_cross_entropy import linear_cross_entropy
 from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
@@ -29,8 +37,10 @@ __all__ = [
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_pq",
+    "ctc_loss",
     "differentiable_functions",
     "duplicate_probability",
     "entropy",
@@ -46,8 +56,10 @@ __all__ = [
     "l1_loss",
     "l1_penalty",
     "l2_penalty",
+    "linear_cross_entropy",
     "log_sigmoid",
     "log_softmax",
+    "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
     "nll_loss",
@@ -62,6 +74,8 @@ __all__ = [
     "smooth_l1_loss",
     "soft_margin_loss",
     "softmax",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "value_and_grad",
     "zero_one_loss",
 ]

@@ -1,0 +1,99 @@
+"""Pair and triplet losses: gradients by central differences, validation, dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losslab
+
+CASES = [
+    ("margin_ranking_loss", 2, ("input1", "input2"), {"margin": 0.3}),
+    ("cosine_embedding_loss", 2, ("input1", "input2"), {"margin": 0.1}),
+    ("triplet_margin_loss", 3, ("anchor", "positive", "negative"), {"p": 3.0, "swap": True}),
+    ("triplet_margin_with_distance_loss", 3, ("anchor", "positive", "negative"), {"swap": True}),
+]
+
+
+def _arrays(name, count, rng):
+    if name == "margin_ranking_loss":
+        return [rng.normal(size=5), rng.normal(size=5), rng.choice([-1.0, 1.0], 5)]
+    arrays = list(rng.normal(size=(count, 5, 3)))
+    if count == 2:
+        arrays.append(rng.choice([-1.0, 1.0], 5))
+    return arrays
+
+
+@pytest.mark.parametrize(("name", "count", "wrts", "kw"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_gradients_match_differences(name, count, wrts, kw, reduction):
+    rng = np.random.default_rng(7)
+    fn = getattr(losslab, name)
+    arrays = _arrays(name, count, rng)
+    for i, wrt in enumerate(wrts):
+        g = losslab.grad(fn, wrt=wrt)(*arrays, reduction=reduction, **kw)
+        num = np.zeros_like(arrays[i])
+        for idx in np.ndindex(arrays[i].shape):
+            plus = [a.copy() for a in arrays]
+            minus = [a.copy() for a in arrays]
+            plus[i][idx] += 1e-6
+            minus[i][idx] -= 1e-6
+            num[idx] = (
+                np.sum(fn(*plus, reduction=reduction, **kw))
+                - np.sum(fn(*minus, reduction=reduction, **kw))
+            ) / 2e-6
+        np.testing.assert_allclose(g, num, atol=1e-7)
+
+
+@pytest.mark.parametrize(("name", "count", "wrts", "kw"), CASES, ids=[c[0] for c in CASES])
+def test_float32_stays_float32_and_inputs_untouched(name, count, wrts, kw):
+    arrays = [a.astype(np.float32) for a in _arrays(name, count, np.random.default_rng(1))]
+    before = [a.copy() for a in arrays]
+    value, g = losslab.value_and_grad(getattr(losslab, name))(*arrays, **kw)
+    assert value.dtype == np.float32 and g.dtype == np.float32
+    for a, b in zip(arrays, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_custom_distance():
+    a, p, n = np.zeros((1, 2)), np.array([[3.0, 4.0]]), np.array([[6.0, 8.0]])
+
+    def l1(x, y):
+        return np.abs(x - y).sum(-1)
+
+    value = losslab.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=1.0)
+    assert value == max(7.0 - 14.0 + 1.0, 0.0)
+    with pytest.raises(TypeError, match=r"^`distance_function`"):
+        losslab.grad(losslab.triplet_margin_with_distance_loss)(a, p, n, distance_function=l1)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "name"),
+    [
+        (lambda: losslab.margin_ranking_loss([1.0], [1.0, 2.0], [1]), ValueError, "input2"),
+        (lambda: losslab.margin_ranking_loss([1.0], [1.0], [0]), ValueError, "target"),
+        (lambda: losslab.margin_ranking_loss([1.0], [1.0], [1], margin="a"), TypeError, "margin"),
+        (lambda: losslab.cosine_embedding_loss([[1.0]], [[1.0]], [2]), ValueError, "target"),
+        (lambda: losslab.cosine_embedding_loss([True], [1.0], 1), TypeError, "input1"),
+        (lambda: losslab.triplet_margin_loss([1.0], [1.0], [1.0], p=0), ValueError, "p"),
+        (lambda: losslab.triplet_margin_loss([1.0], [1.0], [1.0], swap=1), TypeError, "swap"),
+        (lambda: losslab.triplet_margin_loss([1.0], [1.0], [np.nan]), ValueError, "negative"),
+        (
+            lambda: losslab.triplet_margin_with_distance_loss([1.0], [1.0], [1.0], reduction="x"),
+            ValueError,
+            "reduction",
+        ),
+    ],
+)
+def test_bad_input(call, exc, name):
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value).startswith(f"`{name}`"), str(info.value)
+
+
+def test_sympy_gradients_are_the_closed_forms():
+    pytest.importorskip("sympy")
+    from losslab.symbolic import embedding as sym
+
+    proofs = sym.proofs()
+    assert proofs and all(proofs.values()), proofs
