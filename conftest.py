@@ -34,3 +34,7 @@ pytest_collect_file = Sybil(
     patterns=["*.md"],
     path="docs",
 ).pytest()
+
+# Example user code for the type checkers (tests/test_typing.py): it is checked, never run, and
+# some of it is wrong on purpose (a reduction the type checkers must reject).
+collect_ignore = ["tests/typing_examples"]
