@@ -525,7 +525,12 @@ ROWS += [
     ),
     Row(
         "linear_cross_entropy",
-        lambda: {"input": np.ones((2, 3)), "linear_weight": np.ones((4, 3)), "target": [0, 3]},
+        lambda: {
+            "input": np.ones((2, 3)),
+            "linear_weight": np.ones((4, 3)),
+            "target": np.array([0, 3]),
+            "linear_bias": np.zeros(4),
+        },
         [
             Case("1-d", "input", np.ones(3), ValueError),
             Case("wrong-d", "linear_weight", np.ones((4, 2)), ValueError),

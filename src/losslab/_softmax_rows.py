@@ -2,7 +2,7 @@
 
 Used by :mod:`losslab.cross_entropy` when its compiled kernel does not run (label smoothing,
 class weights, probabilities as targets, or ``LOSSLAB_PURE_NUMPY=1``). ``pb`` is the
-cross-entropy's prepared problem (``cross_entropy._Problem``).
+cross-entropy's prepared problem (``_ce_problem._Problem``).
 """
 
 from __future__ import annotations
