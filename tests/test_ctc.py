@@ -168,6 +168,16 @@ BAD = [
     ({"targets": [[0]]}, ValueError, "targets"),
     ({"targets": [[[1]]]}, ValueError, "targets"),
     ({"targets": [1, 2]}, ValueError, "targets"),
+    (  # N = 2 sequences but one row of targets
+        {
+            "log_probs": _log_softmax(np.zeros((2, 2, 3))),
+            "targets": [[1, 2, 1, 2]],
+            "input_lengths": [2, 2],
+            "target_lengths": [1, 1],
+        },
+        ValueError,
+        "targets",
+    ),
     ({"input_lengths": [3]}, ValueError, "input_lengths"),
     ({"input_lengths": [0]}, ValueError, "input_lengths"),
     ({"input_lengths": [2, 2]}, ValueError, "input_lengths"),

@@ -61,8 +61,11 @@ def test_custom_distance():
     def l1(x, y):
         return np.abs(x - y).sum(-1)
 
-    value = losslab.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=1.0)
-    assert value == max(7.0 - 14.0 + 1.0, 0.0)
+    # L1: d(a, p) = 7, d(a, n) = 14, so 7 - 14 + 10 = 3; the default L2 gives 5 - 10 + 10 = 5
+    value = losslab.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=10.0)
+    default = losslab.triplet_margin_with_distance_loss(a, p, n, margin=10.0)
+    assert value == pytest.approx(3.0, rel=1e-12)
+    assert default == pytest.approx(5.0, rel=1e-12)
     with pytest.raises(TypeError, match=r"^`distance_function`"):
         losslab.grad(losslab.triplet_margin_with_distance_loss)(a, p, n, distance_function=l1)
 

@@ -350,6 +350,8 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction
         expected = "2 (N, S) or 1 (sum of target_lengths,)" if batched else "1 (S,)"
         if y.ndim != (2 if batched else 1):
             raise ValueError(f"`targets` has {y.ndim} dimension(s), expected {expected}")
+        if batched and y.shape[0] != n:
+            raise ValueError(f"`targets` has shape {y.shape}, expected (N, S) with N = {n}")
         padded = y.reshape(n, -1)
         if padded.shape[1] == 0:
             padded = np.full((n, 1), blank, dtype=np.int64)
