@@ -168,6 +168,16 @@ BAD = [
     ({"targets": [[0]]}, ValueError, "targets"),
     ({"targets": [[[1]]]}, ValueError, "targets"),
     ({"targets": [1, 2]}, ValueError, "targets"),
+    (  # N = 2 sequences but one row of targets
+        {
+            "log_probs": _log_softmax(np.zeros((2, 2, 3))),
+            "targets": [[1, 2, 1, 2]],
+            "input_lengths": [2, 2],
+            "target_lengths": [1, 1],
+        },
+        ValueError,
+        "targets",
+    ),
     ({"input_lengths": [3]}, ValueError, "input_lengths"),
     ({"input_lengths": [0]}, ValueError, "input_lengths"),
     ({"input_lengths": [2, 2]}, ValueError, "input_lengths"),
@@ -213,3 +223,61 @@ def test_sympy_sum_over_alignments_gives_the_same_gradient():
 
     assert sym.proof(n_frames=4, n_classes=3, labels=(1, 1)) < 1e-12
     assert sym.proof(n_frames=3, n_classes=3, labels=(2,), seed=1) < 1e-12
+
+
+SINGLE_BAD = [
+    ({"labels": [5]}, ValueError, "labels"),  # C = 3
+    ({"labels": [0]}, ValueError, "labels"),  # the blank
+    ({"labels": [-1]}, ValueError, "labels"),
+    ({"labels": [1.7]}, TypeError, "labels"),
+    ({"labels": [[1]]}, ValueError, "labels"),
+    ({"blank": 3}, ValueError, "blank"),
+    ({"blank": 1.0}, TypeError, "blank"),
+    ({"log_probs": np.zeros(3)}, ValueError, "log_probs"),
+    ({"log_probs": np.zeros((0, 3))}, ValueError, "log_probs"),
+    ({"log_probs": np.full((2, 3), np.nan)}, ValueError, "log_probs"),
+    ({"log_probs": np.zeros((2, 3), dtype=bool)}, TypeError, "log_probs"),
+]
+
+
+@pytest.mark.parametrize(("change", "exc", "name"), SINGLE_BAD, ids=[str(b[0]) for b in SINGLE_BAD])
+@pytest.mark.parametrize("fn", ["ctc_alpha", "ctc_beta", "ctc_single"])
+def test_readable_helpers_check_their_input(change, exc, name, fn):
+    kwargs = {"log_probs": _log_softmax(np.zeros((2, 3))), "labels": [1], "blank": 0}
+    kwargs.update(change)
+    with pytest.raises(exc) as info:
+        getattr(ctc, fn)(**kwargs)
+    assert str(info.value).startswith(f"`{name}`"), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("labels", "blank", "exc", "name"),
+    [
+        ([1.7], 0, TypeError, "labels"),
+        ([1, 0], 0, ValueError, "labels"),
+        ([-2], 0, ValueError, "labels"),
+        ([1], -1, ValueError, "blank"),
+        ([1], True, TypeError, "blank"),
+    ],
+)
+def test_extend_labels_checks_its_input(labels, blank, exc, name):
+    with pytest.raises(exc) as info:
+        ctc.extend_labels(labels, blank=blank)
+    assert str(info.value).startswith(f"`{name}`"), str(info.value)
+
+
+def test_extend_labels_of_no_labels_is_one_blank():
+    assert ctc.extend_labels([], blank=2) == [2]
+    assert ctc.extend_labels(np.array([], dtype=np.int64), blank=2) == [2]
+
+
+def test_readable_helpers_keep_float32():
+    lp = _log_softmax(np.random.default_rng(0).normal(size=(4, 3)))
+    lp32 = lp.astype(np.float32)
+    for fn in (ctc.ctc_alpha, ctc.ctc_beta):
+        out = fn(lp32, [1, 2], blank=0)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, fn(lp32.astype(np.float64), [1, 2], blank=0), rtol=1e-6)
+    _, g = ctc.ctc_single(lp32, [1, 2], blank=0)
+    assert g.dtype == np.float32
+    assert ctc.ctc_single(lp, [1, 2], blank=0)[1].dtype == np.float64

@@ -55,14 +55,41 @@ def test_float32_stays_float32_and_inputs_untouched(name, count, wrts, kw):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("wrt", ["anchor", "positive", "negative"])
+def test_triplet_p_below_1_with_a_zero_difference_takes_subgradient_0(wrt):
+    # u = anchor - positive has a zero coordinate: d|u_0|^p/du_0 is infinite there, and the
+    # subgradient 0 is used (as PyTorch's norm backward masks it)
+    a, pos, neg = np.array([[0.0, 1.0]]), np.array([[0.0, 3.0]]), np.array([[2.0, 2.0]])
+    kw = {"margin": 10.0, "p": 0.5, "eps": 0.0}
+    fn = losslab.value_and_grad(losslab.triplet_margin_loss, wrt=wrt)
+    value, g = fn(a, pos, neg, **kw)
+
+    def dd(u):  # gradient of ||u||_p with respect to u, 0 where u_i = 0
+        d = (np.abs(u) ** 0.5).sum() ** 2.0
+        nz = u != 0
+        out = np.zeros_like(u)
+        out[nz] = np.sign(u[nz]) * np.abs(u[nz]) ** -0.5 * d**0.5
+        return out
+
+    g_ap, g_an = dd(a - pos), dd(a - neg)
+    expected = {"anchor": g_ap - g_an, "positive": -g_ap, "negative": g_an}[wrt]
+    assert value == pytest.approx(2.0 - (2**0.5 + 1) ** 2 + 10.0, rel=1e-12)
+    np.testing.assert_allclose(g, expected, rtol=1e-12)
+    assert np.isfinite(g).all()
+
+
 def test_custom_distance():
     a, p, n = np.zeros((1, 2)), np.array([[3.0, 4.0]]), np.array([[6.0, 8.0]])
 
     def l1(x, y):
         return np.abs(x - y).sum(-1)
 
-    value = losslab.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=1.0)
-    assert value == max(7.0 - 14.0 + 1.0, 0.0)
+    # L1: d(a, p) = 7, d(a, n) = 14, so 7 - 14 + 10 = 3; the default L2 gives 5 - 10 + 10 = 5
+    value = losslab.triplet_margin_with_distance_loss(a, p, n, distance_function=l1, margin=10.0)
+    default = losslab.triplet_margin_with_distance_loss(a, p, n, margin=10.0)
+    assert value == pytest.approx(3.0, rel=1e-12)
+    assert default == pytest.approx(5.0, rel=1e-12)
     with pytest.raises(TypeError, match=r"^`distance_function`"):
         losslab.grad(losslab.triplet_margin_with_distance_loss)(a, p, n, distance_function=l1)
 

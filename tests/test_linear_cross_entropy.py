@@ -68,6 +68,30 @@ def test_bad_input(change, exc, name):
     assert str(info.value).startswith(f"`{name}`")
 
 
+@pytest.mark.parametrize(
+    ("target", "kwargs"),
+    [
+        ([1, 1, 1, 1], {"ignore_index": 1}),
+        ([0, 1, 2, 5], {"weight": np.array([0.0, 0.0, 0.0, 1.0, 1.0, 0.0])}),
+        ([0, 1, 2, 5], {"weight": np.zeros(6), "label_smoothing": 0.1}),
+    ],
+    ids=["all-ignored", "zero-weights", "zero-weights-smoothing"],
+)
+@pytest.mark.parametrize("grad", [False, True])
+def test_mean_over_nothing_is_refused_like_cross_entropy(target, kwargs, grad):
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
+    with pytest.raises(ValueError) as expected:
+        losslab.cross_entropy(x @ w.T, np.array(target), **kwargs)
+    fn = losslab.linear_cross_entropy
+    if grad:
+        fn = losslab.value_and_grad(fn)
+    with pytest.raises(ValueError) as info:
+        fn(x, w, np.array(target), **kwargs)
+    assert str(info.value) == str(expected.value)
+    assert str(info.value).startswith("`target`")
+
+
 def test_sympy_gradient_is_the_chunked_form():
     pytest.importorskip("sympy")
     from losslab.symbolic import linear_cross_entropy as sym

@@ -85,6 +85,25 @@ def test_duplicate_probability_against_mpmath_and_catalog():
     assert losslab.duplicate_probability(365, 23) == pytest.approx(0.5072972343239857, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("n", "k"), [(2**60, 2**60 - 1), (2**60, 2**59), (2**60, 2**60), (2**40, 2**24)]
+)
+def test_duplicate_probability_of_huge_batches_is_one_to_double_precision(n, k):
+    with mpmath.workdps(60):
+        log_none = mpmath.loggamma(n + 1) - mpmath.loggamma(n - k + 1) - k * mpmath.log(n)
+        exact = float(1 - mpmath.exp(log_none))
+    assert exact == 1.0
+    assert losslab.duplicate_probability(n, k) == exact
+
+
+def test_duplicate_probability_of_many_draws_below_half_n_against_mpmath():
+    n, k = 2**62, 2**25
+    with mpmath.workdps(60):
+        log_none = mpmath.loggamma(n + 1) - mpmath.loggamma(n - k + 1) - k * mpmath.log(n)
+        exact = float(1 - mpmath.exp(log_none))
+    assert losslab.duplicate_probability(n, k) == pytest.approx(exact, rel=1e-12)
+
+
 def test_iterate_checks_arguments_at_call_time():
     with pytest.raises(ValueError, match="`batch_size`"):
         losslab.iterate_minibatches(10, 0)

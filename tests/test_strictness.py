@@ -63,11 +63,10 @@ STRICTER_THAN_TORCH = [
 
 @pytest.mark.parametrize("case", STRICTER_THAN_TORCH, ids=[c[0] for c in STRICTER_THAN_TORCH])
 def test_losslab_refuses_what_torch_computes(case):
-    _, call, error, message, torch_code = case
+    _, call, error, message, _torch_code = case
     with pytest.raises(error) as info:
         call()
     assert str(info.value).startswith(message)
-    assert torch_code.startswith("F.")
 
 
 def test_multi_margin_takes_a_0d_input_like_torch():

@@ -36,16 +36,69 @@ def extend_labels(labels: ArrayLike, blank: int = 0) -> list[int]:
     has :math:`2S + 1` positions: even positions :math:`s` hold the blank :math:`b`, odd
     positions hold the labels.
 
+    Parameters
+    ----------
+    labels : array_like of int
+        The target labels, shape ``(S,)``: class indices >= 0, none equal to ``blank``.
+    blank : int, default 0
+        The blank class, >= 0.
+
+    Returns
+    -------
+    list of int
+        :math:`l'`, length :math:`2S + 1`.
+
+    Raises
+    ------
+    TypeError
+        If ``labels`` are not integers or ``blank`` is not an int.
+    ValueError
+        If ``labels`` is not 1-D, a label is negative or equals ``blank``, or ``blank`` < 0.
+
     Examples
     --------
     >>> import losslab.ctc
     >>> losslab.ctc.extend_labels([1, 1, 2], blank=0)
     [0, 1, 0, 1, 0, 2, 0]
     """
+    return _extend(_check_labels(labels, blank, None), blank)
+
+
+def _extend(labels: np.ndarray, blank: int) -> list[int]:
     out = [blank]
-    for label in np.asarray(labels).tolist():
+    for label in labels.tolist():
         out += [int(label), blank]
     return out
+
+
+def _check_labels(labels: Any, blank: Any, n_cls: int | None) -> np.ndarray:
+    """``labels`` as a 1-D int64 array of classes in ``[0, n_cls)`` other than ``blank``
+    (``blank`` is checked here too)."""
+    blank = v.check_int(blank, "blank")
+    if n_cls is None and blank < 0:
+        raise ValueError(f"`blank` is {blank}, expected a class >= 0")
+    if n_cls is not None and not 0 <= blank < n_cls:
+        raise ValueError(f"`blank` is {blank}, expected a class in [0, {n_cls - 1}]")
+    if isinstance(labels, (list, tuple)) and len(labels) == 0:
+        y = np.zeros(0, np.int64)  # [] is float64 to NumPy; no labels is a valid target
+    else:
+        y = v.as_label_array(labels, "labels", n_classes=n_cls)
+    if y.ndim != 1:
+        raise ValueError(f"`labels` has {y.ndim} dimension(s), expected 1 (S,)")
+    if y.size and y.min() < 0:
+        raise ValueError(f"`labels` contains label {int(y.min())}, expected labels >= 0")
+    if (y == blank).any():
+        raise ValueError(f"`labels` contains the blank class {blank}, expected labels only")
+    return y
+
+
+def _check_single(log_probs: Any, labels: Any, blank: Any) -> tuple[np.ndarray, list[int], Any]:
+    """``log_probs`` as float64 ``(T, C)``, the extended labels and the input's dtype."""
+    x = v.as_float_array(log_probs, "log_probs")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"`log_probs` has shape {x.shape}, expected (T, C) with T >= 1")
+    y = _check_labels(labels, blank, x.shape[1])
+    return x.astype(np.float64, copy=False), _extend(y, int(blank)), x.dtype
 
 
 def _logaddexp(*terms: float) -> float:
@@ -92,7 +145,16 @@ def ctc_alpha(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> np.nda
     Returns
     -------
     ndarray
-        :math:`\log\alpha`, shape ``(T, 2S + 1)``.
+        :math:`\log\alpha`, shape ``(T, 2S + 1)``, in the dtype of ``log_probs`` (float32 stays
+        float32; the recursion runs in float64).
+
+    Raises
+    ------
+    TypeError
+        If ``log_probs`` is not real, ``labels`` are not integers or ``blank`` is not an int.
+    ValueError
+        If ``log_probs`` is not ``(T, C)`` with ``T >= 1`` or not finite, ``blank`` is not in
+        ``[0, C)``, or a label is not in ``[0, C)`` or equals ``blank``.
 
     Examples
     --------
@@ -103,8 +165,11 @@ def ctc_alpha(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> np.nda
     [[0.5  0.5  0.  ]
      [0.25 0.5  0.25]]
     """
-    lp = np.asarray(log_probs, dtype=np.float64)
-    ext = extend_labels(labels, blank)
+    lp, ext, dtype = _check_single(log_probs, labels, blank)
+    return _alpha(lp, ext).astype(dtype, copy=False)
+
+
+def _alpha(lp: np.ndarray, ext: list[int]) -> np.ndarray:
     n_frames, n_pos = lp.shape[0], len(ext)
     alpha = np.full((n_frames, n_pos), NEG_INF)
     alpha[0, 0] = lp[0, ext[0]]
@@ -144,7 +209,16 @@ def ctc_beta(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> np.ndar
     Returns
     -------
     ndarray
-        :math:`\log\beta`, shape ``(T, 2S + 1)``.
+        :math:`\log\beta`, shape ``(T, 2S + 1)``, in the dtype of ``log_probs`` (float32 stays
+        float32; the recursion runs in float64).
+
+    Raises
+    ------
+    TypeError
+        If ``log_probs`` is not real, ``labels`` are not integers or ``blank`` is not an int.
+    ValueError
+        If ``log_probs`` is not ``(T, C)`` with ``T >= 1`` or not finite, ``blank`` is not in
+        ``[0, C)``, or a label is not in ``[0, C)`` or equals ``blank``.
 
     Examples
     --------
@@ -155,8 +229,11 @@ def ctc_beta(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> np.ndar
     [[0.25 0.5  0.25]
      [0.   0.5  0.5 ]]
     """
-    lp = np.asarray(log_probs, dtype=np.float64)
-    ext = extend_labels(labels, blank)
+    lp, ext, dtype = _check_single(log_probs, labels, blank)
+    return _beta(lp, ext).astype(dtype, copy=False)
+
+
+def _beta(lp: np.ndarray, ext: list[int]) -> np.ndarray:
     n_frames, n_pos = lp.shape[0], len(ext)
     beta = np.full((n_frames, n_pos), NEG_INF)
     beta[-1, -1] = lp[-1, ext[-1]]
@@ -202,7 +279,12 @@ def ctc_single(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> tuple
     (float, ndarray)
         The loss (``inf`` when no path fits, i.e. ``T`` is too short for the labels and the
         blanks needed between repeats) and the gradient, shape ``(T, C)`` (NaN where the loss
-        is infinite, as in PyTorch).
+        is infinite, as in PyTorch), in the dtype of ``log_probs`` (computed in float64).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`ctc_alpha`.
 
     Examples
     --------
@@ -213,21 +295,19 @@ def ctc_single(log_probs: ArrayLike, labels: ArrayLike, blank: int = 0) -> tuple
     >>> print(round(loss, 12), round(float(np.exp(-loss)), 12))
     0.287682072452 0.75
     """
-    lp = np.asarray(log_probs, dtype=np.float64)
-    ext = extend_labels(labels, blank)
-    alpha = ctc_alpha(lp, labels, blank)
-    beta = ctc_beta(lp, labels, blank)
+    lp, ext, dtype = _check_single(log_probs, labels, blank)
+    alpha, beta = _alpha(lp, ext), _beta(lp, ext)
     ends = [alpha[-1, -1]] + ([alpha[-1, -2]] if len(ext) > 1 else [])
     log_p = _logaddexp(*ends)
     loss = -log_p
     grad = np.exp(lp)
     if log_p == NEG_INF:
-        return math.inf, np.full_like(lp, math.nan)
+        return math.inf, np.full(lp.shape, math.nan, dtype)
     for t in range(lp.shape[0]):
         for k in set(ext):
             terms = [alpha[t, s] + beta[t, s] for s in range(len(ext)) if ext[s] == k]
             grad[t, k] -= math.exp(_logaddexp(*terms) - log_p - lp[t, k])
-    return loss, grad
+    return loss, grad.astype(dtype, copy=False)
 
 
 # ----------------------------------------------------------------------- the vectorised version
@@ -350,6 +430,8 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction
         expected = "2 (N, S) or 1 (sum of target_lengths,)" if batched else "1 (S,)"
         if y.ndim != (2 if batched else 1):
             raise ValueError(f"`targets` has {y.ndim} dimension(s), expected {expected}")
+        if batched and y.shape[0] != n:
+            raise ValueError(f"`targets` has shape {y.shape}, expected (N, S) with N = {n}")
         padded = y.reshape(n, -1)
         if padded.shape[1] == 0:
             padded = np.full((n, 1), blank, dtype=np.int64)

@@ -196,12 +196,18 @@ def cosine_embedding_loss(
 
 def _pdist(a, b, p, eps):
     """PyTorch's ``pairwise_distance``: :math:`\\lVert a - b + \\epsilon\\rVert_p` and its
-    gradient with respect to ``a`` (0 where the distance is 0)."""
+    gradient with respect to ``a`` (0 where the distance is 0).
+
+    For ``p < 1`` the derivative :math:`\\operatorname{sign}(u_i)|u_i|^{p-1}` is infinite at
+    :math:`u_i = 0`; the subgradient 0 is used there, as PyTorch's norm backward does
+    (``self.abs().pow(p - 1).masked_fill(self == 0, 0)``)."""
     u = a - b + eps
     au = np.abs(u)
     d = (au**p).sum(-1) ** (1.0 / p)
     safe = np.where(d > 0, d, 1.0)
-    g = np.sign(u) * au ** (p - 1) / safe[..., None] ** (p - 1)
+    pw = np.zeros_like(au)
+    np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
+    g = np.sign(u) * pw / safe[..., None] ** (p - 1)
     return d, np.where((d > 0)[..., None], g, 0.0)
 
 

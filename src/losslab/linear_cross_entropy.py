@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from .cross_entropy import _zero_denominator
 
 __all__ = ["linear_cross_entropy"]
 
@@ -72,6 +73,10 @@ def _lce(input, linear_weight, target, linear_bias, weight, reduction, ignore_in
     yk = np.where(keep, y, 0)
     cwf = np.ones(n_cls) if cw is None else cw.astype(np.float64)
     wy = np.where(keep, cwf[yk], 0.0)  # (N,) weight of each row's label, 0 if ignored
+    if reduction == "mean" and not wy.sum() > 0:  # as cross_entropy: 0 / 0 is refused
+        raise _zero_denominator(
+            ignore_index, all_ignored=ignore_index is not None and not keep.any()
+        )
     # Pass 1: online log-sum-exp over the vocabulary chunks, the label's logit and the
     # weighted sum of the logits (for label smoothing); everything per row, in float64.
     m = np.full(n, -np.inf)

@@ -302,7 +302,10 @@ def duplicate_probability(n: int, batch_size: int) -> float:
     if batch_size > n:
         return 1.0
     if batch_size > _TERMWISE_DRAWS:
-        if batch_size == n:  # 1 - n!/n^n: 1.0 in float64 for n this large
+        # log P(no duplicate) = sum log(1 - i/n) <= -k(k - 1)/(2n); below -40 the
+        # probability of no duplicate is < 5e-18, so 1 - it is 1.0 in float64.  This covers
+        # every k >= n/2 here (k > 2**20) and keeps log1p(-k/n) away from k/n == 1.0.
+        if batch_size * (batch_size - 1) > 80 * n:
             return 1.0
         return float(-math.expm1(_log_no_duplicate(n, batch_size))) + 0.0
     i = np.arange(batch_size, dtype=np.float64)

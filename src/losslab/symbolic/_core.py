@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .._validation import REDUCTIONS
+
 __all__ = [
     "SymbolicLoss",
     "derive",
@@ -116,10 +118,6 @@ def _heaviside(x: Any, h0: Any = 0.5) -> np.ndarray:
 def is_analytic(expr: sp.Expr) -> bool:
     """True when ``expr`` contains no |.|, max, min, sign, step or piecewise definition."""
     return not expr.has(*NON_ANALYTIC)
-
-
-#: The reductions of the losses (anything else is refused, as the NumPy functions do).
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def reduce_elementwise(
