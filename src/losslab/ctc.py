@@ -410,6 +410,7 @@ def ctc_loss(
     targets: ArrayLike,
     input_lengths: ArrayLike,
     target_lengths: ArrayLike,
+    *,
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,

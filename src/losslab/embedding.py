@@ -83,6 +83,7 @@ def margin_ranking_loss(
     input1: ArrayLike,
     input2: ArrayLike,
     target: ArrayLike,
+    *,
     margin: float = 0.0,
     reduction: str = "mean",
 ) -> Any:
@@ -149,6 +150,7 @@ def cosine_embedding_loss(
     input1: ArrayLike,
     input2: ArrayLike,
     target: ArrayLike,
+    *,
     margin: float = 0.0,
     reduction: str = "mean",
 ) -> Any:
@@ -235,6 +237,7 @@ def triplet_margin_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
     negative: ArrayLike,
+    *,
     margin: float = 1.0,
     p: float = 2,
     eps: float = 1e-6,
