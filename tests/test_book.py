@@ -41,7 +41,7 @@ def _book_gradient_descent(f, init_x, lr=0.01, step_num=100):
     return x
 
 
-# --- printed digits (catalog S000-*) -----------------------------------------------------------
+# --- printed digits (the study diary) ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_cross_entropy_prints_article_digits(y, printed):
 
 
 def test_cross_entropy_depends_only_on_correct_entry():
-    # S001-CE-correct-only: bit-for-bit -log(y[2] + 1e-7)
+    # only the correct entry counts: bit-for-bit -log(y[2] + 1e-7)
     assert book.cross_entropy_error(Y2, T) == -np.log(Y2[2] + 1e-7)
     changed = Y2.copy()
     changed[0] = 0.3

@@ -129,7 +129,7 @@ def test_sklearn_hinge_binary(metrics):
     f, y = np.array([2.0, 0.3, 0.3, -1.0]), np.array([1, 1, -1, 1])
     np.testing.assert_allclose(
         losslab.hinge_loss(f, y, reduction="none"), [0.0, 0.7, 1.3, 2.0], atol=1e-15
-    )  # catalog I002-HINGE-binary
+    )  # the regularization article's binary hinge example
     assert np.isclose(metrics.hinge_loss(y, f), losslab.hinge_loss(f, y))
 
 

@@ -8,8 +8,9 @@ from hypothesis.extra.numpy import arrays
 import losslab
 
 CAT = [3.2, 5.1, -1.7]
-CAT_SOFTMAX = [0.12998253901717313, 0.8690495352082657, 0.0009679257745610439]  # I002-SMCE-cat
-CAT_LOSS = 2.04035515280017  # I002-SMCE-cat, -ln p_cat
+# softmax of [3.2, 5.1, -1.7]
+CAT_SOFTMAX = [0.12998253901717313, 0.8690495352082657, 0.0009679257745610439]
+CAT_LOSS = 2.04035515280017  # -ln p_cat, the cat example's loss
 vg_ce = losslab.value_and_grad(losslab.cross_entropy)
 vg_nll = losslab.value_and_grad(losslab.nll_loss)
 

@@ -1,4 +1,5 @@
-"""gradient_descent: catalog iterates and stopping rules, path, callback, validation."""
+"""gradient_descent: the regularization article's iterates, stopping rules, path, callback,
+validation."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ def fprime(x):
 
 
 def test_catalog_quadratic_path():
-    # I002-GD-quadratic
+    # gradient 2(w - 3) from w = 0 with lr 0.1: w_k = 3(1 - 0.8^k)
     r = losslab.gradient_descent(lambda w: 2 * (w - 3), 0.0, lr=0.1, max_iter=5)
     assert r.path.tolist() == [0.0, 0.6000000000000001, 1.08, 1.464, 1.7711999999999999, 2.01696]
     np.testing.assert_allclose(r.path, 3 * (1 - 0.8 ** np.arange(6)), rtol=1e-14)
@@ -23,7 +24,7 @@ def test_catalog_quadratic_path():
     ("x0", "x", "n"), [(-2.0, -1.3008395666045112, 130), (2.0, 1.1309011236225572, 200)]
 )
 def test_catalog_local_minima(x0, x, n):
-    # I002-GD-local-minima
+    # f'(x) = 4x^3 - 6x + 1 from x = -2 and x = 2: two local minima
     r = losslab.gradient_descent(fprime, x0, lr=0.01, tol=1e-8, max_iter=10000)
     assert (r.x, r.n_iter, r.reason, r.converged) == (x, n, "tol", True)
     assert abs(fprime(r.x)) < 1e-8 <= abs(fprime(r.path[-2]))

@@ -12,11 +12,11 @@ finite = st.floats(-50.0, 50.0)
 SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
 
 
-# --- catalog ------------------------------------------------------------------------------------
+# --- the regularization article's examples ------------------------------------------------------
 
 
 def test_catalog_hinge_multiclass():
-    # I002-HINGE-multiclass (CS231n SVM): multi_margin_loss divides by C, so multiply back
+    # multiclass SVM hinge (CS231n): multi_margin_loss divides by C, so multiply back
     svm = mm(SCORES, [0, 1, 2], reduction="none") * 3
     np.testing.assert_allclose(svm, [2.8999999999999995, 0.0, 12.9], rtol=0, atol=1e-12)
     assert mm(SCORES, [0, 1, 2]) * 3 == pytest.approx(5.266666666666667, abs=1e-12)
@@ -24,7 +24,7 @@ def test_catalog_hinge_multiclass():
 
 
 def test_catalog_hinge_binary():
-    # I002-HINGE-binary: max(0, 1 - y f)
+    # binary hinge max(0, 1 - y f)
     y, f = [1, 1, -1, 1], [2.0, 0.3, 0.3, -1.0]
     np.testing.assert_allclose(
         losslab.hinge_loss(f, y, reduction="none"), [0.0, 0.7, 1.3, 2.0], rtol=0, atol=1e-12

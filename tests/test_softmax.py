@@ -8,9 +8,10 @@ from hypothesis.extra.numpy import array_shapes, arrays
 import losslab
 
 CAT = [3.2, 5.1, -1.7]
-# I002-SMCE-cat (catalog, computed in float64 from the exponentials)
+# softmax of the cat/dog/frog scores [3.2, 5.1, -1.7] of the regularization article,
+# computed in float64 from the exponentials
 CAT_SOFTMAX = [0.12998253901717313, 0.8690495352082657, 0.0009679257745610439]
-# S002-SMCE-proc: stable softmax of [1010, 1000, 990]
+# stable softmax of [1010, 1000, 990] (the regularization article)
 BIG_SOFTMAX = [0.999954600070331, 4.539786860886666e-05, 2.061060046209062e-09]
 ACTIVATIONS = [losslab.softmax, losslab.log_softmax, losslab.sigmoid, losslab.log_sigmoid]
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Literal, TypedDict, overload
+from typing import Literal, TypeAlias, TypedDict, overload
 
 import numpy as np
 
 from . import _fast, threads
 
 __all__ = ["show_config"]
+
+#: The kernel builds ``show_config`` reports (``"none"``: the NumPy paths run).
+Build: TypeAlias = Literal["AVX-512", "AVX2", "256-bit baseline", "none"]
 
 #: Losses run about this much slower on the NumPy paths than with the compiled kernels
 #: (docs/performance.md has the measured ratios).
@@ -25,7 +28,7 @@ class KernelInfo(TypedDict):
     """Which compiled kernel build runs, and why."""
 
     active: bool
-    build: Literal["AVX-512", "AVX2", "256-bit baseline", "none"]
+    build: Build
     module: str | None
     vector_bits: int | None
     reason: str
@@ -78,7 +81,7 @@ def _kernel_info() -> KernelInfo:
     bits = 64 * int(module.lanes())
     name = str(module.__name__)
     if bits >= 512:
-        build: Literal["AVX-512", "AVX2", "256-bit baseline", "none"] = "AVX-512"
+        build: Build = "AVX-512"
         reason = "the CPU supports AVX-512F, so the 512-bit build is used"
     else:
         avx2 = _cpu_has_avx2()
@@ -104,12 +107,11 @@ def _kernel_info() -> KernelInfo:
 
 def _thread_info() -> ThreadInfo:
     count = threads.get_num_threads()
-    if threads._num_threads is not None:
-        source = "set by losslab.set_num_threads"
-    elif os.environ.get(threads.ENV_VAR, "").strip():
-        source = f"environment variable {threads.ENV_VAR}"
-    else:
-        source = "default: min(2, os.cpu_count())"
+    source = {
+        "set": "set by losslab.set_num_threads",
+        "environment": f"environment variable {threads.NUM_THREADS_ENV}",
+        "default": "default: min(2, os.cpu_count())",
+    }[threads.num_threads_source()]
     return ThreadInfo(count=count, source=source, cpu_count=os.cpu_count())
 
 

@@ -57,7 +57,7 @@ def _predicted_labels(input: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, 
     )
 
 
-def zero_one_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Any:
+def zero_one_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Any:
     r"""Zero-one loss: 1 for a misclassified sample, 0 for a correct one.
 
     .. math::

@@ -13,13 +13,14 @@ The tests check the second against the first, and both against PyTorch.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["ctc_alpha", "ctc_beta", "ctc_loss", "ctc_single", "extend_labels"]
 
@@ -487,15 +488,38 @@ def _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, ze
     return value, grad
 
 
+@overload
 def ctc_loss(
     log_probs: ArrayLike,
     targets: ArrayLike,
     input_lengths: ArrayLike,
     target_lengths: ArrayLike,
+    *,
+    blank: int = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    zero_infinity: bool = ...,
+) -> Scalar: ...
+@overload
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = ...,
+    reduction: Literal["none"],
+    zero_infinity: bool = ...,
+) -> Losses: ...
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
     blank: int = 0,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
     zero_infinity: bool = False,
-) -> Any:
+) -> Scalar | Losses:
     r"""Connectionist temporal classification loss (PyTorch's ``ctc_loss``).
 
     For one sequence with per-frame log-probabilities :math:`\log y_t(k)` and labels
@@ -531,6 +555,15 @@ def ctc_loss(
     -------
     numpy scalar or ndarray
         The loss; shape ``(N,)`` (``()`` for one sequence) for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``log_probs``: ``(T, N, C)``, or ``(T, C)`` for one sequence.
+    * ``targets``: ``(N, S)`` padded or ``(sum(target_lengths),)`` concatenated; ``(S,)``
+      for one sequence.
+    * ``input_lengths``, ``target_lengths``: ``(N,)``, or ``()`` for one sequence.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(N,)`` (``()`` for one sequence) for ``reduction='none'``.
 
     Raises
     ------

@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._types import Losses, Reduction, Scalar
 
 __all__ = [
     "cosine_embedding_loss",
@@ -79,13 +80,32 @@ def _ranking(input1, input2, target, margin, reduction):
     return _reduce(loss, [g1, -g1], reduction, dtype)
 
 
+@overload
 def margin_ranking_loss(
     input1: ArrayLike,
     input2: ArrayLike,
     target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
     margin: float = 0.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Ranking hinge :math:`\ell_i = \max(0, -y_i(x_{1i} - x_{2i}) + \mathrm{margin})`.
 
     ``target`` :math:`y_i = 1` says :math:`x_1` should rank higher, :math:`-1` lower.
@@ -102,6 +122,13 @@ def margin_ranking_loss(
     Returns
     -------
     numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``input1``: ``(*)``, any number of dimensions.
+    * ``input2``, ``target``: ``(*)``, the same shape as ``input1``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(*)``, the same shape as ``input1``, for ``reduction='none'``.
 
     Raises
     ------
@@ -145,13 +172,32 @@ def _cosine(input1, input2, target, margin, reduction):
     return _reduce(loss, [g1, g2], reduction, dtype)
 
 
+@overload
 def cosine_embedding_loss(
     input1: ArrayLike,
     input2: ArrayLike,
     target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
     margin: float = 0.0,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Cosine embedding loss: :math:`1 - \cos(x_1, x_2)` for :math:`y = 1`,
     :math:`\max(0, \cos(x_1, x_2) - \mathrm{margin})` for :math:`y = -1`.
 
@@ -170,6 +216,13 @@ def cosine_embedding_loss(
     Returns
     -------
     numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``input1``, ``input2``: ``(N, D)`` or ``(D,)``.
+    * ``target``: ``(N,)`` or ``()``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(N,)`` (``()`` for one pair) for ``reduction='none'``.
 
     Raises
     ------
@@ -237,16 +290,41 @@ def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     return _reduce(loss, [ga, gp, gn], reduction, dtype)
 
 
+@overload
 def triplet_margin_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
     negative: ArrayLike,
+    *,
+    margin: float = ...,
+    p: float = ...,
+    eps: float = ...,
+    swap: bool = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    margin: float = ...,
+    p: float = ...,
+    eps: float = ...,
+    swap: bool = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
     margin: float = 1.0,
     p: float = 2,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Triplet loss :math:`\max(d(a, p) - d(a, n) + \mathrm{margin}, 0)` with
     :math:`d(x, y) = \lVert x - y + \epsilon\rVert_p`.
 
@@ -267,6 +345,12 @@ def triplet_margin_loss(
     Returns
     -------
     numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``anchor``, ``positive``, ``negative``: ``(N, D)`` or ``(D,)``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(N,)`` (``()`` for one triplet) for ``reduction='none'``.
 
     Raises
     ------
@@ -291,6 +375,28 @@ def triplet_margin_loss(
     return _triplet(anchor, positive, negative, dist, margin, swap, reduction)[0]
 
 
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    distance_function: Callable[..., Any] | None = ...,
+    margin: float = ...,
+    swap: bool = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    distance_function: Callable[..., Any] | None = ...,
+    margin: float = ...,
+    swap: bool = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
 def triplet_margin_with_distance_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -299,8 +405,8 @@ def triplet_margin_with_distance_loss(
     distance_function: Callable[..., Any] | None = None,
     margin: float = 1.0,
     swap: bool = False,
-    reduction: str = "mean",
-) -> Any:
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
     r"""Triplet loss :math:`\max(d(a, p) - d(a, n) + \mathrm{margin}, 0)` with any distance.
 
     ``distance_function(x, y)`` returns one distance per row; None means PyTorch's
@@ -319,6 +425,12 @@ def triplet_margin_with_distance_loss(
     Returns
     -------
     numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``anchor``, ``positive``, ``negative``: ``(N, D)`` or ``(D,)``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(N,)`` (``()`` for one triplet) for ``reduction='none'``.
 
     Raises
     ------

@@ -4,14 +4,15 @@ r"""Cross-entropy of a linear layer's output without the full logits matrix
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
-from .cross_entropy import _zero_denominator
+from ._ce_problem import _zero_denominator
+from ._types import Losses, Reduction, Scalar
 
 __all__ = ["linear_cross_entropy"]
 
@@ -129,6 +130,30 @@ def _lce(input, linear_weight, target, linear_bias, weight, reduction, ignore_in
     return value, {"input": gx.astype(dtype), "linear_weight": gw, "linear_bias": gb}
 
 
+@overload
+def linear_cross_entropy(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+    ignore_index: int | None = ...,
+    label_smoothing: float = ...,
+) -> Scalar: ...
+@overload
+def linear_cross_entropy(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["none"],
+    ignore_index: int | None = ...,
+    label_smoothing: float = ...,
+) -> Losses: ...
 def linear_cross_entropy(
     input: ArrayLike,
     linear_weight: ArrayLike,
@@ -136,10 +161,10 @@ def linear_cross_entropy(
     *,
     linear_bias: ArrayLike | None = None,
     weight: ArrayLike | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
-) -> Any:
+) -> Scalar | Losses:
     r"""``cross_entropy(input @ linear_weight.T + linear_bias, target)``, in vocabulary chunks.
 
     With logits :math:`z_i = W x_i + b` over :math:`V` classes, class weights :math:`w` and
@@ -173,6 +198,15 @@ def linear_cross_entropy(
     -------
     numpy scalar or ndarray
         The loss; shape ``(N,)`` for ``reduction='none'``.
+
+    Shape
+    -----
+    * ``input``: ``(N, D)``.
+    * ``linear_weight``: ``(V, D)``.
+    * ``target``: ``(N,)``.
+    * ``linear_bias``, ``weight``: ``(V,)``.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``;
+      ``(N,)`` for ``reduction='none'``.
 
     Raises
     ------

@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from . import _validation as v
 
@@ -154,6 +154,19 @@ def get_num_threads() -> int:
     if _default_threads is None:  # os.cpu_count() costs microseconds: ask once
         _default_threads = min(2, os.cpu_count() or 1)
     return _default_threads
+
+
+def num_threads_source() -> Literal["set", "environment", "default"]:
+    """Where :func:`get_num_threads` takes its number from.
+
+    ``"set"``: a call of :func:`set_num_threads`; ``"environment"``: ``LOSSLAB_NUM_THREADS``;
+    ``"default"``: ``min(2, os.cpu_count())``. Used by ``losslab.show_config()``.
+    """
+    if _num_threads is not None:
+        return "set"
+    if os.environ.get(NUM_THREADS_ENV, "").strip():
+        return "environment"
+    return "default"
 
 
 def _submit(task: Callable[[], None], count: int) -> None:
