@@ -44,9 +44,9 @@ def _predicted_labels(input: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, 
             )
         pred = v.as_label_array(x_raw, "input")
         labels = v.as_label_array(t_raw, "target")
-        if pred.size and pred.min() < 0:
+        if pred.size and np.min(pred) < 0:
             raise ValueError(
-                f"`input` contains the label {int(pred.min())}, expected class labels >= 0"
+                f"`input` contains the label {int(np.min(pred))}, expected class labels >= 0"
             )
         if labels.size == 0:
             raise ValueError("`target` is empty, expected at least one label")
