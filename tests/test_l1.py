@@ -16,7 +16,7 @@ finite = st.floats(-1e3, 1e3, allow_nan=False)
 
 
 def test_catalog_mae():
-    # I002-MAE (tolerance 1e-12 in the catalog; float64 digits as printed there)
+    # the article's MAE example, to 1e-12; float64 digits as printed there
     assert losslab.l1_loss(Y2, T) == 0.08
     # The catalog prints a plain float64 sum, 0.18000000000000002; losslab's compiled kernels
     # add with compensation and get the correctly rounded 0.18 (the NumPy path: the former).

@@ -74,7 +74,9 @@ def details(record: dict[str, Any]) -> str:
     """One table per case: each library's call, its value, losslab's reproduction and the gap."""
     out = []
     for case in record["cases"]:
-        out.append(f"#### {case['loss']}: {case['options']} {{ #case-{case['id']} }}\n")
+        out.append(
+            f"#### {case['loss']}: {case['options']} {{ #case-{case['id']} data-search-exclude }}\n"
+        )
         out.append("| library | call | value | reproduced by losslab | difference |")
         out.append("| --- | --- | --- | --- | --- |")
         for lib in record["libraries"]:
