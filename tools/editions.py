@@ -27,6 +27,15 @@ DOCS = ROOT / "docs"
 
 #: The languages of the site besides English (the default, at the site's root).
 LANGUAGES = ("zh",)
+#: Every edition: the folder of the built site it is in, and its pages' <html lang> (zh-Hans:
+#: browsers use Simplified Chinese glyph forms for CJK text).
+EDITIONS = {"en": ("", "en"), "zh": ("zh/", "zh-Hans")}
+
+
+def edition_of(name: str) -> str:
+    """The edition a file of the built site (``zh/mse/index.html``) belongs to."""
+    return next((e for e, (d, _) in EDITIONS.items() if d and name.startswith(d)), "en")
+
 
 #: Pages that must have a Chinese edition (docs/<page>.zh.md): the home page, every Learn page,
 #: the conventions summary, the glossary, the page about the articles and the errata.
