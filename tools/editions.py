@@ -63,7 +63,6 @@ ZH_PAGES = (
 #: empty); a page listed here that exists, or missing and not listed, fails the test.
 PENDING: frozenset[str] = frozenset(
     {
-        "minibatch",
         "softmax-cross-entropy",
         "information",
         "other-losses",
