@@ -42,6 +42,16 @@ def test_chinese_page_computes_what_the_english_page_computes(page: str) -> None
 
 
 @pytest.mark.parametrize("page", TRANSLATED)
+def test_chinese_page_has_the_english_section_ids(page: str) -> None:
+    # links to a section (errata.md#e4, from either edition) and the language switcher keep
+    # their anchor only if both editions give a section the same id: ``## 梯度 { #gradient }``
+    pytest.importorskip("markdown")
+    english = editions.heading_ids(editions.english_source(page))
+    chinese = editions.heading_ids((editions.DOCS / f"{page}.zh.md").read_text(encoding="utf-8"))
+    assert chinese == english
+
+
+@pytest.mark.parametrize("page", TRANSLATED)
 def test_chinese_page_links_stay_in_the_chinese_edition(page: str) -> None:
     # A link written as a page of docs/ (``mse.md``) resolves to the Chinese edition of that page
     # (or to the English page, shown in the Chinese edition, when it has none): links must not

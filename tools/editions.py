@@ -280,3 +280,29 @@ def offline_index_script(indexes: dict[str, str]) -> str:
         if lang
     )
     return f"var __index = {choices}{default};\n"
+
+
+# ---- headings: the same anchors in both editions ------------------------------------------------
+
+_HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*(?:\{([^}]*)\})?\s*$")
+
+
+def heading_ids(text: str) -> list[str]:
+    """The ids of a page's headings (level 2 and below), in order: the explicit ``{ #id }`` of a
+    heading, else the one Python-Markdown's toc gives it.  A link to a section
+    (``mse.md#gradient``) works in both editions only if the translated page's headings carry
+    its English page's ids (``## 梯度 { #gradient }``)."""
+    from markdown.extensions.toc import slugify
+
+    ids: list[str] = []
+    for line in _split(_front_matter(text))[1]:
+        m = _HEADING.match(line)
+        if not m:
+            continue
+        explicit = re.search(r"#([\w-]+)", m.group(3) or "")
+        if explicit:
+            ids.append(explicit.group(1))
+            continue
+        title = re.sub(r"`([^`]*)`", r"\1", m.group(2))
+        ids.append(slugify(title, "-"))
+    return ids
