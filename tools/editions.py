@@ -71,8 +71,6 @@ PENDING: frozenset[str] = frozenset(
         "gradient-descent",
         "digits-end-to-end",
         "conventions",
-        "glossary",
-        "articles",
         "errata",
     }
 )
