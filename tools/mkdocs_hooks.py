@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -468,6 +469,12 @@ def on_post_build(config: Any, **kwargs: Any) -> None:
     if plugin is not None:
         others = [lang for lang in plugin.build_languages if lang != plugin.default_language]
         paths |= editions.split_search_index(index, others)
+        for lang in others:
+            # Material reads the sitemap of each language-switcher address (<lang>/sitemap.xml);
+            # the site's lists the pages of every edition
+            for name in ("sitemap.xml", "sitemap.xml.gz"):
+                if (site / name).is_file():
+                    shutil.copy2(site / name, site / lang / name)
     sizes = {}
     for lang, path in paths.items():
         sizes[lang] = size = clean_search_index(path, glossary)
