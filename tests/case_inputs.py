@@ -1,0 +1,135 @@
+"""Input regimes of the case table (``tests/cases.py``): random valid arguments of a function,
+drawn from a NumPy generator in float64, each named after what it exercises. The accuracy,
+property and parity tests read them through ``cases.regimes`` and ``cases.draw``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Regime = Callable[[np.random.Generator], dict[str, Any]]
+
+
+def regression(**options: Any) -> dict[str, Regime]:
+    """Residuals of every size: random pairs, residuals near 0 or huge, and close pairs (x - t
+    cancels). ``options`` (delta, beta) are passed unchanged."""
+
+    def close(r: np.random.Generator) -> dict[str, Any]:
+        t = r.normal(size=60)
+        return {"input": t + r.normal(size=60) * 1e-9, "target": t, **options}
+
+    return {
+        "random": lambda r: {
+            "input": r.normal(size=(6, 10)),
+            "target": r.normal(size=(6, 10)),
+            **options,
+        },
+        "tiny-residuals": lambda r: {
+            "input": r.normal(size=60) * 1e-15,
+            "target": np.zeros(60),
+            **options,
+        },
+        "huge-residuals": lambda r: {
+            "input": r.normal(size=60) * 1e15,
+            "target": np.zeros(60),
+            **options,
+        },
+        "close-pairs": close,
+    }
+
+
+def straddle(option: str) -> dict[str, Regime]:
+    """Residuals on both sides of the threshold ``option`` (huber's delta, smooth L1's beta)."""
+    return {
+        f"straddle-{w:g}": lambda r, w=w: {
+            "input": r.normal(size=(5, 12)) * 2 * w,
+            "target": np.zeros((5, 12)),
+            option: w,
+        }
+        for w in (0.5, 1.0, 3.0)
+    }
+
+
+def _logits(r: np.random.Generator, kind: str, n: int = 12, c: int = 10) -> np.ndarray:
+    if kind == "extreme":  # +-1e4: exp overflows without the max shift
+        return r.choice([-1e4, 0.0, 1e4], size=(n, c)) + r.normal(size=(n, c))
+    return r.normal(size=(n, c)) * 3
+
+
+def _ce_confident(r: np.random.Generator) -> dict[str, Any]:
+    """The target logit 25 above the rest: a loss of order e^-20."""
+    x, labels = r.normal(size=(12, 10)), r.integers(0, 10, size=12)
+    x[np.arange(12), labels] += 25.0
+    return {"input": x, "target": labels}
+
+
+def _ce_weighted_ignore(r: np.random.Generator) -> dict[str, Any]:
+    labels = r.integers(0, 10, size=12)
+    labels[3] = -100
+    return {"input": _logits(r, "random"), "target": labels, "weight": r.uniform(0.5, 2, 10)}
+
+
+CE_INPUTS: dict[str, Regime] = {
+    "random": lambda r: {"input": _logits(r, "random"), "target": r.integers(0, 10, size=12)},
+    "extreme": lambda r: {"input": _logits(r, "extreme"), "target": r.integers(0, 10, size=12)},
+    "confident": _ce_confident,
+    "weighted-ignore": _ce_weighted_ignore,
+    "label-smoothing": lambda r: {
+        "input": _logits(r, "random"),
+        "label_smoothing": 0.1,
+        "target": r.integers(0, 10, size=12),
+    },
+    "probabilities": lambda r: {
+        "input": _logits(r, "random"),
+        "target": r.dirichlet(np.ones(10), size=12),
+    },
+}
+
+
+def bce_logits(kind: str, pos_weight: bool) -> Regime:
+    def make(r: np.random.Generator) -> dict[str, Any]:
+        x = r.normal(size=(6, 8)) * 3
+        if kind == "extreme":
+            x = r.choice([-1e4, 1e4], size=(6, 8)) + x
+        out = {"input": x, "target": r.uniform(0, 1, size=(6, 8))}
+        return {**out, "pos_weight": r.uniform(0.5, 3, size=8)} if pos_weight else out
+
+    return make
+
+
+def signs(r: np.random.Generator) -> dict[str, Any]:
+    return {"input": r.normal(size=(6, 5)), "target": r.choice([-1.0, 1.0], size=(6, 5))}
+
+
+def dists(r: np.random.Generator, zeros: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of distributions over 6 classes; ``zeros``: p has two exact zeros per row."""
+    p, q = r.dirichlet(np.ones(6), size=5), r.dirichlet(np.ones(6), size=5)
+    if zeros:
+        p[:, :2] = 0.0
+        p /= p.sum(axis=1, keepdims=True)
+    return p, q
+
+
+def pq(zeros: bool, base: float | None) -> Regime:
+    return lambda r: dict(zip("pq", dists(r, zeros), strict=True), base=base)
+
+
+def kl_div_inputs(**reduction: str) -> Regime:
+    def make(r: np.random.Generator) -> dict[str, Any]:
+        p, q = dists(r, zeros=True)
+        return {"input": np.log(q), "target": p, **reduction}
+
+    return make
+
+
+ACTIVATION_INPUTS: dict[str, Regime] = {
+    "moderate": lambda r: {"x": r.uniform(-1, 1, size=40)},
+    "wide": lambda r: {"x": r.uniform(-30, 30, size=40)},
+    "saturated": lambda r: {"x": np.array([-1e4, -50.0, 50.0, 1e4])},
+}
+SOFTMAX_INPUTS: dict[str, Regime] = {
+    f"scale-{s:g}": lambda r, s=s: {"x": r.normal(size=(8, 10)) * s, "axis": 1}
+    for s in (1.0, 30.0, 1e4)
+}
