@@ -88,6 +88,38 @@ CE_INPUTS: dict[str, Regime] = {
 }
 
 
+def _shape(r: np.random.Generator) -> tuple[int, ...]:
+    """A shape of 1 to 3 axes of 1 to 5 entries each."""
+    return tuple(int(s) for s in r.integers(1, 6, size=int(r.integers(1, 4))))
+
+
+def bce_shapes(*, logits: bool) -> dict[str, Regime]:
+    """Binary cross-entropy (``logits``: from logits) on random shapes: hard 0/1 targets, and a
+    weight of the input's shape, of its last axis (broadcast) or of shape (1,); from logits
+    also a ``pos_weight`` over the last axis and logits of size 40."""
+
+    def make(weight: str = "", hard: bool = False, pos_weight: bool = False, scale: float = 3.0):
+        def draw(r: np.random.Generator) -> dict[str, Any]:
+            shape = _shape(r)
+            x = r.normal(size=shape) * scale if logits else r.uniform(0.02, 0.98, size=shape)
+            t = r.integers(0, 2, size=shape).astype(float) if hard else r.uniform(size=shape)
+            out = {"input": x, "target": t}
+            if weight:
+                wshape = {"full": shape, "last-axis": shape[-1:], "scalar": (1,)}[weight]
+                out["weight"] = r.uniform(0.0, 3.0, size=wshape)
+            if pos_weight:
+                out["pos_weight"] = r.uniform(0.0, 4.0, size=shape[-1:])
+            return out
+
+        return draw
+
+    out = {"shapes-hard-targets": make(hard=True)}
+    out |= {f"shapes-weight-{w}": make(weight=w) for w in ("full", "last-axis", "scalar")}
+    if logits:
+        out |= {"shapes-pos-weight": make(pos_weight=True), "shapes-scale-40": make(scale=40.0)}
+    return out
+
+
 def bce_logits(kind: str, pos_weight: bool) -> Regime:
     def make(r: np.random.Generator) -> dict[str, Any]:
         x = r.normal(size=(6, 8)) * 3

@@ -24,6 +24,7 @@ from case_inputs import (
     SOFTMAX_INPUTS,
     Regime,
     bce_logits,
+    bce_shapes,
     dists,
     kl_div_inputs,
     pq,
@@ -307,7 +308,8 @@ ROWS: list[Row] = [
             "random": lambda r: {
                 "input": r.uniform(0.01, 0.99, size=(6, 8)),
                 "target": r.uniform(0, 1, size=(6, 8)),
-            }
+            },
+            **bce_shapes(logits=False),
         },
     ),
     Row(
@@ -329,7 +331,8 @@ ROWS: list[Row] = [
             f"{kind}{'-pos-weight' * pw}": bce_logits(kind, pw)
             for kind in ("random", "extreme")
             for pw in (False, True)
-        },
+        }
+        | bce_shapes(logits=True),
     ),
     Row(
         "multi_margin_loss",
