@@ -12,6 +12,11 @@ import numpy as np
 Regime = Callable[[np.random.Generator], dict[str, Any]]
 
 
+def _shape(r: np.random.Generator) -> tuple[int, ...]:
+    """A shape of 1 to 3 axes of 1 to 5 entries each."""
+    return tuple(int(s) for s in r.integers(1, 6, size=int(r.integers(1, 4))))
+
+
 def regression(**options: Any) -> dict[str, Regime]:
     """Residuals of every size: random pairs, residuals near 0 or huge, and close pairs (x - t
     cancels). ``options`` (delta, beta) are passed unchanged."""
@@ -38,6 +43,36 @@ def regression(**options: Any) -> dict[str, Regime]:
         },
         "close-pairs": close,
     }
+
+
+def regression_shapes(
+    option: str = "", values: tuple[float, ...] = (), *, weighted: bool = True
+) -> dict[str, Regime]:
+    """Random shapes and scales, with a kink (x == t at the second element): unweighted and, if
+    ``weighted``, with a weight of the input's shape; for each of ``values`` of ``option``
+    (huber's delta, smooth L1's beta) one more, with the third residual exactly at +delta or
+    -beta (the threshold)."""
+
+    def make(weight: bool = False, **opt: float) -> Regime:
+        def draw(r: np.random.Generator) -> dict[str, Any]:
+            shape = _shape(r)
+            scale = float(r.choice([0.3, 1.0, 5.0, 100.0]))
+            x, t = r.normal(size=shape) * scale, r.normal(size=shape) * scale
+            flat_x, flat_t = x.reshape(-1), t.reshape(-1)
+            if x.size > 2:
+                flat_t[1] = flat_x[1]
+            if opt and x.size > 3:
+                at = opt.get("delta", -opt.get("beta", 0.0))
+                flat_x[2], flat_t[2] = at, 0.0
+            out = {"input": x, "target": t, **opt}
+            return {**out, "weight": r.uniform(0.0, 3.0, size=shape)} if weight else out
+
+        return draw
+
+    out = {"shapes-kink": make()}
+    if weighted:
+        out["shapes-weighted"] = make(weight=True)
+    return out | {f"shapes-{option}-{v:g}": make(**{option: v}) for v in values}
 
 
 def straddle(option: str) -> dict[str, Regime]:
@@ -86,11 +121,6 @@ CE_INPUTS: dict[str, Regime] = {
         "target": r.dirichlet(np.ones(10), size=12),
     },
 }
-
-
-def _shape(r: np.random.Generator) -> tuple[int, ...]:
-    """A shape of 1 to 3 axes of 1 to 5 entries each."""
-    return tuple(int(s) for s in r.integers(1, 6, size=int(r.integers(1, 4))))
 
 
 def bce_shapes(*, logits: bool) -> dict[str, Regime]:

@@ -29,6 +29,7 @@ from case_inputs import (
     kl_div_inputs,
     pq,
     regression,
+    regression_shapes,
     signs,
     straddle,
 )
@@ -194,7 +195,7 @@ ROWS: list[Row] = [
             *weight_cases("weight", np.ones_like(X)),
             *reduction_cases(),
         ],
-        inputs=regression(),
+        inputs=regression() | regression_shapes(),
     ),
     Row(
         "l1_loss",
@@ -205,7 +206,7 @@ ROWS: list[Row] = [
             *weight_cases("weight", np.ones_like(X)),
             *reduction_cases(),
         ],
-        inputs=regression(),
+        inputs=regression() | regression_shapes(),
     ),
     Row(
         "huber_loss",
@@ -217,7 +218,9 @@ ROWS: list[Row] = [
             *number_cases("delta", allow_zero=False),
             *reduction_cases(),
         ],
-        inputs={**regression(delta=1.0), **straddle("delta")},
+        inputs=regression(delta=1.0)
+        | straddle("delta")
+        | regression_shapes("delta", (0.25, 1.0, 2.0, 7.5)),
     ),
     Row(
         "smooth_l1_loss",
@@ -228,7 +231,9 @@ ROWS: list[Row] = [
             *number_cases("beta", allow_zero=True),
             *reduction_cases(),
         ],
-        inputs={**regression(beta=1.0), **straddle("beta")},
+        inputs=regression(beta=1.0)
+        | straddle("beta")
+        | regression_shapes("beta", (0.0, 0.5, 1.0, 3.0), weighted=False),
     ),
     *[
         Row(

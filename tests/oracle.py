@@ -98,23 +98,35 @@ _sign_u = _ufunc(_sign)
 # --- regression --------------------------------------------------------------------------------
 
 
-def mse_loss(input, target, reduction="mean"):
+def _weighted(loss: np.ndarray, reduction: str, weight: Any, by_weight: bool) -> tuple[Any, Any]:
+    """(reduced value, d reduced / d each element loss) of ``weight * loss``; the weighted mean
+    divides by the sum of the weights (``by_weight``, PyTorch's mse_loss and l1_loss) or by the
+    number of elements (its huber_loss)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = to_mp(weight)
+    denom = mpmath.fsum(w.ravel().tolist()) if by_weight else None
+    value, s = _reduce(w * loss, reduction, denom=denom)
+    return value, w * s
+
+
+def mse_loss(input, target, reduction="mean", weight=None):
     d = to_mp(input) - to_mp(target)
-    value, s = _reduce(d * d, reduction)
+    value, s = _weighted(d * d, reduction, weight, by_weight=True)
     return value, 2 * d * s
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, reduction="mean", weight=None):
     d = to_mp(input) - to_mp(target)
-    value, s = _reduce(_abs(d), reduction)
+    value, s = _weighted(_abs(d), reduction, weight, by_weight=True)
     return value, _sign_u(d) * s  # sign(0) = 0, PyTorch's subgradient
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = to_mp(input) - to_mp(target)
     dl = mpf(delta)
     loss = np.frompyfunc(lambda e: e * e / 2 if abs(e) < dl else dl * (abs(e) - dl / 2), 1, 1)(d)
-    value, s = _reduce(loss, reduction)
+    value, s = _weighted(loss, reduction, weight, by_weight=False)
     g = np.frompyfunc(lambda e: e if abs(e) <= dl else dl * _sign(e), 1, 1)(d)
     return value, g * s
 
