@@ -21,9 +21,10 @@ WARMUP_S, WARMUP_CALLS = 0.3, 10
 def quartiles_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float]:
     """Quartiles (first, median, third) of back-to-back calls after a warm-up: ``repeats`` of
     them, or more for a fast call (as many as fit in about 50 ms, at most 20 x ``repeats``), so
-    that calls of 0.1 ms are not judged on 9 samples. The warm-up (page faults, caches, lazy init, waking thread pools)
-    lasts up to WARMUP_CALLS calls or WARMUP_S seconds: until the memory a call allocates is
-    memory an earlier call of the run freed, not memory the OS had to map afresh."""
+    that calls of 0.1 ms are not judged on 9 samples. The warm-up (page faults, caches, lazy
+    init, waking thread pools) lasts up to WARMUP_CALLS calls or WARMUP_S seconds: until the
+    memory a call allocates is memory an earlier call of the run freed, not memory the OS had to
+    map afresh."""
     t0 = time.perf_counter()
     fn()
     first = time.perf_counter() - t0
