@@ -186,6 +186,21 @@ def kl_div_inputs(**reduction: str) -> Regime:
     return make
 
 
+def kl_div_shapes(*, log_target: bool, **reduction: str) -> Regime:
+    """kl_div on 1 to 3 axes, one target entry exactly 0 (0 log 0); with ``log_target`` the
+    target is log(p + 0.05)."""
+
+    def make(r: np.random.Generator) -> dict[str, Any]:
+        shape = [(5,), (3, 4), (2, 3, 4)][int(r.integers(0, 3))]
+        x = np.log(r.dirichlet(np.ones(shape[-1]), size=shape[:-1]))
+        t = r.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+        t.reshape(-1)[0] = 0.0
+        t = np.log(t + 0.05) if log_target else t
+        return {"input": x, "target": t, "log_target": log_target, **reduction}
+
+    return make
+
+
 ACTIVATION_INPUTS: dict[str, Regime] = {
     "moderate": lambda r: {"x": r.uniform(-1, 1, size=40)},
     "wide": lambda r: {"x": r.uniform(-30, 30, size=40)},
@@ -194,4 +209,7 @@ ACTIVATION_INPUTS: dict[str, Regime] = {
 SOFTMAX_INPUTS: dict[str, Regime] = {
     f"scale-{s:g}": lambda r, s=s: {"x": r.normal(size=(8, 10)) * s, "axis": 1}
     for s in (1.0, 30.0, 1e4)
+} | {
+    f"3d-axis-{a}": lambda r, a=a: {"x": r.normal(size=(4, 5, 3)) * 30.0, "axis": a}
+    for a in (0, -1)
 }

@@ -27,6 +27,7 @@ from case_inputs import (
     bce_shapes,
     dists,
     kl_div_inputs,
+    kl_div_shapes,
     pq,
     regression,
     regression_shapes,
@@ -389,7 +390,14 @@ ROWS: list[Row] = [
             Case("batchmean-ok-but-unknown", "reduction", "batch_mean", ValueError),
             *reduction_cases(),
         ],
-        inputs={"zeros": kl_div_inputs(), "zeros-batchmean": kl_div_inputs(reduction="batchmean")},
+        inputs={
+            "zeros": kl_div_inputs(),
+            "zeros-batchmean": kl_div_inputs(reduction="batchmean"),
+            "shapes": kl_div_shapes(log_target=False),
+            "shapes-batchmean": kl_div_shapes(log_target=False, reduction="batchmean"),
+            "shapes-log-target": kl_div_shapes(log_target=True),
+            "shapes-log-target-batchmean": kl_div_shapes(log_target=True, reduction="batchmean"),
+        },
     ),
 ]
 
