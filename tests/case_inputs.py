@@ -165,6 +165,26 @@ def signs(r: np.random.Generator) -> dict[str, Any]:
     return {"input": r.normal(size=(6, 5)), "target": r.choice([-1.0, 1.0], size=(6, 5))}
 
 
+def signs_shapes(*, kinks: bool) -> dict[str, Regime]:
+    """Inputs and +-1 targets on random shapes. ``kinks``: inputs are distances in quarters, from
+    0 to 3, so some equal the margin (1, 0.5 or 2): the hinge's kink; otherwise normal inputs at
+    scales 0.1 to 30."""
+
+    def make(margin: float | None = None, scale: float = 1.0) -> Regime:
+        def draw(r: np.random.Generator) -> dict[str, Any]:
+            shape = _shape(r)
+            y = r.choice([-1.0, 1.0], size=shape)
+            if margin is not None:
+                return {"input": r.integers(0, 13, size=shape) / 4, "target": y, "margin": margin}
+            return {"input": r.normal(size=shape) * scale, "target": y}
+
+        return draw
+
+    if kinks:
+        return {f"kinks-margin-{m:g}": make(margin=m) for m in (1.0, 0.5, 2.0)}
+    return {f"shapes-scale-{s:g}": make(scale=s) for s in (0.1, 1.0, 10.0, 30.0)}
+
+
 def dists(r: np.random.Generator, zeros: bool) -> tuple[np.ndarray, np.ndarray]:
     """Rows of distributions over 6 classes; ``zeros``: p has two exact zeros per row."""
     p, q = r.dirichlet(np.ones(6), size=5), r.dirichlet(np.ones(6), size=5)

@@ -32,6 +32,7 @@ from case_inputs import (
     regression,
     regression_shapes,
     signs,
+    signs_shapes,
     straddle,
 )
 
@@ -373,13 +374,13 @@ ROWS: list[Row] = [
             Case("margin-str", "margin", "1", TypeError),
             *reduction_cases(),
         ],
-        inputs={"random": signs},
+        inputs={"random": signs, **signs_shapes(kinks=True)},
     ),
     Row(
         "soft_margin_loss",
         lambda: {"input": X.copy(), "target": SIGNS.copy()},
         [*array_cases("input", X, paired=False), *array_cases("target", SIGNS), *reduction_cases()],
-        inputs={"random": signs},
+        inputs={"random": signs, **signs_shapes(kinks=False)},
     ),
     Row(
         "kl_div",
