@@ -5,7 +5,7 @@ answer (to 50 digits) from them. For a value ``v`` with reference ``r`` the erro
 
     |v - r| / (eps * |r|)            eps = np.finfo(dtype).eps (2.2e-16 float64, 1.2e-7 float32)
 
-and each test states its bound ``ulps``. Where the problem itself is ill conditioned (a rounding
+and each function has its bound ``ulps``. Where the problem itself is ill conditioned (a rounding
 of the inputs at relative size eps moves the answer by much more than eps), the bound is scaled by
 the condition number with respect to the prediction argument,
 
@@ -14,7 +14,8 @@ the condition number with respect to the prediction argument,
 computed from the oracle's own gradient; the stated bound is then ``ulps * max(1, kappa)``.
 Gradients with an entry computed by cancellation (``softmax - onehot`` at the target class,
 where p is near 1) are bounded *normwise*: ``max |g - g_ref| <= ulps * eps * max |g_ref|``.
-The justification for each bound is next to its test.
+The inputs are the regimes of each function's row in the case table (tests/cases.py), in both
+dtypes and every reduction; the bounds are in ``BOUNDS``, each with its justification.
 """
 
 from __future__ import annotations
