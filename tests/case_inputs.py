@@ -106,10 +106,18 @@ def _ce_weighted_ignore(r: np.random.Generator) -> dict[str, Any]:
     return {"input": _logits(r, "random"), "target": labels, "weight": r.uniform(0.5, 2, 10)}
 
 
+def _ce_shapes(r: np.random.Generator) -> dict[str, Any]:
+    """(N, C) logits with N from 1 to 8, C from 1 to 12, at a scale from 0.1 to 1000."""
+    n, c = int(r.integers(1, 9)), int(r.integers(1, 13))
+    scale = float(r.choice([0.1, 1.0, 10.0, 1e3]))
+    return {"input": r.normal(size=(n, c)) * scale, "target": r.integers(0, c, size=n)}
+
+
 CE_INPUTS: dict[str, Regime] = {
     "random": lambda r: {"input": _logits(r, "random"), "target": r.integers(0, 10, size=12)},
     "extreme": lambda r: {"input": _logits(r, "extreme"), "target": r.integers(0, 10, size=12)},
     "confident": _ce_confident,
+    "shapes": _ce_shapes,
     "weighted-ignore": _ce_weighted_ignore,
     "label-smoothing": lambda r: {
         "input": _logits(r, "random"),
