@@ -113,6 +113,40 @@ def _ce_shapes(r: np.random.Generator) -> dict[str, Any]:
     return {"input": r.normal(size=(n, c)) * scale, "target": r.integers(0, c, size=n)}
 
 
+def class_layouts(*, log_probabilities: bool = False) -> dict[str, Regime]:
+    """cross_entropy's (``log_probabilities``: nll_loss's) other layouts: one (C,) sample and a
+    label, and (N, C, d1, d2) with the class axis 1: labels, class weights with an ignored
+    position and (for cross_entropy) probabilities."""
+
+    def scores(r: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        x = r.normal(size=shape) * 3
+        if not log_probabilities:
+            return x
+        axis = 1 if len(shape) > 1 else 0
+        return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+
+    def single(r: np.random.Generator) -> dict[str, Any]:
+        return {"input": scores(r, (7,)), "target": r.integers(0, 7)}
+
+    def nd(r: np.random.Generator, weighted: bool = False, probs: bool = False) -> dict[str, Any]:
+        n, c, d1, d2 = (int(v) for v in r.integers(1, 5, size=4))
+        x = scores(r, (n, c + 1, d1, d2))
+        if probs:
+            p = np.moveaxis(r.dirichlet(np.ones(c + 1), size=(n, d1, d2)), -1, 1)
+            return {"input": x, "target": p}
+        labels = r.integers(0, c + 1, size=(n, d1, d2))
+        if not weighted:
+            return {"input": x, "target": labels}
+        labels.reshape(-1)[-1] = -100
+        return {"input": x, "target": labels, "weight": r.uniform(0.5, 2.0, size=c + 1)}
+
+    out: dict[str, Regime] = {"single-sample": single, "4d": nd}
+    out["4d-weighted-ignore"] = lambda r: nd(r, weighted=True)
+    if not log_probabilities:
+        out["4d-probabilities"] = lambda r: nd(r, probs=True)
+    return out
+
+
 CE_INPUTS: dict[str, Regime] = {
     "random": lambda r: {"input": _logits(r, "random"), "target": r.integers(0, 10, size=12)},
     "extreme": lambda r: {"input": _logits(r, "extreme"), "target": r.integers(0, 10, size=12)},

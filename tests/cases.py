@@ -25,6 +25,7 @@ from case_inputs import (
     Regime,
     bce_logits,
     bce_shapes,
+    class_layouts,
     dists,
     kl_div_inputs,
     kl_div_shapes,
@@ -272,7 +273,7 @@ ROWS: list[Row] = [
             Case("label-smoothing-nan", "label_smoothing", float("nan"), ValueError),
             *reduction_cases(),
         ],
-        inputs=CE_INPUTS,
+        inputs=CE_INPUTS | class_layouts(),
     ),
     Row(
         "nll_loss",
@@ -299,7 +300,8 @@ ROWS: list[Row] = [
                 "input": np.log(r.dirichlet(np.ones(10), size=12)),
                 "target": r.integers(0, 10, size=12),
                 "weight": r.uniform(0.5, 2.0, size=10),
-            }
+            },
+            **class_layouts(log_probabilities=True),
         },
     ),
     Row(

@@ -74,7 +74,9 @@ def test_value_and_gradient_match_torch(entry, regime, reduction, dtype, seed):
     value = entry.function(**kwargs)
     for wrt in entry.wrt:
         tensors = {
-            TORCH_ARG.get(k, k): torch.from_numpy(a.copy()) if isinstance(a, np.ndarray) else a
+            TORCH_ARG.get(k, k): torch.from_numpy(np.array(a))
+            if isinstance(a, np.ndarray | np.generic)
+            else a
             for k, a in kwargs.items()
         }
         tensors[TORCH_ARG.get(wrt, wrt)].requires_grad_()
