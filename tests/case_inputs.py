@@ -275,3 +275,43 @@ SOFTMAX_INPUTS: dict[str, Regime] = {
     f"3d-axis-{a}": lambda r, a=a: {"x": r.normal(size=(4, 5, 3)) * 30.0, "axis": a}
     for a in (0, -1)
 }
+
+
+def _pair(
+    r: np.random.Generator, shape: tuple[int, ...], rows: tuple[int, ...], **options: Any
+) -> dict[str, Any]:
+    """``input1`` and ``input2`` of ``shape``, a +-1 ``target`` of shape ``rows``."""
+    x1, x2 = r.normal(size=shape), r.normal(size=shape)
+    target = np.array(r.choice([-1.0, 1.0], size=rows))
+    return {"input1": x1, "input2": x2, "target": target, **options}
+
+
+def _triplet(r: np.random.Generator, **options: Any) -> dict[str, Any]:
+    a, p, n = r.normal(size=(3, 7, 4))
+    return {"anchor": a, "positive": p, "negative": n, "margin": 1.5, **options}
+
+
+MARGINS = (0.0, 0.2, -0.1)
+
+
+def embedding_inputs(name: str) -> dict[str, Regime]:
+    """The pair and triplet losses: normal inputs with +-1 targets at margins 0, 0.2 and -0.1
+    (cosine_embedding_loss on (6, 3) rows and on one (3,) sample, margin_ranking_loss on (6,)
+    scores); triplets of (7, 4) rows for p = 1, 2, 3 (triplet_margin_loss), with and without
+    ``swap``."""
+    swaps = {"": False, "-swap": True}
+    if name == "margin_ranking_loss":
+        return {f"margin-{m:g}": lambda r, m=m: _pair(r, (6,), (6,), margin=m) for m in MARGINS}
+    if name == "cosine_embedding_loss":
+        out = {f"margin-{m:g}": lambda r, m=m: _pair(r, (6, 3), (6,), margin=m) for m in MARGINS}
+        return out | {"one-sample": lambda r: _pair(r, (3,), (), margin=0.2)}
+    if name == "triplet_margin_loss":
+        return {
+            f"p-{p:g}{s}": lambda r, p=p, swap=swap: _triplet(r, p=p, swap=swap)
+            for p in (1.0, 2.0, 3.0)
+            for s, swap in swaps.items()
+        }
+    return {
+        "no-swap": lambda r: _triplet(r, swap=False),
+        "swap": lambda r: _triplet(r, swap=True),
+    }

@@ -27,6 +27,7 @@ from case_inputs import (
     bce_shapes,
     class_layouts,
     dists,
+    embedding_inputs,
     kl_div_inputs,
     kl_div_shapes,
     pq,
@@ -640,6 +641,7 @@ ROWS += [
                 Case("str", "margin", "1", TypeError),
                 Case("unknown", "reduction", "avg", ValueError),
             ],
+            inputs=embedding_inputs(name),
         )
         for name, shape in (("cosine_embedding_loss", (1,)), ("margin_ranking_loss", (1, 2)))
     ],
@@ -653,6 +655,7 @@ ROWS += [
                 Case("not-bool", "swap", 1, TypeError),
                 Case("unknown", "reduction", "avg", ValueError),
             ],
+            inputs=embedding_inputs(name),
         )
         for name in ("triplet_margin_loss", "triplet_margin_with_distance_loss")
     ],
