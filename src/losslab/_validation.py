@@ -2,6 +2,19 @@
 
 Every public function converts and checks its arguments here, so that the same mistake gets the same
 message everywhere. Messages start with the argument name in backticks.
+
+When several arguments are wrong, the error names the first fault in this order, on the compiled
+and the NumPy path alike:
+
+1. what can be checked without reading the values: types and dtypes, ragged or empty arrays,
+   shapes, and the options (``reduction``, ``delta``, ...);
+2. then the values, argument by argument in the signature's order (``input``, ``target``, then
+   the weights): for each, NaN/inf first, then its range (probabilities in [0, 1], labels -1 or
+   1, non-negative weights, ...).
+
+A NaN ``input`` with a ``target`` of 2 for ``soft_margin_loss`` is reported as the NaN; a
+``target`` of the wrong shape is reported before either. (``losslab._elementwise.prepare``
+follows it; class labels are checked with their conversion, :func:`as_label_array`.)
 """
 
 from __future__ import annotations
