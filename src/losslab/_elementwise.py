@@ -20,6 +20,7 @@ argument (``input``, ``target``, ``weight``, then the extras), NaN/inf before th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -169,8 +170,14 @@ def prepare(
 
 
 def total_weight(pair: Pair) -> float:
-    """The sum of the weights (a weighted 'mean' divides by it); a ValueError if it is 0."""
-    total = pair.dtype.type(pair.weight.sum(dtype=pair.dtype))
+    """The sum of the weights (a weighted 'mean' divides by it); a ValueError if it is 0.
+
+    Summed in float64 (float32 weights may sum beyond float32's range) over a C-contiguous,
+    aligned copy when the weights are not, so that the sum does not depend on the memory
+    order or alignment of the caller's array."""
+    w = np.require(pair.weight, requirements="CA")
+    with np.errstate(over="ignore"):  # inf: the caller rescales the weights
+        total = w.sum(dtype=np.float64)
     if total == 0:
         raise ValueError(
             "`weight` sums to 0; reduction='mean' divides by the total weight, expected a "
@@ -285,6 +292,10 @@ def pair_loss(
     denominator = None
     if mean_over_weight and pair.weight is not None and reduction == "mean":
         denominator = total_weight(pair)
+        if denominator > float(np.finfo(pair.dtype).max):  # divide the weights by the largest
+            w = pair.weight / pair.weight.max()
+            pair = dataclasses.replace(pair, weight=w)
+            denominator = total_weight(pair)
     return run(
         pair,
         kernel,
