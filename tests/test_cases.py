@@ -24,6 +24,46 @@ def _float32(kwargs: dict) -> dict:
     }
 
 
+FLOAT16_XFAIL = {  # float16 rounding moves a distribution's sum past the float32 tolerance
+    "entropy",
+    "kl_divergence",
+    "cross_entropy_pq",
+}
+
+
+def _float16_params() -> list:
+    out = []
+    for e in ENTRIES:
+        marks = []
+        if e.name in FLOAT16_XFAIL:
+            reason = "a float16 distribution does not sum to 1 within the float32 tolerance"
+            marks.append(pytest.mark.xfail(strict=True, raises=ValueError, reason=reason))
+        out.append(pytest.param(e, id=e.name, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("entry", _float16_params())
+def test_float16_is_computed_and_returned_in_float32(entry):
+    kwargs = ROW_BY_NAME[entry.name].valid()
+    half = {
+        k: a.astype(np.float16) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }
+    value = entry.function(**half)
+    assert np.asarray(value).dtype == np.float32
+    np.testing.assert_array_equal(value, entry.function(**_upcast(half)))
+    for wrt in entry.wrt:
+        g = losslab.grad(entry.function, wrt=wrt)(**half)
+        assert np.asarray(g).dtype == np.float32, wrt
+
+
+def _upcast(kwargs: dict) -> dict:
+    return {
+        k: a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
+        for k, a in kwargs.items()
+    }
+
+
 def test_every_differentiable_function_has_a_case_row():
     missing = [e.name for e in ENTRIES if e.name not in ROW_BY_NAME]
     assert not missing, f"differentiable functions without a row in tests/cases.py: {missing}"

@@ -34,10 +34,15 @@ def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
 
 
 def to_array(x: Any, name: str) -> np.ndarray:
-    """``np.asarray(x)`` with a clear error for ragged or non-numeric input (or a masked array,
-    whose mask would be ignored)."""
+    """``np.asarray(x)`` with a clear error for ragged or non-numeric input, a masked array
+    (whose mask would be ignored) or an ``np.matrix`` (always 2-D, with ``*`` as the matrix
+    product; refused, as scikit-learn does)."""
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"`{name}` is a masked array, expected a plain array (use .filled())")
+    if isinstance(x, np.matrix):
+        raise TypeError(
+            f"`{name}` is an np.matrix, expected an ndarray (convert it with np.asarray)"
+        )
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (str, bytes)):
@@ -62,8 +67,9 @@ def as_float_array(
     """Return ``x`` as a float32 or float64 array.
 
     Integers become ``int_as`` (float64 by default; pass the prediction's dtype for a target, so
-    that float32 predictions with integer targets stay float32); float16 becomes float32;
-    float32 and float64 are kept. The caller's array is returned as is when no conversion is
+    that float32 predictions with integer targets stay float32); float16 becomes float32, so a
+    float16 call computes in float32 and returns float32 (PyTorch returns float16); float32
+    and float64 are kept. The caller's array is returned as is when no conversion is
     needed: never write into the result.
     """
     arr = to_array(x, name)
