@@ -292,7 +292,8 @@ def pair_loss(
     denominator = None
     if mean_over_weight and pair.weight is not None and reduction == "mean":
         denominator = total_weight(pair)
-        if denominator > float(np.finfo(pair.dtype).max):  # divide the weights by the largest
+        big = denominator > float(np.finfo(pair.dtype).max)
+        if big and np.isfinite(pair.weight).all():  # divide the weights by the largest
             w = pair.weight / pair.weight.max()
             pair = dataclasses.replace(pair, weight=w)
             denominator = total_weight(pair)
