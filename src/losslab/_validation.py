@@ -69,8 +69,10 @@ def as_float_array(
     Integers become ``int_as`` (float64 by default; pass the prediction's dtype for a target, so
     that float32 predictions with integer targets stay float32); float16 becomes float32, so a
     float16 call computes in float32 and returns float32 (PyTorch returns float16); float32
-    and float64 are kept. The caller's array is returned as is when no conversion is
-    needed: never write into the result.
+    and float64 are kept. A Fortran-ordered, strided or unaligned array is copied to a
+    C-contiguous, aligned one, so that NumPy's reductions (whose summation order follows the
+    memory layout) give the same bits for the same values. The caller's array is returned as
+    is when no conversion is needed: never write into the result.
     """
     arr = to_array(x, name)
     kind = arr.dtype.kind
@@ -98,7 +100,7 @@ def as_float_array(
         raise ValueError(f"`{name}` is empty (shape {arr.shape}), expected at least one element")
     if not allow_nonfinite:
         check_finite(arr, name)
-    return arr
+    return np.require(arr, requirements="CA")
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
