@@ -169,13 +169,19 @@ def check_probabilities(p: np.ndarray, name: str) -> None:
         )
 
 
-def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> None:
-    """Values in [0, 1] whose sum along ``axis`` is 1 (to a dtype-aware tolerance)."""
+def check_distribution(
+    p: np.ndarray, name: str, axis: int = -1, stored: np.dtype | None = None
+) -> None:
+    """Values in [0, 1] whose sum along ``axis`` is 1 (to a dtype-aware tolerance).
+
+    ``stored`` is the caller's dtype before :func:`as_float_array` (float16 becomes float32
+    there, but its rounding stays: the tolerance follows float16 then)."""
     check_probabilities(p, name)
     s = p.sum(axis=axis, dtype=np.float64)
     # Loose enough for a distribution stored in float32 (even after a cast to float64), tight
     # enough to catch logits, counts and forgotten normalisations.
-    tol = max(1e-6, 8 * float(np.finfo(np.float32).eps) * p.shape[axis])
+    narrow = np.float16 if stored is not None and np.dtype(stored) == np.float16 else np.float32
+    tol = max(1e-6, 8 * float(np.finfo(narrow).eps) * p.shape[axis])
     if np.any(np.abs(s - 1.0) > tol):
         worst = float(np.asarray(s).ravel()[np.argmax(np.abs(np.asarray(s) - 1.0).ravel())])
         raise ValueError(
