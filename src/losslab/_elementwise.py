@@ -215,6 +215,18 @@ def run(
     the reduction's scale. Passing ``kind=None`` for a pair prepared with a kernel runs NumPy
     on it after the checks the kernel would have made.
     """
+    value, grad = _run(pair, kernel, reduction, need_grad, kind, param, denominator, grad_factor)
+    if reduction != "none" and not np.isfinite(value):
+        # The block sums overflowed (the compensated sums of the kernels then give NaN): sum
+        # the element losses again, scaled, so that a 'mean' within the range is finite.
+        losses, _ = _run(pair, kernel, "none", False, kind, param, None, 1.0)
+        n = pair.x.size if denominator is None else denominator
+        value = r.sum_terms(losses.reshape(-1), reduction, n, pair.dtype)
+    return value, grad
+
+
+def _run(pair, kernel, reduction, need_grad, kind, param, denominator, grad_factor):
+    """:func:`run` without the second look at a sum that overflowed."""
     if pair.fast and kind is not None:
         return _fast.pair(
             kind,

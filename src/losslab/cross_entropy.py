@@ -26,7 +26,7 @@ from ._ce_problem import (
     _softmax_kernel_applies,
     _zero_denominator,
 )
-from ._reduction import finish_sum
+from ._reduction import finish_sum, sum_terms
 from ._softmax_rows import softmax_ce_rows as _softmax_ce_rows
 from ._types import Losses, Reduction, Scalar
 
@@ -77,13 +77,16 @@ def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.
         v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
     if per_row:
         return total.reshape(pb.row_shape), grad
+    if not np.isfinite(total):  # the block sums overflowed: sum the row losses, scaled
+        rows = _fast.softmax_ce(pb.x2, pb.y, pb.f, 1.0, False, True, pb.ignore)[0]
+        return sum_terms(rows, reduction, denominator, pb.dtype), grad
     return finish_sum(total, reduction, denominator, pb.dtype), grad
 
 
 def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Any:
     if reduction == "none":
         return loss.reshape(pb.row_shape)
-    return finish_sum(loss.sum(dtype=np.float64), reduction, pb.denominator, pb.dtype)
+    return sum_terms(loss, reduction, pb.denominator, pb.dtype)
 
 
 def _scale(pb: _Problem, reduction: str) -> float:
@@ -287,6 +290,9 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray
             raise _nonfinite_label_entry(pb, bad)
         if per_row:
             return loss.reshape(pb.row_shape), g
+        if not np.isfinite(loss):  # the block sums overflowed: sum the row losses, scaled
+            rows = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, 1.0, False, True, pb.ignore)[0]
+            return sum_terms(rows, reduction, denominator, pb.dtype), g
         return finish_sum(loss, reduction, denominator, pb.dtype), g
     scale = _scale(pb, reduction)
     loss, idx = _nll_rows(pb)
