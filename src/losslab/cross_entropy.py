@@ -204,7 +204,11 @@ def cross_entropy(
     -----
     Stable for any finite logits: the log-softmax is computed by log-sum-exp with the exact maximum
     of each row, so logits of :math:`\pm 10^4` or rows on very different scales are exact to
-    rounding. No epsilon is added.
+    rounding. No epsilon is added. Where :math:`x - \max` overflows (logits more than the range
+    apart) but the loss does not (a small smoothing, weight or probability on the far class),
+    the row is computed in halves, :math:`A \log\sum e^{z} + 2\langle a, \max/2 - x/2\rangle`:
+    finite where PyTorch returns inf. A 'mean' whose terms sum beyond the range is computed
+    from the terms scaled by the largest.
 
     Gradient with respect to the logits (:func:`losslab.grad`):
     :math:`\partial \ell_n/\partial x_{n,k} = A_n\,\operatorname{softmax}(x_n)_k - a_{n,k}` with

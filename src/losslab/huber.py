@@ -292,7 +292,12 @@ def smooth_l1_loss(
     :math:`\mathrm{smooth\_l1}_\beta = \mathrm{huber}_\beta / \beta` for :math:`\beta > 0`. The
     gradient is :math:`\mathrm{clip}((x_i - y_i)/\beta, -1, 1)` (divided by :math:`n` for
     'mean'); for ``beta=0`` it is :math:`\operatorname{sign}(x_i - y_i)` with
-    :math:`\operatorname{sign}(0) = 0`, PyTorch's subgradient at the kink.
+    :math:`\operatorname{sign}(0) = 0`, PyTorch's subgradient at the kink. The loss is
+    evaluated piecewise, :math:`\tfrac12|d|\,(|d|/\beta)` below :math:`\beta` and
+    :math:`|d| - \tfrac12\beta` above: with a tiny :math:`\beta` the linear part stays exact
+    (``smooth_l1_loss([1e-100], [0], beta=1e-300)`` is ``1e-100``), and a tiny residual keeps
+    its digits where :math:`d^2/(2\beta)`, PyTorch's form, underflows in :math:`d^2`. A
+    float32 ``beta`` above float32's range is applied in float64.
 
     Conventions
     -----------

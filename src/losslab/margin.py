@@ -151,7 +151,9 @@ def multi_margin_loss(
     :math:`z_j = 0` the term contributes 0, as PyTorch's backward does (strict :math:`z_j > 0`).
     The class weight multiplies *after* the power; PyTorch's documentation writes
     :math:`\max(0, w_y(\ldots))^p`, but its kernel (and this function) computes
-    :math:`w_y\max(0, \ldots)^p`.
+    :math:`w_y\max(0, \ldots)^p`. For ``p=2`` each hinge is scaled before it is squared,
+    :math:`z_j\,(z_j w_y/C)`, so neither the loss nor the gradient overflows (or underflows)
+    before its exact value does.
 
     Conventions
     -----------
