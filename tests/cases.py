@@ -570,6 +570,34 @@ ROWS += [
     ],
 ]
 
+# The losses of tests/test_poisson.py, test_gaussian_nll.py and test_multilabel.py (which hold
+# their fuller validation tests).
+RATES = np.array([[0.5, 1.5, 3.0], [2.0, 0.2, 1.0]])
+COUNTS = np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 4.0]])
+ROWS += [
+    Row(
+        "poisson_nll_loss",
+        lambda: {"input": RATES.copy(), "target": COUNTS.copy()},
+        [
+            *array_cases("input", RATES, paired=False),
+            *array_cases("target", COUNTS),
+            Case("negative-count", "target", _with(COUNTS, (0, 0), -1.0), ValueError),
+            Case(
+                "negative-rate",
+                "input",
+                _with(RATES, (0, 0), -0.5),
+                ValueError,
+                extra={"log_input": False},
+            ),
+            Case("eps-negative", "eps", -1e-8, ValueError),
+            Case("eps-str", "eps", "1", TypeError),
+            Case("log_input-int", "log_input", 1, TypeError),
+            Case("full-str", "full", "yes", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+]
+
 
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {

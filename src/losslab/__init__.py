@@ -27,6 +27,7 @@ from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
+from .poisson import poisson_nll_loss
 from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from .threads import get_num_threads, set_num_threads
 
@@ -65,6 +66,7 @@ __all__ = [
     "nll_loss",
     "numerical_diff",
     "numerical_gradient",
+    "poisson_nll_loss",
     "prox_l1",
     "prox_l2",
     "sample_batch",

@@ -1,0 +1,114 @@
+"""Accuracy of poisson_nll_loss, gaussian_nll_loss and the multi-label losses against 50-digit
+mpmath references (the method of tests/test_accuracy_oracle.py).
+
+Errors are in ulps of a stated *scale*: ``|v - r| / (eps * scale)``. Each of these losses is a
+sum or difference of a few terms that may cancel (``e^x - t x`` is smallest where the two are
+equal), and no algorithm in the input precision does better than a few roundings of the
+terms' size; so the scale of an element is the sum of the absolute values of its terms (from
+the oracle), and the scale of a reduced value is the reduction of those. Gradients are bounded
+the same way, at the sizes of their terms (``e^x - t`` cancels near the minimum).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import oracle
+import pytest
+
+import losslab
+
+DTYPES = [np.float64, np.float32]
+REDUCTIONS = ["mean", "sum", "none"]
+mpf = mpmath.mpf
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss, mpf(1)
+    total = mpmath.fsum(loss.ravel().tolist())
+    if reduction == "sum":
+        return total, mpf(1)
+    return total / loss.size, mpf(1) / loss.size
+
+
+def _ulps(got, ref, scale, dtype) -> float:
+    eps = mpf(float(np.finfo(dtype).eps))
+    tiny = mpf(float(np.finfo(dtype).tiny))
+    got_a = np.asarray(got, dtype=np.float64).ravel().tolist()
+    ref_a = np.broadcast_to(np.asarray(ref, dtype=object), np.shape(got)).ravel().tolist()
+    sc_a = np.broadcast_to(np.asarray(scale, dtype=object), np.shape(got)).ravel().tolist()
+    worst = 0.0
+    for g, r, s in zip(got_a, ref_a, sc_a, strict=True):
+        if math.isnan(g):
+            return math.inf
+        worst = max(worst, float(abs(mpf(g) - r) / (eps * max(abs(s), tiny))))
+    return worst
+
+
+def check(fn, kwargs, reference, *, wrt="input", value_ulps, grad_ulps):
+    """losslab's value and gradient of ``fn`` against ``reference(**kwargs)``, which returns
+    (value, gradient, value scale, gradient scale)."""
+    dtype = np.asarray(kwargs[wrt]).dtype
+    value, g = losslab.value_and_grad(fn, wrt=wrt)(**kwargs)
+    with mpmath.workdps(oracle.DPS):
+        ref_v, ref_g, scale, gscale = reference(**kwargs)
+        assert np.asarray(value).dtype == dtype and g.dtype == dtype
+        err_v = _ulps(value, ref_v, scale, dtype)
+        err_g = _ulps(g, ref_g, gscale, dtype)
+    assert err_v <= value_ulps, f"value: {err_v:.3g} ulps > {value_ulps}"
+    assert err_g <= grad_ulps, f"gradient: {err_g:.3g} ulps > {grad_ulps}"
+    return err_v, err_g
+
+
+# --- poisson_nll_loss ----------------------------------------------------------------------------
+# An element is e^x - t x (or x - t log(x + eps)), plus the Stirling term of t: exp/log are
+# within an ulp or two, each product and sum adds one rounding, so an element is within a few
+# ulps of the sum of its terms' sizes; the pairwise sum of 60 elements adds O(log2 60) roundings
+# of the summed sizes: value <= 16 ulps. The gradient e^x - t (or 1 - t/(x + eps)) is one
+# rounding of each term, one subtraction and the mean's scaling: <= 8 ulps of e^x + t.
+
+
+def poisson_reference(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    x, t = oracle.to_mp(input), oracle.to_mp(target)
+    e = mpf(float(np.asarray(eps, dtype=np.asarray(input).dtype)))
+    loss = np.empty(x.shape, dtype=object)
+    size = np.empty(x.shape, dtype=object)
+    g = np.empty(x.shape, dtype=object)
+    gsize = np.empty(x.shape, dtype=object)
+    for i in np.ndindex(x.shape):
+        if log_input:
+            a, b = mpmath.exp(x[i]), t[i] * x[i]
+            g[i], gsize[i] = a - t[i], a + t[i]
+        else:
+            a, b = x[i], (0 if t[i] == 0 else t[i] * mpmath.log(x[i] + e))
+            g[i], gsize[i] = 1 - t[i] / (x[i] + e), 1 + t[i] / (x[i] + e)
+        loss[i], size[i] = a - b, abs(a) + abs(b)
+        if full and t[i] > 1:
+            s = t[i] * mpmath.log(t[i]) - t[i] + mpmath.log(2 * mpmath.pi * t[i]) / 2
+            loss[i] += s
+            size[i] += abs(t[i] * mpmath.log(t[i])) + t[i] + abs(s)
+    value, scale = _reduce(loss, reduction)
+    return value, g * scale, _reduce(size, reduction)[0], gsize * scale
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("log_input", [True, False])
+@pytest.mark.parametrize("kind", ["moderate", "large-counts", "near-minimum"])
+def test_poisson_nll_loss(kind, log_input, reduction, dtype):
+    r = np.random.default_rng(11)
+    t = r.integers(0, 10, 60).astype(float)
+    if kind == "large-counts":
+        t = r.uniform(0, 1e6, 60).round()
+    rate = r.uniform(0.1, 5, 60) if kind != "near-minimum" else t + r.normal(size=60) * 1e-3
+    rate = np.maximum(rate, 0.01)
+    x = (np.log(rate) if log_input else rate).astype(dtype)
+    kw = {"input": x, "target": t.astype(dtype), "log_input": log_input, "reduction": reduction}
+    check(losslab.poisson_nll_loss, kw, poisson_reference, value_ulps=16, grad_ulps=8)
+    check(
+        losslab.poisson_nll_loss, {**kw, "full": True}, poisson_reference, value_ulps=16,
+        grad_ulps=8,
+    )  # fmt: skip
