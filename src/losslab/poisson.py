@@ -200,12 +200,19 @@ def poisson_nll_loss(
     >>> import losslab
     >>> counts = [0.0, 2.0, 3.0]
     >>> print(losslab.poisson_nll_loss(np.log([0.5, 1.5, 3.0]), counts, reduction="none"))
-    [0.5        0.68907898 0.04416313]
-    >>> print(losslab.poisson_nll_loss([0.5, 1.5, 3.0], counts, log_input=False, eps=0.0,
+    [ 0.5         0.68906978 -0.29583687]
+
+    The same rates given directly (``log_input=False``; ``eps=0`` for the same numbers):
+
+    >>> rates = [0.5, 1.5, 3.0]
+    >>> print(losslab.poisson_nll_loss(rates, counts, log_input=False, eps=0.0, reduction="none"))
+    [ 0.5         0.68906978 -0.29583687]
+
+    ``full=True`` adds the Stirling term where the count exceeds 1:
+
+    >>> print(losslab.poisson_nll_loss(rates, counts, log_input=False, eps=0.0, full=True,
     ...                                reduction="none"))
-    [0.5        0.68907898 0.04416313]
-    >>> print(losslab.poisson_nll_loss([0.0, 0.0, 0.0], counts, full=True, reduction="none"))
-    [1.         1.65180648 2.31126073]
+    [0.5        1.34087627 1.46824468]
     """
     return _poisson(input, target, log_input, full, eps, reduction, need_grad=False)[0]
 
