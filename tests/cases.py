@@ -596,6 +596,21 @@ ROWS += [
             *reduction_cases(),
         ],
     ),
+    Row(
+        "gaussian_nll_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "var": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *array_cases("var", np.ones_like(X)),
+            Case("negative", "var", _with(np.ones_like(X), (0, 0), -1.0), ValueError),
+            Case("negative-number", "var", -1.0, ValueError),
+            Case("two-dims-differ", "var", np.ones((1, 1)), ValueError),
+            *number_cases("eps", allow_zero=False),
+            Case("full-int", "full", 1, TypeError),
+            *reduction_cases(),
+        ],
+    ),
 ]
 
 

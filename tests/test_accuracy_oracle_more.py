@@ -112,3 +112,55 @@ def test_poisson_nll_loss(kind, log_input, reduction, dtype):
         losslab.poisson_nll_loss, {**kw, "full": True}, poisson_reference, value_ulps=16,
         grad_ulps=8,
     )  # fmt: skip
+
+
+# --- gaussian_nll_loss ---------------------------------------------------------------------------
+# An element is (log v + d^2 / v) / 2 with d = x - y one rounding: the terms log v and d^2/v
+# are each within 2-3 ulps, their sum within a few ulps of |log v| + d^2/v; the pairwise sum of
+# 48 elements adds a few more: value <= 16 ulps of the terms' size. The input gradient d / v is
+# two roundings of a product of non-cancelling factors (4 ulps); the var gradient
+# (1/v - d^2/v^2)/2 cancels where d^2 = v, so it is bounded at the size 1/v + d^2/v^2 of its
+# terms, summed over the elements a shared variance covers: 16 ulps.
+
+
+def _gaussian_reference(wrt):
+    def reference(input, target, var, full=False, eps=1e-6, reduction="mean"):
+        x, t = oracle.to_mp(input), oracle.to_mp(target)
+        va = np.asarray(var, dtype=np.asarray(input).dtype)
+        vb = va[..., None] if va.ndim and va.shape == x.shape[:-1] else va
+        e = mpf(float(np.asarray(eps, dtype=va.dtype)))
+        vm = np.frompyfunc(lambda a: max(a, e), 1, 1)(oracle.to_mp(np.broadcast_to(vb, x.shape)))
+        d = x - t
+        log_v = np.frompyfunc(mpmath.log, 1, 1)(vm)
+        half = mpmath.log(2 * mpmath.pi) / 2 if full else 0
+        loss = (log_v + d * d / vm) / 2 + half
+        size = (np.frompyfunc(abs, 1, 1)(log_v) + d * d / vm) / 2 + half
+        value, s = _reduce(loss, reduction)
+        if wrt == "input":
+            return value, d / vm * s, _reduce(size, reduction)[0], np.abs(d / vm) * s
+        g = (1 / vm - d * d / (vm * vm)) / 2 * s
+        gs = (1 / vm + d * d / (vm * vm)) / 2 * s
+        axes = tuple(i for i in range(x.ndim) if vb.ndim and vb.shape[i] == 1 < x.shape[i])
+        if not va.ndim:
+            return value, g.sum(), _reduce(size, reduction)[0], gs.sum()
+        g, gs = (a.sum(axis=axes, keepdims=True).reshape(va.shape) for a in (g, gs))
+        return value, g, _reduce(size, reduction)[0], gs
+
+    return reference
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("var_shape", [(6, 8), (6,), (1, 8), ()], ids=str)
+@pytest.mark.parametrize("wrt", ["input", "var"])
+def test_gaussian_nll_loss(wrt, var_shape, reduction, dtype):
+    r = np.random.default_rng(12)
+    x = (r.normal(size=(6, 8)) * 3).astype(dtype)
+    t = (x + r.normal(size=(6, 8)) * r.choice([1e-3, 1.0, 30.0], (6, 8))).astype(dtype)
+    var = r.uniform(1e-7, 10, var_shape).astype(dtype)  # some below eps: clamped
+    kw = {"input": x, "target": t, "var": var, "reduction": reduction}
+    ref = _gaussian_reference(wrt)
+    check(losslab.gaussian_nll_loss, kw, ref, wrt=wrt, value_ulps=16, grad_ulps=16)
+    check(
+        losslab.gaussian_nll_loss, {**kw, "full": True}, ref, wrt=wrt, value_ulps=16, grad_ulps=16
+    )

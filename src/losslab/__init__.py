@@ -17,6 +17,7 @@ from .embedding import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .gaussian_nll import gaussian_nll_loss
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
 from .kl_div import kl_div
@@ -45,6 +46,7 @@ __all__ = [
     "differentiable_functions",
     "duplicate_probability",
     "entropy",
+    "gaussian_nll_loss",
     "get_num_threads",
     "grad",
     "gradient_descent",
