@@ -164,3 +164,86 @@ def test_gaussian_nll_loss(wrt, var_shape, reduction, dtype):
     check(
         losslab.gaussian_nll_loss, {**kw, "full": True}, ref, wrt=wrt, value_ulps=16, grad_ulps=16
     )
+
+
+# --- multi-label losses --------------------------------------------------------------------------
+# multilabel_margin_loss: each hinge term 1 - x_j + x_d is two roundings and cancels where it is
+# near 0, so the scale is 1 + |x_j| + |x_d| per active term; a row sums at most C^2 terms: value
+# <= 16 ulps of the summed scales. Its gradient counts active pairs and divides by C and N: exact
+# counts, two roundings (<= 2 ulps). multilabel_soft_margin_loss: softplus(x) - t x cancels for
+# t = 1 and large x (it is softplus(-x) then), bounded at |softplus(x)| + |t x| per element;
+# the gradient sigmoid(x) - t likewise at sigmoid(x) + t.
+
+
+def multilabel_margin_reference(input, target, reduction="mean"):
+    x = np.atleast_2d(oracle.to_mp(input))
+    t = np.atleast_2d(np.asarray(target))
+    n, c = x.shape
+    loss, size = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    g = np.full(x.shape, mpf(0), dtype=object)
+    for i in range(n):
+        listed = []
+        for j in t[i]:
+            if j < 0:
+                break
+            listed.append(int(j))
+        loss[i], size[i] = mpf(0), mpf(0)
+        for j in listed:
+            for d in range(c):
+                z = 1 - x[i, j] + x[i, d]
+                if d not in listed and z > 0:
+                    loss[i] += z / c
+                    size[i] += (1 + abs(x[i, j]) + abs(x[i, d])) / c
+                    g[i, d] += mpf(1) / c
+                    g[i, j] -= mpf(1) / c
+    value, s = _reduce(loss, reduction)
+    if np.ndim(input) == 1:
+        value = value[0] if reduction == "none" else value
+        g = g[0]
+    scale = _reduce(size, reduction)[0]
+    if np.ndim(input) == 1 and reduction == "none":
+        scale = scale[0]
+    return value, g * s, scale, np.frompyfunc(abs, 1, 1)(g * s) + mpf(1) / c * s
+
+
+def multilabel_soft_reference(input, target, weight=None, reduction="mean"):
+    x, t = oracle.to_mp(input), oracle.to_mp(target)
+    w = np.broadcast_to(mpf(1) if weight is None else oracle.to_mp(weight), x.shape)
+    c = x.shape[-1]
+    sp_ = np.frompyfunc(lambda z: mpmath.log1p(mpmath.exp(z)), 1, 1)(x)
+    sig = np.frompyfunc(lambda z: 1 / (1 + mpmath.exp(-z)), 1, 1)(x)
+    ab = np.frompyfunc(abs, 1, 1)
+    loss = (w * (sp_ - t * x)).sum(axis=-1) / c
+    size = (w * (sp_ + ab(t * x))).sum(axis=-1) / c
+    value, s = _reduce(np.atleast_1d(loss), reduction)
+    gs = w * (sig + t) / c * s
+    return value, w * (sig - t) / c * s, _reduce(np.atleast_1d(size), reduction)[0], gs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_multilabel_margin_loss(scale, reduction, dtype):
+    r = np.random.default_rng(13)
+    x = (r.normal(size=(8, 6)) * scale).astype(dtype)
+    t = np.full((8, 6), -1)
+    for i in range(8):
+        k = int(r.integers(0, 7))
+        t[i, :k] = r.choice(6, k, replace=False)
+    kw = {"input": x, "target": t, "reduction": reduction}
+    check(losslab.multilabel_margin_loss, kw, multilabel_margin_reference, value_ulps=16,
+          grad_ulps=2)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_soft_margin_loss(weighted, scale, reduction, dtype):
+    r = np.random.default_rng(14)
+    x = (r.normal(size=(8, 6)) * scale).astype(dtype)
+    t = r.integers(0, 2, (8, 6)).astype(dtype)
+    w = r.uniform(0.1, 2, 6).astype(dtype) if weighted else None
+    kw = {"input": x, "target": t, "weight": w, "reduction": reduction}
+    check(losslab.multilabel_soft_margin_loss, kw, multilabel_soft_reference, value_ulps=16,
+          grad_ulps=8)  # fmt: skip

@@ -26,6 +26,7 @@ from .linear_cross_entropy import linear_cross_entropy
 from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
+from .multilabel import multilabel_margin_loss, multilabel_soft_margin_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
 from .poisson import poisson_nll_loss
@@ -65,6 +66,8 @@ __all__ = [
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "numerical_diff",
     "numerical_gradient",
