@@ -205,7 +205,8 @@ def gaussian_nll_loss(
     >>> print(g([0.0, 2.0], [1.0, 1.0], [1.0, 0.5]))
     [ 0.  -0.5]
     """
-    return _gaussian(input, target, var, full, eps, reduction)[0]
+    value: Scalar | Losses = _gaussian(input, target, var, full, eps, reduction)[0]
+    return value
 
 
 def _register() -> None:

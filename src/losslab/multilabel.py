@@ -164,7 +164,8 @@ def multilabel_margin_loss(
     >>> print(losslab.grad(losslab.multilabel_margin_loss)(x, [[0, -1, 3, 1]]))
     [[-0.75  0.25  0.25  0.25]]
     """
-    return _multilabel_margin(input, target, reduction)[0]
+    value: Scalar | Losses = _multilabel_margin(input, target, reduction)[0]
+    return value
 
 
 # ----------------------------------------------------------------- multilabel_soft_margin_loss
@@ -291,7 +292,8 @@ def multilabel_soft_margin_loss(
     >>> print(losslab.multilabel_soft_margin_loss(x, t, weight=[1.0, 1.0, 0.0]))
     0.14672989952039853
     """
-    return _multilabel_soft(input, target, weight, reduction)[0]
+    value: Scalar | Losses = _multilabel_soft(input, target, weight, reduction)[0]
+    return value
 
 
 def _margin_core(input: Any, target: Any, reduction: Any = "mean") -> tuple[Any, np.ndarray]:

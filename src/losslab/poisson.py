@@ -214,7 +214,10 @@ def poisson_nll_loss(
     ...                                reduction="none"))
     [0.5        1.34087627 1.46824468]
     """
-    return _poisson(input, target, log_input, full, eps, reduction, need_grad=False)[0]
+    value: Scalar | Losses = _poisson(
+        input, target, log_input, full, eps, reduction, need_grad=False
+    )[0]
+    return value
 
 
 _registry.register(poisson_nll_loss, wrt="input", value_and_grad=partial(_poisson, need_grad=True))

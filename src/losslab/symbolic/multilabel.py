@@ -94,7 +94,7 @@ def _margin_kink(a: dict[str, Any]) -> np.ndarray:
     """Per entry: the smallest |z| of the pairs it takes part in."""
     _, w, z = _pairs({**a, "input": np.asarray(a["input"], dtype=float)})
     dist = np.where(w > 0, np.abs(z), np.inf)
-    out = np.minimum(dist.min(axis=1), dist.min(axis=2))
+    out: np.ndarray = np.minimum(dist.min(axis=1), dist.min(axis=2))
     return out.reshape(np.shape(a["input"]))
 
 
