@@ -734,6 +734,24 @@ ROWS += [
 ]
 
 
+# Losses beyond torch.nn.functional (tests/test_focal.py, test_log_cosh.py, test_pinball.py,
+# test_dice.py hold their fuller tests).
+ROWS += [
+    Row(
+        "sigmoid_focal_loss",
+        lambda: {"inputs": X.copy(), "targets": Q.copy(), "alpha": 0.25, "gamma": 2.0},
+        [
+            *array_cases("inputs", X, paired=False),
+            *prob_cases("targets", Q),
+            Case("above-1", "alpha", 1.5, ValueError),
+            Case("nan", "alpha", float("nan"), ValueError),
+            Case("str", "alpha", "0.25", TypeError),
+            *number_cases("gamma", allow_zero=True),
+            *reduction_cases(),
+        ],
+    ),
+]
+
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {
     "differentiable_functions": "takes no arguments",
