@@ -59,17 +59,8 @@ PENDING: frozenset[str] = frozenset(
         "mse",
         "cross-entropy",
         "minibatch",
-        "softmax-cross-entropy",
-        "information",
-        "other-losses",
-        "ctc",
-        "regularization",
-        "gradient-descent",
-        "digits-end-to-end",
-        "conventions",
         "glossary",
         "articles",
-        "errata",
     }
 )
 
