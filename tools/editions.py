@@ -61,19 +61,7 @@ ZH_PAGES = (
 
 #: Pages of ZH_PAGES still being translated (the edition is not complete while this is not
 #: empty); a page listed here that exists, or missing and not listed, fails the test.
-PENDING: frozenset[str] = frozenset(
-    {
-        "softmax-cross-entropy",
-        "information",
-        "other-losses",
-        "ctc",
-        "regularization",
-        "gradient-descent",
-        "digits-end-to-end",
-        "conventions",
-        "errata",
-    }
-)
+PENDING: frozenset[str] = frozenset()
 
 #: Chinese pages that translate only the beginning of their English page: the English page is
 #: compared up to (not including) the first line that starts with this text.
