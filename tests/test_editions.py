@@ -48,6 +48,8 @@ def test_chinese_page_has_the_english_section_ids(page: str) -> None:
     pytest.importorskip("markdown")
     english = editions.heading_ids(editions.english_source(page))
     chinese = editions.heading_ids((editions.DOCS / f"{page}.zh.md").read_text(encoding="utf-8"))
+    if page in editions.PARTIAL:  # may end with a section saying where the rest is
+        chinese = chinese[: len(english)]
     assert chinese == english
 
 
