@@ -9,8 +9,9 @@
    top-level package takes from its private modules (``grad``, ``value_and_grad``, ...).
    ``docs/api/<module>.md`` written by hand wins over the generated page.
 4. Search and table of contents: TeX in headings becomes plain text in the TOC and in the
-   search index; the source listings of the API pages are left out of the index; an index
-   larger than ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
+   search index; the source listings of the API pages are left out of the index, and the
+   contributors' pages are in it by their titles only; an index larger than
+   ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
 6. The Chinese edition (mkdocs-static-i18n builds it after the English one, ``/zh/``): the
    generated API pages exist in both editions (in English); each edition gets its own search
    index (``search/search_index.json``, ``zh/search/search_index.json``, each within
@@ -46,6 +47,8 @@ API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
 SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
+#: Pages in the search index by their titles only (folders of docs/).
+TITLES_ONLY = ("contributors/",)
 
 
 def _root(config: Any) -> Path:
@@ -278,6 +281,7 @@ def _strip_toc(items: Any) -> None:
         _strip_toc(item.children)
 
 
+_BODY_BLOCK = re.compile(r"<(p|ul|ol|dl|table|pre|div|details|blockquote)\b")
 _SOURCE_DETAILS = re.compile(r'<details class="(?:quote|mkdocstrings-source)"')
 
 
@@ -286,9 +290,10 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     if page.file.src_uri.startswith("api/"):
         # mkdocstrings' "Source code in ..." listings: shown on the page, not indexed.
         html = _SOURCE_DETAILS.sub(lambda m: m.group(0) + " data-search-exclude", html)
-    if page.file.src_uri.startswith("contributors/"):
-        # recorded runs and generated tables: on the page, not in the index
-        html = re.sub(r"<(table|pre)\b", r"<\1 data-search-exclude", html)
+    if page.file.src_uri.startswith(TITLES_ONLY):
+        # maintainers' pages (protocols, recorded runs, generated tables): on the page, and in
+        # the index by their section titles only
+        html = _BODY_BLOCK.sub(r"<\1 data-search-exclude", html)
     return html
 
 
