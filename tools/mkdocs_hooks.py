@@ -334,6 +334,9 @@ _GLOSSARY_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|[^|]*\|(.*)\|\s*$")
 #: Chinese terms on the pages the glossary links them to (boosted: the topic page comes first).
 ZH_FIELD, ZH_BOOST = "zh", 1.0
 TERMS_FIELD, TERMS_BOOST = "terms", 50.0
+#: In the Chinese edition the section titles are Chinese too (boost 1000): a glossary term must
+#: outweigh a title that mentions it in passing, so the term's topic page comes first.
+EDITION_TERMS_BOOST = 5000.0
 
 
 def glossary_terms(path: Path) -> dict[str, list[str]]:
@@ -391,12 +394,14 @@ def _page_key(location: str) -> str:
     return "index" if page == "" else page.removesuffix("/index")
 
 
-def clean_search_index(path: Path, glossary: dict[str, list[str]] | None = None) -> int:
+def clean_search_index(
+    path: Path, glossary: dict[str, list[str]] | None = None, terms_boost: float = TERMS_BOOST
+) -> int:
     """Clean the titles and texts of the search index at ``path``; return its size in bytes."""
     data = json.loads(path.read_text(encoding="utf-8"))
     fields = data["config"].setdefault("fields", {})
     fields[ZH_FIELD] = {"boost": ZH_BOOST}
-    fields[TERMS_FIELD] = {"boost": TERMS_BOOST}
+    fields[TERMS_FIELD] = {"boost": terms_boost}
     for doc in data["docs"]:
         doc["title"] = strip_tex(doc["title"])
         doc["text"] = search_text(doc["text"])
@@ -496,7 +501,8 @@ def on_post_build(config: Any, **kwargs: Any) -> None:
                     shutil.copy2(site / name, site / lang / name)
     sizes = {}
     for lang, path in paths.items():
-        sizes[lang] = size = clean_search_index(path, glossary)
+        boost = EDITION_TERMS_BOOST if lang else TERMS_BOOST
+        sizes[lang] = size = clean_search_index(path, glossary, boost)
         name = path.relative_to(site).as_posix()
         log.info("search index %s: %d bytes (limit %d)", name, size, SEARCH_INDEX_LIMIT)
         if size > SEARCH_INDEX_LIMIT:
