@@ -661,6 +661,96 @@ ROWS += [
     ],
 ]
 
+# The losses of tests/test_poisson.py, test_gaussian_nll.py and test_multilabel.py (which hold
+# their fuller validation tests).
+RATES = np.array([[0.5, 1.5, 3.0], [2.0, 0.2, 1.0]])
+COUNTS = np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 4.0]])
+LABEL_LISTS = np.array([[2, -1, 0], [0, 1, -1]])  # classes up to the first -1
+MULTI_HOT = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+ROWS += [
+    Row(
+        "poisson_nll_loss",
+        lambda: {"input": RATES.copy(), "target": COUNTS.copy()},
+        [
+            *array_cases("input", RATES, paired=False),
+            *array_cases("target", COUNTS),
+            Case("negative-count", "target", _with(COUNTS, (0, 0), -1.0), ValueError),
+            Case(
+                "negative-rate",
+                "input",
+                _with(RATES, (0, 0), -0.5),
+                ValueError,
+                extra={"log_input": False},
+            ),
+            Case("eps-negative", "eps", -1e-8, ValueError),
+            Case("eps-str", "eps", "1", TypeError),
+            Case("log_input-int", "log_input", 1, TypeError),
+            Case("full-str", "full", "yes", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "gaussian_nll_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "var": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *array_cases("var", np.ones_like(X)),
+            Case("negative", "var", _with(np.ones_like(X), (0, 0), -1.0), ValueError),
+            Case("negative-number", "var", -1.0, ValueError),
+            Case("two-dims-differ", "var", np.ones((1, 1)), ValueError),
+            *number_cases("eps", allow_zero=False),
+            Case("full-int", "full", 1, TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multilabel_margin_loss",
+        lambda: {"input": X.copy(), "target": LABEL_LISTS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            Case("ragged", "target", [[1], [1, 2]], ValueError),
+            Case("out-of-range-high", "target", _with(LABEL_LISTS, (0, 0), 3), ValueError),
+            Case("after-padding", "target", _with(LABEL_LISTS, (0, 2), 3), ValueError),
+            Case("padding-not-minus-1", "target", _with(LABEL_LISTS, (0, 1), -2), ValueError),
+            Case("non-integer", "target", LABEL_LISTS + 0.5, TypeError),
+            Case("bool", "target", np.ones(X.shape, dtype=bool), TypeError),
+            Case("complex", "target", LABEL_LISTS.astype(complex), TypeError),
+            Case("str-array", "target", np.full(X.shape, "a"), TypeError),
+            Case("wrong-shape", "target", LABEL_LISTS[:, :2], ValueError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multilabel_soft_margin_loss",
+        lambda: {"input": X.copy(), "target": MULTI_HOT.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *prob_cases("target", MULTI_HOT),
+            *weight_cases("weight", np.ones(3)),
+            *reduction_cases(),
+        ],
+    ),
+]
+
+
+# Losses beyond torch.nn.functional (tests/test_focal.py, test_log_cosh.py, test_pinball.py,
+# test_dice.py hold their fuller tests).
+ROWS += [
+    Row(
+        "sigmoid_focal_loss",
+        lambda: {"inputs": X.copy(), "targets": Q.copy(), "alpha": 0.25, "gamma": 2.0},
+        [
+            *array_cases("inputs", X, paired=False),
+            *prob_cases("targets", Q),
+            Case("above-1", "alpha", 1.5, ValueError),
+            Case("nan", "alpha", float("nan"), ValueError),
+            Case("str", "alpha", "0.25", TypeError),
+            *number_cases("gamma", allow_zero=True),
+            *reduction_cases(),
+        ],
+    ),
+]
 
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {

@@ -24,6 +24,30 @@ def _float32(kwargs: dict) -> dict:
     }
 
 
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_float16_is_computed_and_returned_in_float32(entry):
+    kwargs = ROW_BY_NAME[entry.name].valid()
+    half = {
+        k: a.astype(np.float16) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }
+    value = entry.function(**half)
+    assert np.asarray(value).dtype == np.float32
+    if entry.name not in ("entropy", "kl_divergence", "cross_entropy_pq"):
+        # (float16-rounded distributions sum to 1 only within float16's tolerance)
+        np.testing.assert_array_equal(value, entry.function(**_upcast(half)))
+    for wrt in entry.wrt:
+        g = losslab.grad(entry.function, wrt=wrt)(**half)
+        assert np.asarray(g).dtype == np.float32, wrt
+
+
+def _upcast(kwargs: dict) -> dict:
+    return {
+        k: a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
+        for k, a in kwargs.items()
+    }
+
+
 def test_every_differentiable_function_has_a_case_row():
     missing = [e.name for e in ENTRIES if e.name not in ROW_BY_NAME]
     assert not missing, f"differentiable functions without a row in tests/cases.py: {missing}"

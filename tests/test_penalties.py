@@ -122,3 +122,23 @@ def test_penalties_with_a_large_lam_overflow_to_inf_without_a_warning():
         assert value == np.inf
         assert np.all(np.isfinite(g)) or fn is losslab.l2_penalty
         assert fn(w, lam=1e300) == np.inf
+
+
+@pytest.mark.parametrize("lam", [1e39, 1e300])
+def test_float32_lam_beyond_float32_range(lam):
+    # the results are lam times float32 numbers, computed as in float64 and rounded once to
+    # float32 (inf where beyond its range), with no warning
+    w = np.array([1e-10, -2e-10, 0.0], np.float32)
+    a = np.array([3e38, -1e30, 0.5], np.float32)
+    w64, a64 = w.astype(np.float64), a.astype(np.float64)
+    for fn in (losslab.l1_penalty, losslab.l2_penalty):
+        value, g = losslab.value_and_grad(fn)(w, lam=lam)
+        ref, ref_g = losslab.value_and_grad(fn)(w64, lam=lam)
+        assert value.dtype == g.dtype == np.float32
+        with np.errstate(over="ignore"):  # the reference rounds to inf beyond float32
+            assert value == np.float32(ref)
+            np.testing.assert_array_equal(g, ref_g.astype(np.float32))
+    for fn in (losslab.prox_l1, losslab.prox_l2):
+        out = fn(a, lam=lam)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, fn(a64, lam=lam).astype(np.float32))

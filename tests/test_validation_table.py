@@ -128,3 +128,28 @@ def test_every_row_case_names_a_parameter() -> None:
         params = inspect.signature(getattr(losslab, row.name)).parameters
         for case in row.cases:
             assert case.arg in params, f"{row.name}: case {case.id} replaces unknown `{case.arg}`"
+
+
+def _matrix(a: np.ndarray) -> np.matrix:
+    with warnings.catch_warnings():  # np.matrix itself warns that it is on its way out
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.matrix(a)
+
+
+MATRIX_CASES = [
+    pytest.param(row, name, id=f"{row.name}-{name}")
+    for row in ROWS
+    for name, a in row.valid().items()
+    if isinstance(a, np.ndarray) and a.ndim <= 2
+]
+
+
+@pytest.mark.parametrize(("row", "name"), MATRIX_CASES)
+def test_np_matrix_is_refused_naming_the_argument(row: Row, name: str) -> None:
+    """An ``np.matrix`` argument is a TypeError naming it (the shared input check), as in
+    scikit-learn: its ``*`` is the matrix product and it stays 2-D under reductions."""
+    fn = _function(row, "call")
+    kwargs = row.valid()
+    kwargs[name] = _matrix(kwargs[name])
+    with pytest.raises(TypeError, match=rf"^`{name}` is an np.matrix"):
+        fn(**kwargs)
