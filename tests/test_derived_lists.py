@@ -79,8 +79,13 @@ def test_docstring_has_conventions_and_shape(entry):
 #: Public losses documented only on their API page so far (no section on a page of the site).
 NOT_ON_A_PAGE = {
     "cosine_embedding_loss",
+    "gaussian_nll_loss",
     "linear_cross_entropy",
     "margin_ranking_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "sigmoid_focal_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 }
