@@ -175,7 +175,7 @@ def total_weight(pair: Pair) -> float:
     Summed in float64 (float32 weights may sum beyond float32's range) over a C-contiguous,
     aligned copy when the weights are not, so that the sum does not depend on the memory
     order or alignment of the caller's array."""
-    w = np.require(pair.weight, requirements="CA")
+    w = np.require(pair.weight, requirements=("C", "A"))
     with np.errstate(over="ignore"):  # inf: the caller rescales the weights
         total = w.sum(dtype=np.float64)
     if total == 0:
@@ -225,7 +225,16 @@ def run(
     return value, grad
 
 
-def _run(pair, kernel, reduction, need_grad, kind, param, denominator, grad_factor):
+def _run(
+    pair: Pair,
+    kernel: BlockKernel,
+    reduction: str,
+    need_grad: bool,
+    kind: str | None,
+    param: float,
+    denominator: float | None,
+    grad_factor: float,
+) -> tuple[Any, np.ndarray | None]:
     """:func:`run` without the second look at a sum that overflowed."""
     if pair.fast and kind is not None:
         return _fast.pair(
