@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 import pytest
-from cases import ROW_BY_NAME
+from cases import ROW_BY_NAME, draw, regimes
 
 import losslab
 from losslab import _registry
@@ -87,3 +87,14 @@ def test_sum_is_the_sum_of_the_unreduced_losses(entry):
     g_none = losslab.grad(entry.function)(**{**kwargs, "reduction": "none"})
     g_sum = losslab.grad(entry.function)(**{**kwargs, "reduction": "sum"})
     np.testing.assert_allclose(g_none, g_sum, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_input_regimes_are_valid_calls(entry):
+    """Each input regime of the row (tests/cases.py) names only the function's parameters and is
+    accepted by it; the accuracy, property and parity tests draw their inputs from these."""
+    params = inspect.signature(entry.function).parameters
+    for regime in regimes(entry.name):
+        kwargs = draw(entry.name, regime)
+        assert set(kwargs) <= set(params), (regime, set(kwargs) - set(params))
+        assert np.all(np.isfinite(entry.function(**kwargs))), regime

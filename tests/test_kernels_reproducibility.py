@@ -21,6 +21,7 @@ from kernel_cases import (
     _Spy,
     on_c_path,
     on_path,
+    pair_target,
 )
 
 import losslab
@@ -161,11 +162,7 @@ def test_both_builds_give_the_same_bits_for_pair_kernels(kind, dtype):
     rng = np.random.default_rng(zlib.crc32(f"{kind} {dtype} builds".encode()))
     for n in (1, 5, 9, 13, 17, 31, 37, 100, 515, 4099, 32769, 70001):
         x = (rng.standard_normal(n) * 3).astype(dtype)
-        t = rng.uniform(0.0, 1.0, n).astype(dtype)
-        if kind == "soft_margin":
-            t = rng.choice([-1.0, 1.0], n).astype(dtype)
-        elif kind == "kl_div_log":
-            t = -rng.exponential(2.0, n).astype(dtype)
+        t = pair_target(kind, rng, n, dtype)
         w = rng.uniform(0.1, 2.0, n).astype(dtype)
         for weight in (None, w):
             outs = []

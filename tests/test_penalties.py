@@ -36,7 +36,7 @@ def test_l1_gradient_at_zero_is_zero_like_pytorch():
 
 
 def test_catalog_w1_w2_only_l2_separates():
-    # I002-REG-w1w2
+    # the regularization article: w1 and w2 give the same w @ x, only L2 prefers w2
     x = np.ones(4)
     w1, w2 = np.array([1.0, 0, 0, 0]), np.full(4, 0.25)
     assert w1 @ x == w2 @ x == 1.0
@@ -46,7 +46,7 @@ def test_catalog_w1_w2_only_l2_separates():
 
 
 def test_catalog_prox_sparsity():
-    # I002-REG-L1-sparsity
+    # the regularization article: the L1 step sets small weights to exactly 0
     a = [0.3, -0.05, 1.2]
     l1 = losslab.prox_l1(a, 0.1)
     assert l1.tolist() == [0.19999999999999998, -0.0, 1.0999999999999999]
