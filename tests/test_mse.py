@@ -1,5 +1,6 @@
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
@@ -190,3 +191,37 @@ def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype):
     assert value.dtype == g.dtype == dtype
     assert value == ref
     np.testing.assert_array_equal(g, ref_g)
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize(
+    ("dtype", "x", "w"),
+    [
+        (np.float64, [1e200, 1.0, 1e308], [1e-300, 1.0, 0.5e-300]),
+        (np.float32, [1e30, 2.0, 3e38], [1e-30, 1.0, 1e-40]),
+    ],
+    ids=["float64", "float32"],
+)
+def test_weighted_squared_error_where_the_square_overflows(kernels, dtype, x, w):
+    # (x - t)^2 overflows, w (x - t)^2 does not: against mpmath, with no warning
+    from losslab import _fast
+
+    if kernels and not _fast.active():
+        pytest.skip("the compiled kernels are not in use")
+    x, w = np.array(x, dtype), np.array(w, dtype)
+    t = np.zeros_like(x)
+    t[-1] = -x[-1]  # x - t overflows too
+    mp = [[mpmath.mpf(float(v)) for v in a] for a in (w, x, t)]
+    exact = [a * (b - c) ** 2 for a, b, c in zip(*mp, strict=True)]
+    previous = _fast.use_kernels(_fast.kernels if kernels else None)
+    try:
+        none = losslab.mse_loss(x, t, weight=w, reduction="none")
+        total = losslab.mse_loss(x, t, weight=w, reduction="sum")
+        mean = losslab.mse_loss(x, t, weight=w)
+    finally:
+        _fast.use_kernels(previous)
+    eps = float(np.finfo(dtype).eps)
+    assert none.dtype == total.dtype == mean.dtype == dtype
+    np.testing.assert_allclose(none, [float(e) for e in exact], rtol=4 * eps)
+    np.testing.assert_allclose(total, float(sum(exact)), rtol=4 * eps)
+    np.testing.assert_allclose(mean, float(sum(exact) / sum(map(float, w))), rtol=4 * eps)
