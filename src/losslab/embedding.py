@@ -57,14 +57,17 @@ def _signs(target, shape, dtype):
 
 
 def _reduce(loss, grads, reduction, dtype):
-    if reduction == "mean":
-        grads = [g / loss.size for g in grads]
-        value = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
-    else:
-        value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
-    return value, [g.astype(dtype) for g in grads]
+    # float64 results beyond float32's range (a margin or eps beyond it) round to inf, as in
+    # PyTorch, with no warning
+    with np.errstate(over="ignore"):
+        if reduction == "mean":
+            grads = [g / loss.size for g in grads]
+            value = dtype.type(loss.mean())
+        elif reduction == "sum":
+            value = dtype.type(loss.sum())
+        else:
+            value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
+        return value, [g.astype(dtype) for g in grads]
 
 
 # ------------------------------------------------------------------------- margin_ranking_loss
@@ -256,11 +259,21 @@ def _pdist(a, b, p, eps):
     (``self.abs().pow(p - 1).masked_fill(self == 0, 0)``)."""
     u = a - b + eps
     au = np.abs(u)
-    d = (au**p).sum(-1) ** (1.0 / p)
-    safe = np.where(d > 0, d, 1.0)
-    pw = np.zeros_like(au)
-    np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
-    g = np.sign(u) * pw / safe[..., None] ** (p - 1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # out of range: below
+        d = (au**p).sum(-1) ** (1.0 / p)
+        safe = np.where(d > 0, d, 1.0)
+        pw = np.zeros_like(au)
+        np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
+        g = np.sign(u) * pw / safe[..., None] ** (p - 1)
+    top = au.max(axis=-1)
+    redo = np.isfinite(top) & (top > 0) & ~(np.isfinite(d) & (d > 0) & np.isfinite(g).all(-1))
+    if redo.any():  # scaled by the largest |u_i|: d = s (sum (|u|/s)^p)^(1/p), g = (|u|/d)^(p-1)
+        s = np.where(redo, top, 1.0)[..., None]
+        with np.errstate(over="ignore", under="ignore"):
+            d = np.where(redo, s[..., 0] * ((au / s) ** p).sum(-1) ** (1.0 / p), d)
+            r = np.zeros_like(au)
+            np.power(au / np.where(d > 0, d, 1.0)[..., None], p - 1, out=r, where=au > 0)
+            g = np.where(redo[..., None], np.sign(u) * r, g)
     return d, np.where((d > 0)[..., None], g, 0.0)
 
 
