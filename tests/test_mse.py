@@ -178,14 +178,21 @@ def test_non_contiguous_input_matches_contiguous():
     np.testing.assert_array_equal(g, ref_g)
 
 
+@pytest.mark.parametrize("size", ["huge", "tiny", "smallest"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=str)
 @pytest.mark.parametrize("fn", [losslab.mse_loss, losslab.l1_loss])
-def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype):
-    # 'mean' divides by the sum of the weights, which overflows: the weights are rescaled, so
-    # the mean of 1 and 3 (or 1 and 9) comes out exact, with no warning
-    big = np.finfo(dtype).max * dtype(0.9)
+def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype, size):
+    # 'mean' divides by the sum of the weights, which overflows (or whose reciprocal, the
+    # gradient's scale, does): the weights are rescaled, so the mean of 1 and 3 (or 1 and 9)
+    # and its gradient come out exact, with no warning
+    info = np.finfo(dtype)
+    big = {
+        "huge": info.max * dtype(0.9),
+        "tiny": info.tiny / 64,
+        "smallest": info.smallest_subnormal,
+    }
     x, t = np.array([1.0, 3.0], dtype), np.zeros(2, dtype)
-    w = np.array([big, big], dtype)
+    w = np.array([big[size]] * 2, dtype)
     value, g = losslab.value_and_grad(fn)(x, t, weight=w)
     ref, ref_g = losslab.value_and_grad(fn)(x, t, weight=np.ones(2, dtype))
     assert value.dtype == g.dtype == dtype

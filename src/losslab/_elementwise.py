@@ -325,8 +325,11 @@ def pair_loss(
     denominator = None
     if mean_over_weight and pair.weight is not None and reduction == "mean":
         denominator = total_weight(pair)
-        big = denominator > float(np.finfo(pair.dtype).max)
-        if big and np.isfinite(pair.weight).all():  # divide the weights by the largest
+        # weights summing beyond the range, or so little that 1/sum overflows (the gradient's
+        # scale): divide them by the largest, which changes neither the mean nor its gradient
+        top = float(np.finfo(pair.dtype).max)
+        extreme = not 1 / top <= denominator <= top
+        if extreme and np.isfinite(pair.weight).all():
             w = pair.weight / pair.weight.max()
             pair = dataclasses.replace(pair, weight=w)
             denominator = total_weight(pair)
