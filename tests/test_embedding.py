@@ -146,3 +146,18 @@ def test_triplet_distances_where_the_powers_leave_the_range(p):
     np.testing.assert_allclose(value, expected, rtol=4e-16)
     g = losslab.grad(losslab.triplet_margin_loss)(anchor, zeros, anchor, **kw)
     assert np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e154])
+def test_cosine_of_rows_whose_squares_leave_the_range(scale):
+    # the cosine does not depend on the rows' scale (eps = 1e-12 aside, negligible here): the
+    # loss is that of the unscaled rows and the gradient 1/scale times theirs, with no warning
+    x1 = np.array([[1.0, 2.0, 3.0], [1.0, -2.0, 0.5]])
+    x2 = np.array([[2.0, 1.0, 0.0], [3.0, 1.0, 1.0]])
+    y = np.array([1, -1])
+    fn = losslab.cosine_embedding_loss
+    ref = fn(x1 * 1e3, x2 * 1e3, y, reduction="none")
+    ref_g = losslab.grad(fn)(x1 * 1e3, x2 * 1e3, y, reduction="none") * 1e3
+    np.testing.assert_allclose(fn(x1 * scale, x2 * scale, y, reduction="none"), ref, rtol=4e-16)
+    g = losslab.grad(fn)(x1 * scale, x2 * scale, y, reduction="none")
+    np.testing.assert_allclose(g * scale, ref_g, rtol=1e-15)

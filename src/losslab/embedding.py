@@ -163,16 +163,40 @@ def _cosine(input1, input2, target, margin, reduction):
     if x1.ndim not in (1, 2):
         raise ValueError(f"`input1` has {x1.ndim} dimension(s), expected 2 (N, D) or 1 (D,)")
     y = _signs(target, x1.shape[:-1], dtype)
-    dot = (x1 * x2).sum(-1)
-    m1 = (x1 * x1).sum(-1) + COS_EPS
-    m2 = (x2 * x2).sum(-1) + COS_EPS
-    den = np.sqrt(m1 * m2)
-    cos = dot / den
+    with np.errstate(over="ignore", invalid="ignore"):  # rows out of range: _scaled_cosine
+        dot = (x1 * x2).sum(-1)
+        m1 = (x1 * x1).sum(-1) + COS_EPS
+        m2 = (x2 * x2).sum(-1) + COS_EPS
+        den = np.sqrt(m1 * m2)
+        cos = dot / den
+        a1 = x2 / den[..., None] - (cos / m1)[..., None] * x1
+        a2 = x1 / den[..., None] - (cos / m2)[..., None] * x2
+    bad = ~(np.isfinite(den) & np.isfinite(a1).all(-1) & np.isfinite(a2).all(-1))
+    if bad.any():
+        cos, a1, a2 = _scaled_cosine(x1, x2, bad, cos, a1, a2)
     loss = np.where(y == 1, 1.0 - cos, np.maximum(cos - margin, 0.0))
     dl = np.where(y == 1, -1.0, np.where(cos - margin >= 0, 1.0, 0.0))[..., None]
-    g1 = dl * (x2 / den[..., None] - (cos / m1)[..., None] * x1)
-    g2 = dl * (x1 / den[..., None] - (cos / m2)[..., None] * x2)
-    return _reduce(loss, [g1, g2], reduction, dtype)
+    return _reduce(loss, [dl * a1, dl * a2], reduction, dtype)
+
+
+def _scaled_cosine(x1, x2, bad, cos, a1, a2):
+    """The cosine and its derivatives on the rows ``bad`` where a square or a product of
+    ``x1``, ``x2`` left the range: with ``u = x / s`` (``s`` the row's largest ``|x_i|``),
+    ``m = |u|^2 + eps / s^2`` and ``r = sqrt(m1) sqrt(m2)``, ``cos = u1 . u2 / r`` and
+    ``d cos / d x1 = (u2 / r - cos u1 / m1) / s1``."""
+    s1 = np.abs(x1).max(-1, keepdims=True)
+    s2 = np.abs(x2).max(-1, keepdims=True)
+    s1, s2 = np.where(s1 > 0, s1, 1.0), np.where(s2 > 0, s2, 1.0)
+    u1, u2 = x1 / s1, x2 / s2
+    with np.errstate(over="ignore", under="ignore"):
+        m1 = (u1 * u1).sum(-1, keepdims=True) + COS_EPS / s1**2
+        m2 = (u2 * u2).sum(-1, keepdims=True) + COS_EPS / s2**2
+        r = np.sqrt(m1) * np.sqrt(m2)
+        c = (u1 * u2).sum(-1, keepdims=True) / r
+        b1 = (u2 / r - c * u1 / m1) / s1
+        b2 = (u1 / r - c * u2 / m2) / s2
+    keep = bad[..., None]
+    return np.where(bad, c[..., 0], cos), np.where(keep, b1, a1), np.where(keep, b2, a2)
 
 
 @overload
