@@ -14,7 +14,7 @@ and recorded.  The check fails (exit 1) on:
 * an ``.arithmatex`` element without a rendered ``.katex`` descendant, or any ``.katex-error``;
 * at 1280 and at 390 px (``WIDTHS``): an element of the page wider than the viewport that is not
   inside a scroll container, a display formula clipped by its box;
-* TeX in the table of contents or in the search index, an index over 300 KB;
+* TeX in the table of contents or in the search index, an index over 340 KB;
 * a search of ``tools/search.toml`` whose first hit is not the page listed there, or math not
   typeset after an instant-navigation page switch (Material's ``navigation.instant``);
 * ``--deployed DIR`` (``tools/deploy_site.py``'s output): served under the sub-path of its
@@ -57,7 +57,7 @@ CHROMIUM_ARGS = [
 ]
 SEARCH_QUERY = "entropy"
 WIDTHS = (1280, 390)
-SEARCH_INDEX_LIMIT = 300_000  # bytes
+SEARCH_INDEX_LIMIT = 340_000  # bytes, as tools/mkdocs_hooks.py
 SEARCHES = Path(__file__).resolve().parent / "search.toml"
 TEX = re.compile(r"\\[()\[\]]|\\(?:frac|mathrm|mathbf|sum|left|right|operatorname|lVert)\b")
 
