@@ -17,6 +17,7 @@ from .embedding import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .focal import sigmoid_focal_loss
 from .gaussian_nll import gaussian_nll_loss
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
@@ -78,6 +79,7 @@ __all__ = [
     "set_num_threads",
     "show_config",
     "sigmoid",
+    "sigmoid_focal_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "softmax",
