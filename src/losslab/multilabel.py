@@ -9,6 +9,7 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _elementwise as e
 from . import _registry
 from . import _validation as v
 from ._types import Losses, Reduction, Scalar
@@ -175,27 +176,17 @@ def _multilabel_soft(
     input: Any, target: Any, weight: Any, reduction: Any
 ) -> tuple[Any, np.ndarray]:
     x = _scores(input)
-    t = v.as_float_array(target, "target", int_as=x.dtype)
-    v.check_same_shape(x, t, "input", "target")
-    v.check_probabilities(t, "target")
-    arrays = [x, t]
-    w = None
-    if weight is not None:
-        w = v.as_float_array(weight, "weight", int_as=x.dtype)
-        try:
-            ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"`weight` has shape {w.shape}, expected a shape that broadcasts to {x.shape} "
-                "(the shape of `input`), e.g. one weight per class"
-            )
-        v.check_nonnegative(w, "weight")
-        arrays.append(w)
-    v.check_reduction(reduction)
-    dtype = v.result_dtype(*arrays)
-    xf, tf = np.atleast_2d(x).astype(np.float64), np.atleast_2d(t).astype(np.float64)
+    pair = e.prepare(
+        x,
+        target,
+        reduction,
+        weight=weight,
+        broadcast=True,
+        check_target=partial(v.check_probabilities, name="target"),
+    )
+    dtype, w = pair.dtype, pair.weight
+    xf = np.atleast_2d(pair.x).astype(np.float64)
+    tf = np.atleast_2d(pair.t).astype(np.float64)
     c = xf.shape[1]
     # -[t log s(x) + (1 - t) log s(-x)] = softplus(x) - t x; its derivative s(x) - t.
     elem = np.logaddexp(0.0, xf) - tf * xf
@@ -203,7 +194,7 @@ def _multilabel_soft(
     sig = np.where(xf >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
     g = sig - tf
     if w is not None:
-        wf = np.broadcast_to(w.astype(np.float64), x.shape).reshape(xf.shape)
+        wf = w.astype(np.float64).reshape(xf.shape)
         elem, g = elem * wf, g * wf
     return _reduce_rows(elem.sum(axis=1) / c, g / c, reduction, x.ndim == 1, dtype)
 
