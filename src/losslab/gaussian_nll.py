@@ -177,8 +177,9 @@ def gaussian_nll_loss(
     * PyTorch ``F.gaussian_nll_loss``: identical values and gradients, including the clamp and
       the accepted ``var`` shapes; a 0-d ``var`` array is accepted here for any ``input`` (PyTorch
       takes it only for 1-D input, a Python float always).
-    * PyTorch's own docstring calls ``eps`` "added to var"; its code clamps. A variance of 0
-      therefore gives :math:`\tfrac12\log\epsilon` plus the squared error over :math:`\epsilon`.
+    * The docstring of PyTorch's ``F.gaussian_nll_loss`` calls ``eps`` "added to var"; the code
+      (and the ``GaussianNLLLoss`` class docstring) clamps. A variance of 0 therefore gives
+      :math:`\tfrac12\log\epsilon` plus the squared error over :math:`\epsilon`.
     * Keras and optax have no Gaussian NLL loss; ``scipy.stats.norm.logpdf(y, x, sqrt(v))`` is
       :math:`-\ell_i` with ``full=True``.
 
