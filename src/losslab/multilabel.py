@@ -69,6 +69,10 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     others = (count == 0).astype(np.float64)  # the classes not listed
     loss = np.empty(n)
     grad = np.empty((n, c))
+    if c * c > _CHUNK_ELEMENTS:  # a C x C block per row would not fit: O(C log C) per row
+        for i in range(n):
+            loss[i], grad[i] = _margin_row_sorted(x[i], count[i])
+        return loss, grad
     step = max(1, _CHUNK_ELEMENTS // max(1, c * c))
     for s in range(0, n, step):
         sl = slice(s, s + step)
@@ -78,6 +82,30 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         loss[sl] = (active * z).sum(axis=(1, 2)) / c
         grad[sl] = (active.sum(axis=1) - active.sum(axis=2)) / c
     return loss, grad
+
+
+def _margin_row_sorted(x: np.ndarray, count: np.ndarray) -> tuple[float, np.ndarray]:
+    """One row's loss and gradient without its C x C hinge terms.
+
+    For a listed class j the active unlisted classes are those with x_d > x_j - 1: with the
+    unlisted scores sorted, their number m_j and sum s_j come from a binary search and a
+    prefix sum, and the row's terms add up to sum_j count_j (m_j (1 - x_j) + s_j). An unlisted
+    class d is active for the listed classes with x_j < x_d + 1 (their counts, by the same
+    search over the sorted listed scores)."""
+    c = x.size
+    listed = count > 0
+    u = np.sort(x[~listed])
+    prefix = np.concatenate([[0.0], np.cumsum(u)])
+    xj, cj = x[listed], count[listed]
+    k = np.searchsorted(u, xj - 1.0, side="right")
+    m = u.size - k
+    total = float((cj * (m * (1.0 - xj) + (prefix[-1] - prefix[k]))).sum()) / c
+    grad = np.zeros(c)
+    grad[listed] = -cj * m / c
+    order = np.argsort(xj)
+    weights = np.concatenate([[0.0], np.cumsum(cj[order])])
+    grad[~listed] = weights[np.searchsorted(xj[order], x[~listed] + 1.0, side="left")] / c
+    return total, grad
 
 
 def _multilabel_margin(input: Any, target: Any, reduction: Any) -> tuple[Any, np.ndarray]:
