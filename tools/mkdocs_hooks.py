@@ -44,7 +44,7 @@ log = logging.getLogger("mkdocs.hooks.losslab")
 API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
-SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
+SEARCH_INDEX_LIMIT = 340_000  # bytes, for the index of each edition
 
 
 def _root(config: Any) -> Path:

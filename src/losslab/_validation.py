@@ -225,6 +225,13 @@ def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     return axis, shape[axis], shape[:axis] + shape[axis + 1 :]
 
 
+def check_bool(x: Any, name: str) -> bool:
+    """A Python or NumPy bool (an int such as 1 is refused: options are flags)."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"`{name}` is {x!r}, expected a bool")
+    return bool(x)
+
+
 def check_int(x: Any, name: str) -> int:
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
         raise TypeError(f"`{name}` is {x!r}, expected an int")
