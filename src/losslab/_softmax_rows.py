@@ -51,6 +51,32 @@ def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarr
     return out
 
 
+def _rescue_rows(lb, xb, mb, ssum, pb, s, fb, kb, smooth_sum, big_a) -> None:
+    """Recompute the rows of ``lb`` that came out inf because ``z = x - max`` overflowed (logits
+    more than the range apart), in halves: with ``h = max/2 - x/2`` (never overflows),
+    ``A lse - <a, z> = A log(sum) + 2 <a, h>``. Such a row's loss is finite when its
+    coefficients there are small (label smoothing, class weights, probability targets), e.g.
+    ``eps/C (max - x_c)``."""
+    bad = np.flatnonzero(~np.isfinite(lb))
+    if not bad.size:
+        return
+    h = mb[bad, None] / 2 - xb[bad] / 2
+    log_s = np.log(ssum[bad])
+    if pb.y is None:
+        a = pb.p[s : s + lb.size][bad]
+        lb[bad] = big_a[bad] * log_s + 2 * (a * h).sum(axis=1)
+        return
+    hy = h[np.arange(bad.size), pb.y[s : s + lb.size][bad]]
+    f = np.ones(bad.size, lb.dtype) if fb is None else fb[bad]
+    part, coef = f * hy, f
+    if kb is not None:
+        part = part + kb[bad] * (h @ pb.smooth)
+        coef = f + kb[bad] * smooth_sum
+    lb[bad] = coef * log_s + 2 * part
+    if fb is not None:
+        lb[bad[f == 0]] = 0  # an ignored row
+
+
 def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, Any]:
     """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
 
@@ -87,17 +113,20 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
             if pb.y is not None:
                 idx = base[:b] + pb.y[s:e]
                 zy = flat[idx]
-                uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
+                with np.errstate(invalid="ignore"):  # -inf in z: see _rescue_rows
+                    uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
             else:
                 pblk = pb.p[s:e]
                 big_a = _row_dot(pblk, ones)
-                az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
+                with np.errstate(invalid="ignore"):  # 0 (-inf): NaN, see _rescue_rows
+                    az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
             np.exp(zb, out=zb)
             lb = loss[s:e]
             if pb.y is None:
                 ssum = _row_dot(zb, ones)
                 np.multiply(big_a, np.log(ssum), out=lb)
                 lb -= az
+                _rescue_rows(lb, xb, mb, ssum, pb, s, None, None, None, big_a)
                 if need_grad:
                     zb *= ((scale * big_a) / ssum)[:, None]
                     zb -= scale * pblk
@@ -111,7 +140,7 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
             ssum = rest + ey
             nll = _target_nll(zy, ey, rest, ssum)
             fb = None if pb.f is None else pb.f[s:e]
-            big_a = fb
+            big_a, kb = fb, None
             if fb is None:
                 lb[:] = nll
             else:
@@ -120,8 +149,10 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
                 lb[fb == 0] = 0  # weight 0 (an ignored row): 0, even where nll is inf
                 if uz is not None:
                     kb = pb.keep[s:e]
-                    lb += kb * (smooth_sum * np.log(ssum) - uz)
+                    with np.errstate(invalid="ignore"):  # 0 inf: NaN, see _rescue_rows
+                        lb += kb * (smooth_sum * np.log(ssum) - uz)
                     big_a = fb + kb * smooth_sum
+                _rescue_rows(lb, xb, mb, ssum, pb, s, fb, kb, smooth_sum, big_a)
             if need_grad:
                 inv = scale / ssum
                 zb *= (inv if big_a is None else inv * big_a)[:, None]

@@ -27,9 +27,20 @@ __all__ = ["l1_penalty", "l2_penalty", "prox_l1", "prox_l2"]
 
 
 def _prepare(w: ArrayLike, lam: Any, name: str = "w") -> tuple[np.ndarray, Any]:
+    """``w`` as a float array and ``lam`` in its dtype, or as a float64 scalar when it lies
+    above float32's range (then the results are computed in float64; see :func:`_cast`)."""
     ww = v.as_float_array(w, name)
     lam_value = v.check_positive_number(lam, "lam", allow_zero=True)
+    if lam_value > float(np.finfo(ww.dtype).max):
+        return ww, np.float64(lam_value)
     return ww, ww.dtype.type(lam_value)
+
+
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    """``x`` (a float64 result when ``lam`` is beyond float32's range) in ``dtype``; a value
+    beyond the range is inf, without a warning."""
+    with np.errstate(over="ignore"):
+        return x.astype(dtype, copy=False) if isinstance(x, np.ndarray) else dtype.type(x)
 
 
 def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
@@ -87,7 +98,8 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
 def _l1_penalty_value_and_grad(w, lam):
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
-        return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
+        value, grad = lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
+    return _cast(value, ww.dtype), _cast(grad, ww.dtype)
 
 
 def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
@@ -175,7 +187,7 @@ def _l2_penalty_value_and_grad(w, lam):
         else:
             u = ww / s
             value = lam_t * s * s * (np.sum(u * u) / 2)
-        return ww.dtype.type(value), lam_t * ww
+        return _cast(value, ww.dtype), _cast(lam_t * ww, ww.dtype)
 
 
 def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
@@ -228,7 +240,7 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
     [0.2727272727272727, -0.045454545454545456, 1.0909090909090908]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0)
+    return _cast(np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0), aa.dtype)
 
 
 def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
@@ -275,7 +287,7 @@ def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
     [ 0.2 -0.   1.1]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return aa / (1 + lam_t)
+    return _cast(aa / (1 + lam_t), aa.dtype)
 
 
 _registry.register(l1_penalty, wrt="w", value_and_grad=_l1_penalty_value_and_grad)
