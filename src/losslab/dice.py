@@ -32,7 +32,8 @@ def _check_weight(value: Any, name: str) -> float:
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     ex = np.exp(-np.abs(x))
     s = 1 / (1 + ex)
-    return np.where(x >= 0, s, ex * s)
+    out: np.ndarray = np.where(x >= 0, s, ex * s)
+    return out
 
 
 def _overlap(
@@ -83,7 +84,7 @@ def _overlap(
             + " has a zero denominator (no foreground in `input` or `target`: the ratio is "
             "0/0); expected smooth_dr > 0 to score empty masks"
         )
-    losses = 1 - num / den
+    losses: np.ndarray = np.asarray(1 - num / den)
     scale = 1.0
     if reduction == "mean":
         value: Any = losses.mean()

@@ -73,7 +73,8 @@ def _evaluate(kind: str, arg: dict[str, Any]) -> tuple[Any, Any]:
     keep = per
 
     def total(e: np.ndarray) -> np.ndarray:
-        return np.sum(e, axis=axes, keepdims=keep)
+        out: np.ndarray = np.sum(e, axis=axes, keepdims=keep)
+        return out
 
     ri = total(pv * tv) - pv * tv
     rfp = total(pv * (1 - tv)) - pv * (1 - tv)

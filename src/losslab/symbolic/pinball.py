@@ -26,7 +26,10 @@ MAX_FORM = sp.Max(alpha * (y - x), (alpha - 1) * (y - x))
 
 
 def _kink(a: dict[str, Any]) -> np.ndarray:
-    return np.abs(np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float))
+    d: np.ndarray = np.abs(
+        np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float)
+    )
+    return d
 
 
 def _others(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> dict[str, Any]:
