@@ -18,20 +18,32 @@ _LOG2 = float(np.log(2.0))
 
 
 def _log_cosh_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
-    r"""``log cosh(x - t)`` and its derivative ``tanh(x - t)``.
+    r"""``log cosh(x - t)`` and its derivative ``tanh(x - t)``, two transcendental calls.
 
-    For :math:`|r| < 1`: :math:`\log(1 + 2\sinh^2(r/2))` (``log1p``, no cancellation near 0);
-    otherwise :math:`|r| + \log(1 + e^{-2|r|}) - \log 2`, which never forms :math:`\cosh r`.
+    With :math:`a = |r|` and :math:`v = e^{a/2} - 1` (``expm1``), :math:`2\sinh(a/2) =
+    v(2 + v)/(1 + v)` and :math:`\log\cosh r = \log(1 + 2\sinh^2(a/2))` (``log1p``: no
+    cancellation near 0). From :math:`a \ge A` (20 in float64, 10 in float32), where
+    :math:`\log(1 + e^{-2a})` is below half an ulp of :math:`a`, the value is
+    :math:`a - \log 2`, and :math:`a` is clipped to :math:`A` before ``expm1`` so nothing
+    overflows.
     """
     r = np.subtract(blocks[0], blocks[1])
     a = np.abs(r)
-    small = a < 1
-    half = np.sinh(np.where(small, a, 0) * 0.5)
-    near = np.log1p(2 * half * half)
-    far = a + np.log1p(np.exp(-2 * a)) - a.dtype.type(_LOG2)
-    np.copyto(loss, np.where(small, near, far))
+    big = a.dtype.type(_far(a.dtype))
+    v = np.expm1(np.minimum(a, big) * a.dtype.type(0.5))
+    s = v * (2 + v)
+    s /= 1 + v  # 2 sinh(a/2)
+    s *= s
+    s *= a.dtype.type(0.5)
+    near = np.log1p(s)
+    np.copyto(loss, np.where(a < big, near, a - a.dtype.type(_LOG2)))
     if grad is not None:
         np.tanh(r, out=grad)
+
+
+def _far(dtype: np.dtype) -> float:
+    """The residual from which ``log(1 + e^{-2a})`` is below half an ulp of ``a``."""
+    return 20.0 if dtype == np.float64 else 10.0
 
 
 def _log_cosh(input: Any, target: Any, reduction: Any, need_grad: bool) -> tuple[Any, Any]:
@@ -89,10 +101,11 @@ def log_cosh_loss(
     -----
     **Stability.** :math:`\cosh r` overflows float64 at :math:`|r| \approx 710` (float32 at
     89), so ``log(cosh(r))`` returns inf for a residual the loss itself handles easily. With
-    :math:`a = |r|`, :math:`\log\cosh r = a + \log(1 + e^{-2a}) - \log 2`, which is used for
-    :math:`a \ge 1`; below 1 that form cancels (:math:`a + \log(1 + e^{-2a}) \approx \log 2`),
-    so :math:`\log\cosh r = \log(1 + 2\sinh^2(a/2))` is used there, accurate down to the
-    smallest residuals.
+    :math:`a = |r|`, :math:`\log\cosh r = a + \log(1 + e^{-2a}) - \log 2`; from :math:`a = 20`
+    (10 in float32) the middle term is below rounding and the value is :math:`a - \log 2`.
+    Below, that form would cancel (:math:`a + \log(1 + e^{-2a}) \approx \log 2` near 0), so
+    :math:`\log\cosh r = \log(1 + 2\sinh^2(a/2))` is used, with :math:`\sinh` from
+    ``expm1``: accurate down to the smallest residuals.
 
     **Gradient.** :math:`\partial\ell_i/\partial x_i = \tanh(x_i - y_i)` (divided by :math:`n`
     for 'mean'): the error clipped smoothly to :math:`(-1, 1)`, like a Huber loss with
