@@ -634,6 +634,40 @@ ROWS += [
             *reduction_cases(),
         ],
     ),
+    Row(
+        "log_cosh_loss",
+        _pair(),
+        [*array_cases("input", X, paired=False), *array_cases("target", Y), *reduction_cases()],
+    ),
+    Row(
+        "pinball_loss",
+        _pair(alpha=0.9),
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            Case("negative", "alpha", -0.1, ValueError),
+            Case("above-1", "alpha", 1.5, ValueError),
+            Case("nan", "alpha", float("nan"), ValueError),
+            Case("str", "alpha", "0.5", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"input": P.copy(), "target": Q.copy(), "smooth_nr": 0.0, "smooth_dr": 1e-5},
+            [
+                *prob_cases("input", P, paired=False),
+                *prob_cases("target", Q),
+                *number_cases("smooth_nr", allow_zero=True),
+                *number_cases("smooth_dr", allow_zero=True),
+                Case("not-bool", "per_sample", 1, TypeError),
+                Case("not-bool", "from_logits", "yes", TypeError),
+                *reduction_cases(),
+            ],
+        )
+        for name in ("dice_loss", "tversky_loss")
+    ],
 ]
 
 # Functions whose behaviour is not an input check (reason given).
