@@ -100,7 +100,7 @@ def as_float_array(
         raise ValueError(f"`{name}` is empty (shape {arr.shape}), expected at least one element")
     if not allow_nonfinite:
         check_finite(arr, name)
-    return np.require(arr, requirements="CA")
+    return np.require(arr, requirements=("C", "A"))
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
