@@ -1,9 +1,9 @@
 """The lists that DEVELOPERS.md's "Add a loss" checklist calls derived really include every public
 loss: the registry (gradients), the API pages, the compiled kernels' kinds (each tested against
-its NumPy path and benchmarked); and every step of the checklist is checked: its own test file,
-the docstring sections and a page of the site. The
-symbolic forms are checked by ``tests/symbolic/test_forms.py``, the case rows by
-``tests/test_cases.py`` and ``tests/test_validation_table.py``.
+its NumPy path and benchmarked); and the checklist's other steps are done: the loss's own test
+file, its docstring sections and a section on a page of the site. The symbolic forms are
+checked by ``tests/symbolic/test_forms.py``, the case rows by ``tests/test_cases.py`` and
+``tests/test_validation_table.py``.
 """
 
 from __future__ import annotations
@@ -77,20 +77,23 @@ def test_docstring_has_conventions_and_shape(entry):
 
 
 #: Public losses documented only on their API page so far (no section on a page of the site).
-NOT_ON_A_PAGE = {
-    "cosine_embedding_loss",
-    "linear_cross_entropy",
-    "margin_ranking_loss",
-    "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
-}
+NOT_ON_A_PAGE = {"triplet_margin_with_distance_loss"}
+
+
+def _called_on_a_page() -> set[str]:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
+    return {n for n in LOSSES if re.search(rf"\blosslab\.{n}\b", text)}
 
 
 def test_every_public_loss_is_on_a_page_of_the_site():
-    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
-    named = [n for n in LOSSES if re.search(rf"\blosslab\.{n}\b", text)]
-    missing = sorted(set(LOSSES) - set(named) - NOT_ON_A_PAGE)
+    missing = sorted(set(LOSSES) - _called_on_a_page() - NOT_ON_A_PAGE)
     assert not missing, f"public losses that no page of docs/ calls as losslab.<name>: {missing}"
+
+
+def test_the_exemptions_are_still_needed():
+    documented = sorted(NOT_ON_A_PAGE & _called_on_a_page())
+    assert not documented, f"on a page now, take them out of NOT_ON_A_PAGE: {documented}"
+    assert NOT_ON_A_PAGE <= set(LOSSES)
 
 
 # --- compiled kernels ----------------------------------------------------------------------------
