@@ -51,7 +51,18 @@ def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarr
     return out
 
 
-def _rescue_rows(lb, xb, mb, ssum, pb, s, fb, kb, smooth_sum, big_a) -> None:
+def _rescue_rows(
+    lb: np.ndarray,
+    xb: np.ndarray,
+    mb: np.ndarray,
+    ssum: np.ndarray,
+    pb: Any,
+    s: int,
+    fb: np.ndarray | None,
+    kb: np.ndarray | None,
+    smooth_sum: Any,
+    big_a: Any,
+) -> None:
     """Recompute the rows of ``lb`` that came out inf because ``z = x - max`` overflowed (logits
     more than the range apart), in halves: with ``h = max/2 - x/2`` (never overflows),
     ``A lse - <a, z> = A log(sum) + 2 <a, h>``. Such a row's loss is finite when its

@@ -100,7 +100,7 @@ def as_float_array(
         raise ValueError(f"`{name}` is empty (shape {arr.shape}), expected at least one element")
     if not allow_nonfinite:
         check_finite(arr, name)
-    return np.require(arr, requirements="CA")
+    return np.require(arr, requirements=("C", "A"))
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -223,6 +223,13 @@ def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     and ``(N, C, d1, ...)``. Returns ``(class axis, number of classes, shape without it)``."""
     axis = 0 if len(shape) == 1 else 1
     return axis, shape[axis], shape[:axis] + shape[axis + 1 :]
+
+
+def check_bool(x: Any, name: str) -> bool:
+    """A Python or NumPy bool (an int such as 1 is refused: options are flags)."""
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"`{name}` is {x!r}, expected a bool")
+    return bool(x)
 
 
 def check_int(x: Any, name: str) -> int:

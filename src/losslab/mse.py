@@ -126,6 +126,13 @@ def _mse_kernel(blocks, loss, grad):
     np.multiply(diff, diff, out=loss)
 
 
+def _mse_weighted(pair: e.Pair) -> np.ndarray:
+    """w (x - t)^2 as 4 (h w) h with h = x/2 - t/2, where (x - t)^2 or x - t overflows but the
+    weighted loss need not (e.g. 1e-300 (1e200)^2 = 1e100)."""
+    h = np.subtract(pair.x / 2, pair.t / 2)
+    return 4 * ((h * pair.weight) * h)
+
+
 def _mse(input, target, reduction, weight, need_grad):
     return e.pair_loss(
         _mse_kernel,
@@ -137,6 +144,7 @@ def _mse(input, target, reduction, weight, need_grad):
         weight=weight,
         mean_over_weight=True,
         grad_factor=2.0,
+        weighted=_mse_weighted,
     )
 
 

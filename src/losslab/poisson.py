@@ -17,12 +17,6 @@ from ._types import Losses, Reduction, Scalar
 __all__ = ["poisson_nll_loss"]
 
 
-def _check_bool(x: Any, name: str) -> bool:
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"`{name}` is {x!r}, expected a bool")
-    return bool(x)
-
-
 def _check_counts(t: np.ndarray) -> None:
     """Counts are >= 0 (a negative count has no Poisson probability)."""
     if t.size and t.min() < 0:
@@ -85,8 +79,8 @@ def _poisson(
     reduction: Any,
     need_grad: bool,
 ) -> tuple[Any, np.ndarray | None]:
-    log_input = _check_bool(log_input, "log_input")
-    full = _check_bool(full, "full")
+    log_input = v.check_bool(log_input, "log_input")
+    full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps", allow_zero=True)
     pair = e.prepare(input, target, reduction, check_target=_check_counts)
     if not log_input and pair.x.size and pair.x.min() < 0:
