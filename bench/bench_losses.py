@@ -25,6 +25,8 @@ Losses (shape (N, C); elementwise losses use all N*C entries):
                                         | F.binary_cross_entropy_with_logits
   l1, huber, smooth-l1, bce (probabilities), soft-margin, hinge-emb, kl-div: the other element-wise
   losses against their torch.nn.functional namesake (naive: the textbook one-liner).
+  focal (torchvision's formula, alpha 0.25, gamma 2, 'mean'), log-cosh, pinball (alpha 0.9): the
+  losses torch does not have, against their formula written in torch ops.
 Select losses with ``--losses mse,huber``; ``--repeats`` sets the number of timed repeats.
 
 ``--keep-memory`` (glibc only) tells malloc to keep freed memory in the process (``mallopt``:
@@ -183,6 +185,56 @@ def naive_kl_grad(logq: np.ndarray, p: np.ndarray) -> tuple[Any, np.ndarray]:
     return naive_kl(logq, p), -p / p.size
 
 
+def naive_focal(x: np.ndarray, t: np.ndarray) -> Any:
+    """torchvision's sigmoid_focal_loss formula (alpha 0.25, gamma 2), 'mean'."""
+    p = 1 / (1 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    p_t = p * t + (1 - p) * (1 - t)
+    return ((0.25 * t + 0.75 * (1 - t)) * ce * (1 - p_t) ** 2).mean()
+
+
+def naive_focal_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    p = 1 / (1 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    m = 1 - (p * t + (1 - p) * (1 - t))
+    a = 0.25 * t + 0.75 * (1 - t)
+    g = a * (2 * m * p * (1 - p) * (1 - 2 * t) * ce + m * m * (p - t))
+    return (a * ce * m * m).mean(), g / x.size
+
+
+def naive_log_cosh(x: np.ndarray, t: np.ndarray) -> Any:
+    return np.log(np.cosh(x - t)).mean()
+
+
+def naive_log_cosh_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    return naive_log_cosh(x, t), np.tanh(x - t) / x.size
+
+
+def naive_pinball(x: np.ndarray, t: np.ndarray) -> Any:
+    r = t - x
+    return np.maximum(0.9 * r, -0.1 * r).mean()
+
+
+def naive_pinball_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    return naive_pinball(x, t), np.where(t > x, -0.9, 0.1) / x.size
+
+
+def _torch_focal(x: Any, t: Any) -> Any:
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    return ((0.25 * t + 0.75 * (1 - t)) * ce * (1 - p_t) ** 2).mean()
+
+
+def _torch_log_cosh(x: Any, t: Any) -> Any:
+    return torch.log(torch.cosh(x - t)).mean()
+
+
+def _torch_pinball(x: Any, t: Any) -> Any:
+    r = t - x
+    return torch.maximum(0.9 * r, -0.1 * r).mean()
+
+
 # --- problems ------------------------------------------------------------------------------------
 
 
@@ -205,7 +257,10 @@ def make_problem(loss: str, n: int, c: int, dtype: Any, rng: np.random.Generator
         if loss == "bce":
             x = rng.uniform(0.01, 0.99, size=(n, c)).astype(dtype)
         return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
-    if loss in ("l1", "huber", "smooth-l1"):
+    if loss == "focal":
+        t = (rng.uniform(size=(n, c)) < 0.3).astype(dtype)
+        return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    if loss in ("l1", "huber", "smooth-l1", "log-cosh", "pinball"):
         t = rng.standard_normal((n, c)).astype(dtype)
         return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
     if loss in ("soft-margin", "hinge-emb"):
@@ -232,7 +287,12 @@ LOSSLAB = {
     "soft-margin": losslab.soft_margin_loss,
     "hinge-emb": losslab.hinge_embedding_loss,
     "kl-div": losslab.kl_div,
+    "focal": losslab.sigmoid_focal_loss,
+    "log-cosh": losslab.log_cosh_loss,
+    "pinball": losslab.pinball_loss,
 }
+#: Options of the losslab call (the naive and torch versions state the same ones).
+OPTIONS: dict[str, dict[str, Any]] = {"focal": {"reduction": "mean"}, "pinball": {"alpha": 0.9}}
 NAIVE = {
     "mse": (naive_mse, naive_mse_grad),
     "ce-labels": (naive_ce_labels, naive_ce_labels_grad),
@@ -245,6 +305,9 @@ NAIVE = {
     "soft-margin": (naive_soft_margin, naive_soft_margin_grad),
     "hinge-emb": (naive_hinge_emb, naive_hinge_emb_grad),
     "kl-div": (naive_kl, naive_kl_grad),
+    "focal": (naive_focal, naive_focal_grad),
+    "log-cosh": (naive_log_cosh, naive_log_cosh_grad),
+    "pinball": (naive_pinball, naive_pinball_grad),
 }
 
 
@@ -263,6 +326,9 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
         "soft-margin": F.soft_margin_loss,
         "hinge-emb": F.hinge_embedding_loss,
         "kl-div": F.kl_div,
+        "focal": _torch_focal,
+        "log-cosh": _torch_log_cosh,
+        "pinball": _torch_pinball,
     }[loss]
 
 
@@ -402,13 +468,14 @@ def main(argv: list[str] | None = None) -> int:
                 x = prob["x"]
                 ll = LOSSLAB[loss]
                 vg = losslab.value_and_grad(ll)
+                kw = OPTIONS.get(loss, {})
                 naive_f, naive_g = NAIVE[loss]
                 fwd_t, bwd_t = torch_calls(loss, prob) if torch else (None, None)
                 times = {}
                 for mode, ll_fn, naive_fn, torch_fn in (
-                    ("forward", partial(ll, *prob["args"]), partial(naive_f, *prob["naive"]),
+                    ("forward", partial(ll, *prob["args"], **kw), partial(naive_f, *prob["naive"]),
                      fwd_t),
-                    ("fwd+grad", partial(vg, *prob["args"]), partial(naive_g, *prob["naive"]),
+                    ("fwd+grad", partial(vg, *prob["args"], **kw), partial(naive_g, *prob["naive"]),
                      bwd_t),
                 ):  # fmt: skip
                     timers: dict[str, Timer] = {
@@ -432,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                             q1, med, q3 = quartiles_ms(torch_fn, repeats)
                             times[mode][f"torch{k}"], times[mode][f"torch{k}_iqr"] = med, (q1, q3)
                 losslab.set_num_threads(max(ll_threads))
-                peak = peak_extra_bytes(partial(vg, *prob["args"]))
+                peak = peak_extra_bytes(partial(vg, *prob["args"], **kw))
                 for mode, t in times.items():
                     base = t["read"] if mode == "forward" else t["rw"]
                     for k in ll_threads:

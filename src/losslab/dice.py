@@ -94,7 +94,8 @@ def _overlap(
     else:
         value = np.asarray(losses)
     dtype = pair.dtype
-    value = dtype.type(value) if reduction != "none" else value.astype(dtype)
+    with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf
+        value = dtype.type(value) if reduction != "none" else value.astype(dtype)
     if not need_grad:
         return value, None
     shape = (-1,) + (1,) * (x.ndim - 1) if per else ()
@@ -104,7 +105,8 @@ def _overlap(
     g = (n * dd - coef * t * d) / (d * d) * scale  # d(1 - N/D)/dp
     if logits:
         g = g * p * (1 - p)
-    return value, g.astype(dtype)
+    with np.errstate(over="ignore"):
+        return value, g.astype(dtype)
 
 
 def _target_probabilities(t: np.ndarray) -> None:

@@ -101,6 +101,10 @@ def _focal(
     except (TypeError, ValueError) as exc:  # torchvision's argument names
         raise type(exc)(_rename(str(exc))) from None
     dt = pair.dtype.type
+    if g > float(np.finfo(pair.dtype).max):
+        raise ValueError(
+            f"`gamma` is {gamma!r}, beyond the range of {pair.dtype} (the dtype of `inputs`)"
+        )
     kernel = _focal_kernel(None if a is None else dt(a), dt(g))
     return e.run(pair, kernel, reduction, need_grad=need_grad)
 
@@ -184,7 +188,8 @@ def sigmoid_focal_loss(
     ------
     ValueError
         If the shapes differ, an input is empty or not finite, ``targets`` is outside [0, 1],
-        ``alpha > 1``, ``gamma < 0``, or ``reduction`` is unknown.
+        ``alpha > 1``, ``gamma < 0`` (or beyond the range of the dtype), or ``reduction`` is
+        unknown.
     TypeError
         If an input has a bool, complex, object or string dtype, or ``alpha`` or ``gamma`` is
         not a number.
