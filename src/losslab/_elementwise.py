@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,13 +27,14 @@ import numpy as np
 from . import _fast
 from . import _reduction as r
 from . import _validation as v
+from ._types import FloatDType, ValueAndGrad
 
 __all__ = ["Pair", "pair_loss", "prepare", "run", "use_kernel"]
 
 #: ``kernel(blocks, loss, grad)``: writes the element losses of the 1-D ``blocks`` (``x``,
 #: ``t``, then any extra arrays, then the weight) into ``loss`` and, when ``grad`` is not None,
 #: their derivatives into ``grad``. It never applies the weight: :func:`run` does.
-BlockKernel = Callable[[list[np.ndarray], np.ndarray, "np.ndarray | None"], None]
+BlockKernel = r.Kernel
 
 #: A check of the (converted, same-shape) target that raises a ValueError naming it.
 TargetCheck = Callable[[np.ndarray], None]
@@ -57,7 +59,7 @@ class Pair:
     t: np.ndarray
     extras: tuple[np.ndarray, ...]
     weight: np.ndarray | None
-    dtype: np.dtype
+    dtype: FloatDType
     fast: bool
     check_target: TargetCheck | None
     check_in_blocks: bool
@@ -139,6 +141,7 @@ def prepare(
 
 def total_weight(pair: Pair) -> float:
     """The sum of the weights (a weighted 'mean' divides by it); a ValueError if it is 0."""
+    assert pair.weight is not None  # only a weighted loss divides by its total weight
     total = pair.dtype.type(pair.weight.sum(dtype=pair.dtype))
     if total == 0:
         raise ValueError(
@@ -167,7 +170,7 @@ def run(
     param: float = 0.0,
     denominator: float | None = None,
     grad_factor: float = 1.0,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """Evaluate the loss of ``pair`` and (``need_grad``) its gradient, then reduce.
 
     Runs the compiled kernel ``kind`` (with ``param``, e.g. Huber's delta) when ``pair`` was
@@ -187,7 +190,7 @@ def run(
             param=param,
             denominator=denominator,
             grad_factor=grad_factor,
-            recheck=None if pair.check_target is None else lambda: pair.check_target(pair.t),
+            recheck=None if pair.check_target is None else partial(pair.check_target, pair.t),
         )
     if pair.fast:
         _recheck(pair)
@@ -211,7 +214,7 @@ def _wrapped(kernel: BlockKernel, pair: Pair) -> BlockKernel:
     check = pair.check_target if pair.check_in_blocks else None
     weighted = pair.weight is not None
 
-    def block_kernel(blocks, loss, grad):
+    def block_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         if check is not None:
             check(blocks[1])
         kernel(blocks, loss, grad)
@@ -236,7 +239,7 @@ def pair_loss(
     grad_factor: float = 1.0,
     check_target: TargetCheck | None = None,
     check_in_blocks: bool = False,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """:func:`prepare` then :func:`run`, for a loss with no option that depends on the dtype.
 
     With ``mean_over_weight`` a weighted 'mean' divides by the total weight (PyTorch's
