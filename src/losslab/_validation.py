@@ -7,13 +7,28 @@ message everywhere. Messages start with the argument name in backticks.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from ._foreign import check_foreign
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def is_bool(x: object) -> TypeGuard[bool | np.bool[Any]]:
+    """``isinstance(x, (bool, np.bool_))``, with the type a checker needs (``np.bool[Any]``)."""
+    return isinstance(x, (bool, np.bool_))
+
+
+def is_array(x: object) -> TypeGuard[np.ndarray[Any, np.dtype[Any]]]:
+    """``isinstance(x, np.ndarray)``, typed like :func:`is_bool`."""
+    return isinstance(x, np.ndarray)
+
+
+def is_int(x: object) -> TypeGuard[int | np.integer[Any]]:
+    """``isinstance(x, (int, np.integer))`` (bool included), typed like :func:`is_bool`."""
+    return isinstance(x, (int, np.integer))
 
 
 def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
@@ -25,7 +40,7 @@ def to_array(x: Any, name: str) -> np.ndarray:
     whose mask would be ignored)."""
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"`{name}` is a masked array, expected a plain array (use .filled())")
-    if isinstance(x, np.ndarray):
+    if is_array(x):
         return x
     if isinstance(x, (str, bytes)):
         raise TypeError(f"`{name}` is a {type(x).__name__}, expected numbers")
@@ -69,7 +84,7 @@ def as_float_array(
     elif kind == "f":
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
-        elif arr.dtype not in (np.float32, np.float64):
+        elif arr.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             arr = arr.astype(np.float64)
     else:
         raise _dtype_kind_error(name, arr.dtype, "a real floating or integer dtype")
@@ -97,7 +112,7 @@ def as_label_array(
     x: Any, name: str, *, n_classes: int | None = None, ignore_index: int | None = None
 ) -> np.ndarray:
     """Return integer class labels as an int64 array, checking their range."""
-    if isinstance(x, (bool, np.bool_)):
+    if is_bool(x):
         raise TypeError(f"`{name}` is a bool, expected integer class labels")
     arr = to_array(x, name)
     kind = arr.dtype.kind
@@ -171,7 +186,7 @@ def check_nonnegative(w: np.ndarray, name: str) -> None:
 
 
 def check_positive_number(x: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     value = float(x)
     ok = value >= 0 if allow_zero else value > 0
@@ -199,7 +214,7 @@ def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
 
 
 def check_int(x: Any, name: str) -> int:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+    if is_bool(x) or not isinstance(x, numbers.Integral):
         raise TypeError(f"`{name}` is {x!r}, expected an int")
     return int(x)
 

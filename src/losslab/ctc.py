@@ -332,7 +332,7 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction
     if not 0 <= blank < n_cls:
         raise ValueError(f"`blank` is {blank}, expected a class in [0, {n_cls - 1}]")
     v.check_reduction(reduction)
-    if not isinstance(zero_infinity, (bool, np.bool_)):
+    if not v.is_bool(zero_infinity):
         raise TypeError(f"`zero_infinity` is {zero_infinity!r}, expected a bool")
     in_len = _as_lengths(input_lengths, "input_lengths", n, batched)
     tg_len = _as_lengths(target_lengths, "target_lengths", n, batched)

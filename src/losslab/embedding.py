@@ -31,7 +31,7 @@ COS_EPS = 1e-12
 
 
 def _real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if v.is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     if not np.isfinite(float(x)):
         raise ValueError(f"`{name}` is {x!r}, expected a finite number")
@@ -266,7 +266,7 @@ def _pdist(a, b, p, eps):
 
 def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     margin = _real(margin, "margin")
-    if not isinstance(swap, (bool, np.bool_)):
+    if not v.is_bool(swap):
         raise TypeError(f"`swap` is {swap!r}, expected a bool")
     names = ("anchor", "positive", "negative")
     (a, pos, neg), dtype = _arrays(names, (anchor, positive, negative), reduction)

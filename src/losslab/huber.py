@@ -11,12 +11,12 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
 
-def _huber_kernel(delta: Any, inv: Any = None):
+def _huber_kernel(delta: Any, inv: Any = None) -> e.BlockKernel:
     """Block kernel of the Huber loss (divided by ``inv`` when given: smooth L1).
 
     With ``a = |x - t|`` and ``q = min(a, delta)`` the loss is ``q (a - q/2)``: ``a^2/2`` where
@@ -24,7 +24,7 @@ def _huber_kernel(delta: Any, inv: Any = None):
     ``copysign(q, x - t)``, the error clipped to ``[-delta, delta]``.
     """
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
         a = np.abs(diff, out=loss)
         q = np.minimum(a, delta)
@@ -39,15 +39,22 @@ def _huber_kernel(delta: Any, inv: Any = None):
     return kernel
 
 
-def _huber(input, target, reduction, delta, weight, need_grad):
-    d = v.check_positive_number(delta, "delta")
+def _huber(
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str,
+    delta: float,
+    weight: ArrayLike | None,
+    need_grad: bool,
+) -> ValueAndGrad:
+    d: float | np.floating[Any] = v.check_positive_number(delta, "delta")
     pair = e.prepare(input, target, reduction, kind="huber", weight=weight)
     d = pair.dtype.type(d)
     kernel = _huber_kernel(d)
     return e.run(pair, kernel, reduction, need_grad=need_grad, kind="huber", param=float(d))
 
 
-def _abs_kernel(blocks, loss, grad):
+def _abs_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """|x - t| and its subgradient sign(x - t), with sign(0) = 0 (smooth L1 with beta 0)."""
     diff = np.subtract(blocks[0], blocks[1], out=loss)
     if grad is not None:
@@ -55,12 +62,12 @@ def _abs_kernel(blocks, loss, grad):
     np.abs(diff, out=loss)
 
 
-def _smooth_l1_tiny_kernel(beta: Any):
+def _smooth_l1_tiny_kernel(beta: Any) -> e.BlockKernel:
     """Smooth L1 for a beta whose reciprocal overflows the dtype: ``a (a / beta) / 2`` below
     beta and ``a - beta / 2`` above, derivative ``d / beta`` and ``sign(d)``; nothing is ever
     multiplied by ``1 / beta``."""
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         d = np.subtract(blocks[0], blocks[1])
         a = np.abs(d)
         small = a < beta
@@ -72,7 +79,9 @@ def _smooth_l1_tiny_kernel(beta: Any):
     return kernel
 
 
-def _smooth_l1(input, target, reduction, beta, need_grad):
+def _smooth_l1(
+    input: ArrayLike, target: ArrayLike, reduction: str, beta: float, need_grad: bool
+) -> ValueAndGrad:
     b = v.check_positive_number(beta, "beta", allow_zero=True)
     pair = e.prepare(input, target, reduction, kind="smooth_l1")
     bd = pair.dtype.type(b)

@@ -21,7 +21,7 @@ __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_marg
 
 def _check_real(x: Any, name: str) -> float:
     """A finite real number of any sign (margins may be negative, as in PyTorch)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if v.is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     value = float(x)
     if not np.isfinite(value):

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["mse_loss"]
 
@@ -120,13 +120,15 @@ def mse_loss(
     return _mse(input, target, reduction, weight, need_grad=False)[0]
 
 
-def _mse_kernel(blocks, loss, grad):
+def _mse_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """(x - t)^2, and x - t as the derivative before the factor 2."""
     diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
     np.multiply(diff, diff, out=loss)
 
 
-def _mse(input, target, reduction, weight, need_grad):
+def _mse(
+    input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None, need_grad: bool
+) -> ValueAndGrad:
     return e.pair_loss(
         _mse_kernel,
         input,
