@@ -4,6 +4,7 @@ r"""Margin (hinge-type) losses: PyTorch's ``multi_margin_loss``, ``hinge_embeddi
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -14,7 +15,7 @@ from . import _elementwise as e
 from . import _reduction as r
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import FloatDType, Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
 
@@ -37,17 +38,31 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
+def _finish(
+    loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: FloatDType
+) -> ValueAndGrad:
     if grad is not None:
         grad *= r.reduction_scale(loss.size, reduction, dtype)
     return r.reduce(loss, reduction, dtype), grad
 
 
-def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, kind=None):
+#: ``kernel(x, t, loss, grad)`` of :func:`_signed_loss` (blocks of predictions and labels).
+SignedKernel = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"], None]
+
+
+def _signed_loss(
+    kernel: SignedKernel,
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str,
+    need_grad: bool,
+    grad_factor: float = 1.0,
+    kind: str | None = None,
+) -> ValueAndGrad:
     """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels, or the
     compiled kernel ``kind``; the labels are checked inside the pass."""
     return e.pair_loss(
-        lambda blocks, loss, grad: kernel(blocks[0], blocks[1], loss, grad),
+        partial(_pair_blocks, kernel),
         input,
         target,
         reduction,
@@ -57,6 +72,12 @@ def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, k
         check_target=_check_signed,
         check_in_blocks=True,
     )
+
+
+def _pair_blocks(
+    kernel: SignedKernel, blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None
+) -> None:
+    kernel(blocks[0], blocks[1], loss, grad)
 
 
 # ----------------------------------------------------------------------------- multi_margin_loss
@@ -182,10 +203,18 @@ def multi_margin_loss(
     return _multi_margin(input, target, p, margin, weight, reduction, need_grad=False)[0]
 
 
-def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
-    p = v.check_int(p, "p")
-    if p not in (1, 2):
-        raise ValueError(f"`p` is {p}, expected 1 or 2")
+def _multi_margin(
+    input: ArrayLike,
+    target: ArrayLike,
+    p: object,
+    margin: float,
+    weight: ArrayLike | None,
+    reduction: str,
+    need_grad: bool,
+) -> ValueAndGrad:
+    p_value = v.check_int(p, "p")
+    if p_value not in (1, 2):
+        raise ValueError(f"`p` is {p_value}, expected 1 or 2")
     m = _check_real(margin, "margin")
     x = v.as_float_array(input, "input")
     if x.ndim > 2:
@@ -195,8 +224,8 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     x_shape = x.shape
     x = x.reshape(1) if x.ndim == 0 else x  # a 0-d input is one sample of one class, as torch
     single = x.ndim == 1
-    x2 = x.reshape(1, -1) if single else x
-    n, c = x2.shape
+    x2: np.ndarray = x.reshape(1, -1) if single else x
+    n, c = int(x2.shape[0]), int(x2.shape[1])
     y = v.as_label_array(target, "target", n_classes=c)
     expected = () if single else (n,)
     out_shape = y.shape if single and y.shape == (1,) else expected  # torch takes (1,) too
@@ -218,18 +247,19 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
         v.check_nonnegative(w, "weight")
     dtype = v.result_dtype(x, *([] if w is None else [w]))
     x2 = x2.astype(dtype, copy=False)
-    rows, y1 = np.arange(n), y.reshape(n)
+    rows = np.arange(n)
+    y1 = y.reshape(n)
     with np.errstate(over="ignore"):  # a margin beyond the dtype's range is inf, as in PyTorch
         z = (m - x2[rows, y1])[:, None] + x2  # new array: safe to write into
         z[rows, y1] = 0  # the j = y term is excluded
         h = np.maximum(z, 0)
-        if p == 2:
+        if p_value == 2:
             h *= h
         scale = np.full(n, 1.0 / c, dtype=dtype) if w is None else w[y1].astype(dtype) / c
         loss = h.sum(axis=1) * scale
     grad = None
     if need_grad:
-        grad = (z > 0).astype(dtype) if p == 1 else 2 * np.maximum(z, 0)
+        grad = (z > 0).astype(dtype) if p_value == 1 else 2 * np.maximum(z, 0)
         grad *= scale[:, None]
         grad[rows, y1] = -grad.sum(axis=1)
         if single:
@@ -330,10 +360,12 @@ def hinge_embedding_loss(
     return _hinge_embedding(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge_embedding(input, target, margin, reduction, need_grad):
+def _hinge_embedding(
+    input: ArrayLike, target: ArrayLike, margin: float, reduction: str, need_grad: bool
+) -> ValueAndGrad:
     m = _check_real(margin, "margin")
 
-    def kernel(x, t, loss, grad):
+    def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
         pos = t == 1
         gap = np.subtract(m, x, out=loss)
         if grad is not None:
@@ -430,7 +462,9 @@ def soft_margin_loss(
     return _soft_margin(input, target, reduction, need_grad=False)[0]
 
 
-def _soft_margin_kernel(x, t, loss, grad):
+def _soft_margin_kernel(
+    x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None
+) -> None:
     # softplus(z), z = -y x (exact for y = ±1): log1p(e^-|x|) + max(z, 0) = ... - min(y x, 0)
     e = np.abs(x)
     np.negative(e, out=e)
@@ -446,7 +480,9 @@ def _soft_margin_kernel(x, t, loss, grad):
     loss -= yx
 
 
-def _soft_margin(input, target, reduction, need_grad):
+def _soft_margin(
+    input: ArrayLike, target: ArrayLike, reduction: str, need_grad: bool
+) -> ValueAndGrad:
     return _signed_loss(
         _soft_margin_kernel,
         input,
@@ -548,10 +584,12 @@ def hinge_loss(
     return _hinge(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge(input, target, margin, reduction, need_grad):
+def _hinge(
+    input: ArrayLike, target: ArrayLike, margin: float, reduction: str, need_grad: bool
+) -> ValueAndGrad:
     m = _check_real(margin, "margin")
 
-    def kernel(x, t, loss, grad):
+    def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
         gap = np.multiply(t, x, out=loss)
         np.subtract(m, gap, out=gap)
         if grad is not None:

@@ -22,17 +22,18 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._types import Scalar
 
 __all__ = ["l1_penalty", "l2_penalty", "prox_l1", "prox_l2"]
 
 
-def _prepare(w: ArrayLike, lam: Any, name: str = "w") -> tuple[np.ndarray, Any]:
-    ww = v.as_float_array(w, name)
+def _prepare(w: ArrayLike, lam: Any, name: str = "w") -> tuple[np.ndarray, np.floating[Any]]:
+    ww: np.ndarray[Any, np.dtype[np.floating[Any]]] = v.as_float_array(w, name)
     lam_value = v.check_positive_number(lam, "lam", allow_zero=True)
     return ww, ww.dtype.type(lam_value)
 
 
-def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
+def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
     r"""L1 penalty: :math:`\lambda` times the sum of absolute weights.
 
     .. math::
@@ -84,13 +85,13 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l1_penalty_value_and_grad(w, lam)[0]
 
 
-def _l1_penalty_value_and_grad(w, lam):
+def _l1_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.ndarray]:
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
         return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
 
 
-def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
+def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
     r"""L2 penalty (weight decay): half of :math:`\lambda` times the sum of squared weights.
 
     .. math::
@@ -164,7 +165,7 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l2_penalty_value_and_grad(w, lam)[0]
 
 
-def _l2_penalty_value_and_grad(w, lam):
+def _l2_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.ndarray]:
     ww, lam_t = _prepare(w, lam)
     # (lam s) s sum (w/s)^2 / 2 with s = max |w|: neither w^2 (1e160) nor lam/2 (5e-324)
     # leaves the range when the penalty itself is in it.
@@ -228,7 +229,8 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
     [0.2727272727272727, -0.045454545454545456, 1.0909090909090908]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0)
+    out: np.ndarray = np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0)
+    return out
 
 
 def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
@@ -275,7 +277,8 @@ def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
     [ 0.2 -0.   1.1]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return aa / (1 + lam_t)
+    out: np.ndarray = aa / (1 + lam_t)
+    return out
 
 
 _registry.register(l1_penalty, wrt="w", value_and_grad=_l1_penalty_value_and_grad)

@@ -24,8 +24,9 @@ rows: NDArray[np.floating[Any]] = losslab.cross_entropy(
 )
 print(mean, total, per_element.shape, batchmean, rows.shape)
 
-# Mistakes a type checker catches before run time (the ignores must be needed: mypy --strict
-# warns about unused ones, pyright's reportUnnecessaryTypeIgnoreComment is on):
-losslab.mse_loss(x, y, reduction="avg")  # type: ignore[call-overload]
-losslab.mse_loss(x, y, "sum")  # type: ignore[call-overload]
-losslab.mse_loss(x, y, reduction="batchmean")  # type: ignore[call-overload]
+# Mistakes a type checker catches before run time. Each checker has its own ignore comment and
+# must need it: mypy --strict warns about unused ignores, pyright (which reads only its own,
+# enableTypeIgnoreComments = false) has reportUnnecessaryTypeIgnoreComment on.
+losslab.mse_loss(x, y, reduction="avg")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+losslab.mse_loss(x, y, "sum")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+losslab.mse_loss(x, y, reduction="batchmean")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
