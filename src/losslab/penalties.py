@@ -170,6 +170,7 @@ def _l2_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.nda
     # (lam s) s sum (w/s)^2 / 2 with s = max |w|: neither w^2 (1e160) nor lam/2 (5e-324)
     # leaves the range when the penalty itself is in it.
     s = np.max(np.abs(ww))
+    value: np.floating[Any]
     with np.errstate(over="ignore", under="ignore"):  # a penalty beyond the range is inf
         if s == 0:
             value = lam_t * s
