@@ -196,7 +196,7 @@ def _prepare(
     return pb
 
 
-def _zero_denominator(ignore_index: int, *, all_ignored: bool) -> ValueError:
+def _zero_denominator(ignore_index: int | None, *, all_ignored: bool) -> ValueError:
     reason = (
         f"every target equals ignore_index={ignore_index}"
         if all_ignored
