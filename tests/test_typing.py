@@ -33,7 +33,6 @@ VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 PENDING: tuple[str, ...] = (
     "_ctc_batch.py",
     "ctc.py",
-    "embedding.py",
     "gradcheck.py",
     "symbolic/__init__.py",
     "symbolic/_compare.py",
