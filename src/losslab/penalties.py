@@ -175,7 +175,7 @@ def _l2_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.nda
         if s == 0:
             value = lam_t * s
         else:
-            u = ww / s
+            u: np.ndarray = ww / s
             value = lam_t * s * s * (np.sum(u * u) / 2)
         return ww.dtype.type(value), lam_t * ww
 
