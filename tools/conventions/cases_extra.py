@@ -1,4 +1,4 @@
-"""Cases: losses losslab does not have (dice, MSLE, MAPE, triplet), more KL forms, and Keras's
+"""Cases: losses losslab does not have (dice, MSLE, MAPE), triplet and CTC, more KL forms, and Keras's
 docstring examples run as they are printed."""
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ def dice(pred: str, smooth: str, eps: str, axis: str) -> str:
 TRIPLET = (
     "np.maximum(np.linalg.norm(x - y + 1e-6, axis=-1)"
     " - np.linalg.norm(x - rate + 1e-6, axis=-1) + 1.0, 0.0)"
+)
+
+CTC = (
+    "losslab.ctc_loss(losslab.log_softmax(ctc_logits, axis=-1).transpose(1, 0, 2), ctc_labels,"
+    " np.array([5, 5]), ctc_lengths{})"
 )
 
 TRIPLET_OPTAX = (
@@ -98,15 +103,45 @@ EXTRA: list[Case] = [
         "Triplet margin",
         "anchor x, positive y, negative rate; margin 1",
         {
+            "losslab": C(
+                "losslab.triplet_margin_loss(x, y, rate)", TRIPLET + ".mean()", "eps = 1e-6"
+            ),
             "torch": C(
                 "F.triplet_margin_loss(T(x), T(y), T(rate))",
-                TRIPLET + ".mean()",
-                "no losslab function; eps = 1e-6 added to the difference; batch mean",
+                "losslab.triplet_margin_loss(x, y, rate)",
+                "eps = 1e-6 added to the difference; batch mean",
             ),
             "optax": C(
                 "optax.losses.triplet_margin_loss(x, y, rate)",
                 TRIPLET_OPTAX,
-                "per sample; eps = 1e-6 added under the square root",
+                "per sample; eps = 1e-6 added under the square root, not to the difference",
+            ),
+        },
+    ),
+    Case(
+        "ctc",
+        "CTC",
+        "logits (batch first), blank 0, labels padded with 0",
+        {
+            "losslab": C(CTC.format(""), CTC.format("")),
+            "torch": C(
+                "F.ctc_loss(F.log_softmax(T(ctc_logits), dim=-1).transpose(0, 1), T(ctc_labels),"
+                " T(np.array([5, 5])), T(ctc_lengths))",
+                CTC.format(""),
+                "log-probabilities (T, N, C); each loss divided by its target length, then the"
+                " batch mean",
+            ),
+            "keras": C(
+                "keras.losses.ctc(ctc_labels, ctc_logits)",
+                CTC.format(', reduction="none"'),
+                "logits (N, T, C); one loss per sequence; 0 is both the blank and the padding",
+                rtol=1e-6,
+            ),
+            "optax": C(
+                "optax.ctc_loss(ctc_logits, np.zeros((2, 5)), ctc_labels,"
+                " (ctc_labels == 0).astype(float))",
+                CTC.format(', reduction="none"'),
+                "logits (N, T, C) with paddings; one loss per sequence",
             ),
         },
     ),

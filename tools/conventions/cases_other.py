@@ -318,17 +318,25 @@ OTHER: list[Case] = [
         "Cosine similarity",
         "as a loss, one number",
         {
-            "torch": C(
-                "F.cosine_embedding_loss(T(x), T(y), T(np.ones(2)))",
+            "losslab": C(
+                "losslab.cosine_embedding_loss(x, y, np.ones(2))",
                 "(1.0 - " + COS + ").mean()",
                 "1 - cosine for target +1",
+            ),
+            "torch": C(
+                "F.cosine_embedding_loss(T(x), T(y), T(np.ones(2)))",
+                "losslab.cosine_embedding_loss(x, y, np.ones(2))",
             ),
             "keras": C(
                 "keras.losses.CosineSimilarity()(y, x)",
                 "-(" + COS + ").mean()",
                 "minus the cosine (float32)",
             ),
-            "optax": C("optax.cosine_distance(x, y).mean()", "(1.0 - " + COS + ").mean()"),
+            "optax": C(
+                "optax.cosine_distance(x, y).mean()",
+                "losslab.cosine_embedding_loss(x, y, np.ones(2))",
+                "a distance per row: 1 - cosine",
+            ),
         },
     ),
     # ---------------------------------------------------------------- focal

@@ -77,6 +77,18 @@ def inputs() -> dict[str, np.ndarray]:
     doc_logits = np.log(doc_pred / (1.0 - doc_pred))
     lc_true = np.array([[0.0, 1.0], [0.0, 0.0]])
     lc_pred = np.array([[1.0, 1.0], [0.0, 0.0]])
+    # CTC: two sequences of 5 frames over 4 classes (class 0 is the blank), batch first;
+    # labels padded with 0, the blank (Keras's convention); lengths 2 and 3.
+    ctc_logits = np.array(
+        [
+            [[0.5, 1.0, -0.3, 0.2], [0.1, 0.4, 1.2, -0.5], [1.0, -0.2, 0.3, 0.0],
+             [0.2, 0.1, 0.9, 0.4], [0.8, 0.3, -0.1, 0.6]],
+            [[0.0, -0.4, 0.3, 1.1], [0.7, 0.2, 0.1, 0.9], [0.3, 0.8, -0.6, 0.5],
+             [-0.2, 1.3, 0.4, 0.1], [0.6, 0.0, 0.2, -0.3]],
+        ]
+    )  # fmt: skip
+    ctc_labels = np.array([[1, 2, 0], [3, 3, 1]])
+    ctc_lengths = np.array([2, 3])
     return {k: v for k, v in locals().items() if k != "shifted"}
 
 
