@@ -145,6 +145,7 @@ SDIST_TESTS = (
     "tests/test_bench_scripts.py",
     "tests/test_formulas_in_docs.py",
     "tests/test_catalog.py",
+    "tests/test_derived_lists.py",
     "tests/test_mse.py",
     "docs/mse.md",
 )

@@ -1,10 +1,14 @@
 """The case table: one row per public function of ``losslab.__all__``.
 
-A row gives a *valid call* (keyword arguments built fresh on every call) and the bad-input
-cases that apply to the function. The tests derive from it: validation
-(``tests/test_validation_table.py``) and the checks of every differentiable function
-(``tests/test_cases.py``, which takes the list of those from ``losslab._registry.entries()``).
-Add a row when you add a public function.
+A row gives a *valid call* (keyword arguments built fresh on every call), the bad-input cases
+that apply to the function and, for a differentiable function, its named input regimes
+(``inputs``: random valid arguments drawn from a NumPy generator, float64; ``draw`` casts them).
+The tests derive from it: validation (``tests/test_validation_table.py``), the checks of every
+differentiable function (``tests/test_cases.py``, which takes the list of those from
+``losslab._registry.entries()``), the accuracy test against mpmath
+(``tests/test_accuracy_oracle.py``), the properties (``tests/test_properties.py``) and the
+PyTorch parity of every loss PyTorch has (``tests/parity/test_torch_cases.py``). A row without
+``inputs`` has one regime, its valid call. Add a row when you add a public function.
 """
 
 from __future__ import annotations
@@ -14,6 +18,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from case_inputs import (
+    ACTIVATION_INPUTS,
+    CE_INPUTS,
+    SOFTMAX_INPUTS,
+    Regime,
+    bce_logits,
+    bce_shapes,
+    class_layouts,
+    dists,
+    embedding_inputs,
+    kl_div_inputs,
+    kl_div_shapes,
+    pq,
+    regression,
+    regression_shapes,
+    signs,
+    signs_shapes,
+    straddle,
+)
 
 import losslab
 
@@ -45,6 +68,7 @@ class Row:
     valid: Callable[[], dict[str, Any]]
     cases: list[Case]
     note: str = ""
+    inputs: dict[str, Regime] | None = None  # named input regimes (see the module docstring)
 
 
 def _with(a: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
@@ -175,6 +199,7 @@ ROWS: list[Row] = [
             *weight_cases("weight", np.ones_like(X)),
             *reduction_cases(),
         ],
+        inputs=regression() | regression_shapes(),
     ),
     Row(
         "l1_loss",
@@ -185,6 +210,7 @@ ROWS: list[Row] = [
             *weight_cases("weight", np.ones_like(X)),
             *reduction_cases(),
         ],
+        inputs=regression() | regression_shapes(),
     ),
     Row(
         "huber_loss",
@@ -196,6 +222,9 @@ ROWS: list[Row] = [
             *number_cases("delta", allow_zero=False),
             *reduction_cases(),
         ],
+        inputs=regression(delta=1.0)
+        | straddle("delta")
+        | regression_shapes("delta", (0.25, 1.0, 2.0, 7.5)),
     ),
     Row(
         "smooth_l1_loss",
@@ -206,17 +235,26 @@ ROWS: list[Row] = [
             *number_cases("beta", allow_zero=True),
             *reduction_cases(),
         ],
+        inputs=regression(beta=1.0)
+        | straddle("beta")
+        | regression_shapes("beta", (0.0, 0.5, 1.0, 3.0), weighted=False),
     ),
     *[
         Row(
             name,
             lambda: {"x": X.copy(), "axis": 1},
             [*array_cases("x", X, paired=False), *axis_cases("axis", X.ndim)],
+            inputs=SOFTMAX_INPUTS,
         )
         for name in ("softmax", "log_softmax")
     ],
     *[
-        Row(name, lambda: {"x": X.copy()}, array_cases("x", X, paired=False))
+        Row(
+            name,
+            lambda: {"x": X.copy()},
+            array_cases("x", X, paired=False),
+            inputs=ACTIVATION_INPUTS,
+        )
         for name in ("sigmoid", "log_sigmoid")
     ],
     Row(
@@ -236,6 +274,7 @@ ROWS: list[Row] = [
             Case("label-smoothing-nan", "label_smoothing", float("nan"), ValueError),
             *reduction_cases(),
         ],
+        inputs=CE_INPUTS | class_layouts(),
     ),
     Row(
         "nll_loss",
@@ -257,6 +296,14 @@ ROWS: list[Row] = [
             *int_cases("ignore_index"),
             *reduction_cases(),
         ],
+        inputs={
+            "weighted": lambda r: {
+                "input": np.log(r.dirichlet(np.ones(10), size=12)),
+                "target": r.integers(0, 10, size=12),
+                "weight": r.uniform(0.5, 2.0, size=10),
+            },
+            **class_layouts(log_probabilities=True),
+        },
     ),
     Row(
         "binary_cross_entropy",
@@ -267,6 +314,13 @@ ROWS: list[Row] = [
             *weight_cases("weight", np.ones_like(P)),
             *reduction_cases(),
         ],
+        inputs={
+            "random": lambda r: {
+                "input": r.uniform(0.01, 0.99, size=(6, 8)),
+                "target": r.uniform(0, 1, size=(6, 8)),
+            },
+            **bce_shapes(logits=False),
+        },
     ),
     Row(
         "binary_cross_entropy_with_logits",
@@ -283,6 +337,12 @@ ROWS: list[Row] = [
             *weight_cases("pos_weight", np.ones(3)),
             *reduction_cases(),
         ],
+        inputs={
+            f"{kind}{'-pos-weight' * pw}": bce_logits(kind, pw)
+            for kind in ("random", "extreme")
+            for pw in (False, True)
+        }
+        | bce_shapes(logits=True),
     ),
     Row(
         "multi_margin_loss",
@@ -297,6 +357,14 @@ ROWS: list[Row] = [
             Case("margin-str", "margin", "1", TypeError),
             *reduction_cases(),
         ],
+        inputs={
+            f"p-{p}": lambda r, p=p: {
+                "input": r.normal(size=(6, 5)),
+                "target": r.integers(0, 5, size=6),
+                "p": p,
+            }
+            for p in (1, 2)
+        },
     ),
     Row(
         "hinge_embedding_loss",
@@ -309,11 +377,13 @@ ROWS: list[Row] = [
             Case("margin-str", "margin", "1", TypeError),
             *reduction_cases(),
         ],
+        inputs={"random": signs, **signs_shapes(kinks=True)},
     ),
     Row(
         "soft_margin_loss",
         lambda: {"input": X.copy(), "target": SIGNS.copy()},
         [*array_cases("input", X, paired=False), *array_cases("target", SIGNS), *reduction_cases()],
+        inputs={"random": signs, **signs_shapes(kinks=False)},
     ),
     Row(
         "kl_div",
@@ -324,6 +394,14 @@ ROWS: list[Row] = [
             Case("batchmean-ok-but-unknown", "reduction", "batch_mean", ValueError),
             *reduction_cases(),
         ],
+        inputs={
+            "zeros": kl_div_inputs(),
+            "zeros-batchmean": kl_div_inputs(reduction="batchmean"),
+            "shapes": kl_div_shapes(log_target=False),
+            "shapes-batchmean": kl_div_shapes(log_target=False, reduction="batchmean"),
+            "shapes-log-target": kl_div_shapes(log_target=True),
+            "shapes-log-target-batchmean": kl_div_shapes(log_target=True, reduction="batchmean"),
+        },
     ),
 ]
 
@@ -337,6 +415,11 @@ ROWS += [
             Case("base-1", "base", 1.0, ValueError),
             *axis_cases("axis", P.ndim),
         ],
+        # d/dp of -p log p is -inf at p = 0: no regime with zeros in p
+        inputs={
+            f"dirichlet{'-base-2' * (b == 2)}": lambda r, b=b: {"p": dists(r, False)[0], "base": b}
+            for b in (None, 2.0)
+        },
     ),
     *[
         Row(
@@ -349,6 +432,11 @@ ROWS += [
                 Case("base-1", "base", 1.0, ValueError),
                 *axis_cases("axis", P.ndim),
             ],
+            inputs={
+                f"{'zeros' if z else 'dirichlet'}{'-base-2' * (b == 2)}": pq(z, b)
+                for z in (False, True)
+                for b in (None, 2.0)
+            },
         )
         for name in ("kl_divergence", "cross_entropy_pq")
     ],
@@ -366,6 +454,7 @@ ROWS += [
             Case("margin-str", "margin", "1", TypeError),
             *reduction_cases(),
         ],
+        inputs={"random": signs},
     ),
     Row(
         "zero_one_loss",
@@ -552,6 +641,7 @@ ROWS += [
                 Case("str", "margin", "1", TypeError),
                 Case("unknown", "reduction", "avg", ValueError),
             ],
+            inputs=embedding_inputs(name),
         )
         for name, shape in (("cosine_embedding_loss", (1,)), ("margin_ranking_loss", (1, 2)))
     ],
@@ -565,11 +655,102 @@ ROWS += [
                 Case("not-bool", "swap", 1, TypeError),
                 Case("unknown", "reduction", "avg", ValueError),
             ],
+            inputs=embedding_inputs(name),
         )
         for name in ("triplet_margin_loss", "triplet_margin_with_distance_loss")
     ],
 ]
 
+# The losses of tests/test_poisson.py, test_gaussian_nll.py and test_multilabel.py (which hold
+# their fuller validation tests).
+RATES = np.array([[0.5, 1.5, 3.0], [2.0, 0.2, 1.0]])
+COUNTS = np.array([[0.0, 2.0, 3.0], [1.0, 0.0, 4.0]])
+LABEL_LISTS = np.array([[2, -1, 0], [0, 1, -1]])  # classes up to the first -1
+MULTI_HOT = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+ROWS += [
+    Row(
+        "poisson_nll_loss",
+        lambda: {"input": RATES.copy(), "target": COUNTS.copy()},
+        [
+            *array_cases("input", RATES, paired=False),
+            *array_cases("target", COUNTS),
+            Case("negative-count", "target", _with(COUNTS, (0, 0), -1.0), ValueError),
+            Case(
+                "negative-rate",
+                "input",
+                _with(RATES, (0, 0), -0.5),
+                ValueError,
+                extra={"log_input": False},
+            ),
+            Case("eps-negative", "eps", -1e-8, ValueError),
+            Case("eps-str", "eps", "1", TypeError),
+            Case("log_input-int", "log_input", 1, TypeError),
+            Case("full-str", "full", "yes", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "gaussian_nll_loss",
+        lambda: {"input": X.copy(), "target": Y.copy(), "var": np.ones_like(X)},
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            *array_cases("var", np.ones_like(X)),
+            Case("negative", "var", _with(np.ones_like(X), (0, 0), -1.0), ValueError),
+            Case("negative-number", "var", -1.0, ValueError),
+            Case("two-dims-differ", "var", np.ones((1, 1)), ValueError),
+            *number_cases("eps", allow_zero=False),
+            Case("full-int", "full", 1, TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multilabel_margin_loss",
+        lambda: {"input": X.copy(), "target": LABEL_LISTS.copy()},
+        [
+            *array_cases("input", X, paired=False),
+            Case("ragged", "target", [[1], [1, 2]], ValueError),
+            Case("out-of-range-high", "target", _with(LABEL_LISTS, (0, 0), 3), ValueError),
+            Case("after-padding", "target", _with(LABEL_LISTS, (0, 2), 3), ValueError),
+            Case("padding-not-minus-1", "target", _with(LABEL_LISTS, (0, 1), -2), ValueError),
+            Case("non-integer", "target", LABEL_LISTS + 0.5, TypeError),
+            Case("bool", "target", np.ones(X.shape, dtype=bool), TypeError),
+            Case("complex", "target", LABEL_LISTS.astype(complex), TypeError),
+            Case("str-array", "target", np.full(X.shape, "a"), TypeError),
+            Case("wrong-shape", "target", LABEL_LISTS[:, :2], ValueError),
+            *reduction_cases(),
+        ],
+    ),
+    Row(
+        "multilabel_soft_margin_loss",
+        lambda: {"input": X.copy(), "target": MULTI_HOT.copy(), "weight": np.ones(3)},
+        [
+            *array_cases("input", X, paired=False),
+            *prob_cases("target", MULTI_HOT),
+            *weight_cases("weight", np.ones(3)),
+            *reduction_cases(),
+        ],
+    ),
+]
+
+
+# Losses beyond torch.nn.functional (tests/test_focal.py, test_log_cosh.py, test_pinball.py,
+# test_dice.py hold their fuller tests).
+ROWS += [
+    Row(
+        "sigmoid_focal_loss",
+        lambda: {"inputs": X.copy(), "targets": Q.copy(), "alpha": 0.25, "gamma": 2.0},
+        [
+            *array_cases("inputs", X, paired=False),
+            *prob_cases("targets", Q),
+            Case("above-1", "alpha", 1.5, ValueError),
+            Case("nan", "alpha", float("nan"), ValueError),
+            Case("str", "alpha", "0.25", TypeError),
+            *number_cases("gamma", allow_zero=True),
+            *reduction_cases(),
+        ],
+    ),
+]
 
 # Functions whose behaviour is not an input check (reason given).
 EXEMPT = {
@@ -579,3 +760,22 @@ EXEMPT = {
 }
 
 ROW_BY_NAME = {row.name: row for row in ROWS}
+
+
+def regimes(name: str) -> dict[str, Regime]:
+    """The named input regimes of ``name``'s row (its valid call when it lists none); none for a
+    function without a row (``tests/test_cases.py`` reports it)."""
+    row = ROW_BY_NAME.get(name)
+    if row is None:
+        return {}
+    return row.inputs or {"valid": lambda _: row.valid()}
+
+
+def draw(name: str, regime: str, dtype: Any = np.float64, seed: int = 20240611) -> dict[str, Any]:
+    """The arguments of ``regime`` drawn with ``seed``, float64 arrays cast to ``dtype``
+    (integer labels keep their dtype)."""
+    kwargs = regimes(name)[regime](np.random.default_rng(seed))
+    return {
+        k: a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }

@@ -181,6 +181,23 @@ def _weights(rng: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
     return w.astype(dtype)
 
 
+def pair_target(kind, rng, n, dtype):
+    """A valid target for the pair kernel ``kind`` (the kernels check its range): probabilities
+    with some zeros for the KL divergence, log-probabilities with ``log_target``, signs for the
+    soft margin, probabilities for BCE with logits, any real number otherwise."""
+    if kind == "bce_logits":
+        return rng.uniform(0.0, 1.0, n).astype(dtype)
+    if kind == "soft_margin":
+        return rng.choice([-1.0, 1.0], n).astype(dtype)
+    if kind == "kl_div":
+        t = rng.uniform(0.0, 1.0, n).astype(dtype)
+        t[::5] = 0.0
+        return t
+    if kind == "kl_div_log":
+        return -rng.exponential(2.0, n).astype(dtype)
+    return (rng.standard_normal(n) * 3.0).astype(dtype)
+
+
 def make_pair(rng, n, dtype):
     return _pairs(rng, n, dtype), {}
 

@@ -18,6 +18,7 @@ NumPy dtype once, so a test compares losslab with the correctly rounded answer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -98,23 +99,35 @@ _sign_u = _ufunc(_sign)
 # --- regression --------------------------------------------------------------------------------
 
 
-def mse_loss(input, target, reduction="mean"):
+def _weighted(loss: np.ndarray, reduction: str, weight: Any, by_weight: bool) -> tuple[Any, Any]:
+    """(reduced value, d reduced / d each element loss) of ``weight * loss``; the weighted mean
+    divides by the sum of the weights (``by_weight``, PyTorch's mse_loss and l1_loss) or by the
+    number of elements (its huber_loss)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    w = to_mp(weight)
+    denom = mpmath.fsum(w.ravel().tolist()) if by_weight else None
+    value, s = _reduce(w * loss, reduction, denom=denom)
+    return value, w * s
+
+
+def mse_loss(input, target, reduction="mean", weight=None):
     d = to_mp(input) - to_mp(target)
-    value, s = _reduce(d * d, reduction)
+    value, s = _weighted(d * d, reduction, weight, by_weight=True)
     return value, 2 * d * s
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, reduction="mean", weight=None):
     d = to_mp(input) - to_mp(target)
-    value, s = _reduce(_abs(d), reduction)
+    value, s = _weighted(_abs(d), reduction, weight, by_weight=True)
     return value, _sign_u(d) * s  # sign(0) = 0, PyTorch's subgradient
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = to_mp(input) - to_mp(target)
     dl = mpf(delta)
     loss = np.frompyfunc(lambda e: e * e / 2 if abs(e) < dl else dl * (abs(e) - dl / 2), 1, 1)(d)
-    value, s = _reduce(loss, reduction)
+    value, s = _weighted(loss, reduction, weight, by_weight=False)
     g = np.frompyfunc(lambda e: e if abs(e) <= dl else dl * _sign(e), 1, 1)(d)
     return value, g * s
 
@@ -177,8 +190,33 @@ def _class_weights(weight, c: int) -> list:
     return [ONE] * c if weight is None else [mpf(float(w)) for w in np.asarray(weight)]
 
 
+def _over_class_rows(rows_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A loss of (N, C) rows, extended to PyTorch's other layouts: a single (C,) sample, and
+    (N, C, d1, ...) with the class axis 1 (labels (N, d1, ...), probabilities like the input)."""
+
+    @functools.wraps(rows_fn)
+    def fn(input, target, *args, **kwargs):
+        x, t = np.asarray(input), np.asarray(target)
+        if x.ndim == 2:
+            return rows_fn(x, t, *args, **kwargs)
+        c, probs = x.shape[1 if x.ndim > 1 else 0], t.dtype.kind == "f"
+        xm = np.moveaxis(x, 1, -1) if x.ndim > 1 else x
+        lead = xm.shape[:-1]
+        tr = (np.moveaxis(t, 1, -1) if x.ndim > 1 else t) if probs else t
+        value, g = rows_fn(xm.reshape(-1, c), tr.reshape(-1, c) if probs else tr.reshape(-1),
+                           *args, **kwargs)  # fmt: skip
+        if isinstance(value, np.ndarray):  # reduction='none'
+            value = value.reshape(lead)
+        g = g.reshape(xm.shape)
+        return value, (np.moveaxis(g, -1, 1) if x.ndim > 1 else g)
+
+    return fn
+
+
+@_over_class_rows
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    """``input`` (N, C) log-probabilities, ``target`` (N,) labels (2-D case)."""
+    """``input`` (N, C) log-probabilities, ``target`` (N,) labels; other layouts by
+    :func:`_over_class_rows`."""
     x = to_mp(input)
     t = np.asarray(target)
     n, c = x.shape
@@ -196,6 +234,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return value, g
 
 
+@_over_class_rows
 def cross_entropy(
     input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
 ):

@@ -1,4 +1,5 @@
-"""losslab.book: the textbook's code, its digits, and the fixes (validation, no mutation)."""
+"""losslab.book: the textbook's code and its digits, with validation and no mutation of the
+caller's arrays where the book has neither."""
 
 import numpy as np
 import pytest
@@ -56,7 +57,7 @@ def test_mse_prints_article_digits(y, printed):
 @pytest.mark.parametrize(("y", "printed"), [(Y2, "0.510825457099338"), (Y3, "2.302584092994546")])
 def test_cross_entropy_prints_article_digits(y, printed):
     assert str(book.cross_entropy_error(y, T)) == printed
-    # label form: numpy int, numpy 0-d array and (fixed) Python int all agree
+    # label form: a NumPy int, a NumPy 0-d array and a Python int give the same digits
     for label in (np.int64(2), np.array(2), 2):
         assert str(book.cross_entropy_error(y, label)) == printed
 
@@ -173,7 +174,7 @@ def test_numerical_gradient_matches_book_and_does_not_mutate():
     assert ours[2] == pytest.approx(-1 / (x[2] + 1e-7), rel=1e-6)
 
 
-def test_numerical_gradient_integer_input_is_fixed():
+def test_numerical_gradient_of_integer_input_is_not_rounded():
     f = lambda x: np.sum(x**2)  # noqa: E731
     x = np.array([[3, 4], [1, -2]])
     # the book's silent failure: x +- h is stored as an integer (3 and 2), giving (9 - 4) / 2e-4

@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 import pytest
-from cases import ROW_BY_NAME
+from cases import ROW_BY_NAME, draw, regimes
 
 import losslab
 from losslab import _registry
@@ -20,6 +20,30 @@ ENTRIES = _registry.entries()
 def _float32(kwargs: dict) -> dict:
     return {
         k: a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_float16_is_computed_and_returned_in_float32(entry):
+    kwargs = ROW_BY_NAME[entry.name].valid()
+    half = {
+        k: a.astype(np.float16) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for k, a in kwargs.items()
+    }
+    value = entry.function(**half)
+    assert np.asarray(value).dtype == np.float32
+    if entry.name not in ("entropy", "kl_divergence", "cross_entropy_pq"):
+        # (float16-rounded distributions sum to 1 only within float16's tolerance)
+        np.testing.assert_array_equal(value, entry.function(**_upcast(half)))
+    for wrt in entry.wrt:
+        g = losslab.grad(entry.function, wrt=wrt)(**half)
+        assert np.asarray(g).dtype == np.float32, wrt
+
+
+def _upcast(kwargs: dict) -> dict:
+    return {
+        k: a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
         for k, a in kwargs.items()
     }
 
@@ -63,3 +87,14 @@ def test_sum_is_the_sum_of_the_unreduced_losses(entry):
     g_none = losslab.grad(entry.function)(**{**kwargs, "reduction": "none"})
     g_sum = losslab.grad(entry.function)(**{**kwargs, "reduction": "sum"})
     np.testing.assert_allclose(g_none, g_sum, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_input_regimes_are_valid_calls(entry):
+    """Each input regime of the row (tests/cases.py) names only the function's parameters and is
+    accepted by it; the accuracy, property and parity tests draw their inputs from these."""
+    params = inspect.signature(entry.function).parameters
+    for regime in regimes(entry.name):
+        kwargs = draw(entry.name, regime)
+        assert set(kwargs) <= set(params), (regime, set(kwargs) - set(params))
+        assert np.all(np.isfinite(entry.function(**kwargs))), regime

@@ -102,7 +102,7 @@ def test_sklearn_mean_squared_error_is_mean_over_all_elements(metrics):
 def test_sklearn_mean_absolute_error(metrics):
     assert np.isclose(metrics.mean_absolute_error(Y_TRUE, Y_PRED), losslab.l1_loss(Y_PRED, Y_TRUE))
     t = np.eye(10)[2]
-    assert np.isclose(metrics.mean_absolute_error(t, Y2), 0.08)  # catalog I002-MAE
+    assert np.isclose(metrics.mean_absolute_error(t, Y2), 0.08)  # the regularization article's MAE
 
 
 def test_sklearn_log_loss_multiclass_natural_log_mean(metrics):

@@ -1,5 +1,8 @@
+import warnings
+
 import mpmath
 import numpy as np
+import oracle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,6 +51,38 @@ def test_extreme_and_mixed_scale_rows_against_mpmath(scale):
     g = losslab.grad(losslab.cross_entropy)(x, y, reduction="none")
     assert np.all(np.isfinite(g))
     np.testing.assert_allclose(g.sum(axis=1), 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"label_smoothing": 0.1},
+        {"label_smoothing": 0.1, "ignore_index": 1},
+        {"label_smoothing": 0.25, "target": "probabilities"},
+        {"target": "probabilities"},
+    ],
+    ids=["smoothing", "smoothing-ignore", "smoothing-probabilities", "probabilities"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=str)
+def test_logits_the_range_apart_with_small_coefficients(kwargs, reduction, dtype):
+    # x - max overflows to -inf, but eps/C (max - x_c) (or p_c (max - x_c)) is finite: against
+    # mpmath, with no warning (PyTorch returns inf)
+    big = float(np.finfo(dtype).max) / 1.8
+    x = np.array([[big, -big, 0.0], [-big, big, 5.0], [1.0, 2.0, 3.0]], dtype=dtype)
+    kwargs = dict(kwargs)
+    y = np.array([0, 1, 2])
+    if kwargs.pop("target", None) == "probabilities":
+        y = np.array([[0.9, 0.1, 0.0], [0.0, 1.0, 0.0], [0.2, 0.3, 0.5]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = losslab.cross_entropy(x, y, reduction=reduction, **kwargs)
+        g = losslab.grad(losslab.cross_entropy)(x, y, reduction=reduction, **kwargs)
+    ref, ref_g = oracle.cross_entropy(x, y, reduction=reduction, **kwargs)
+    assert value.dtype == dtype
+    assert np.all(np.isfinite(value))
+    np.testing.assert_allclose(value, oracle.to_float(ref, dtype), rtol=8 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(g, oracle.to_float(ref_g, dtype), rtol=0, atol=1e-6)
 
 
 def _central_difference(f, x):

@@ -1,10 +1,12 @@
 import numpy as np
+import oracle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import losslab
+from losslab import _fast
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 positive = st.floats(1e-3, 1e3)
@@ -149,3 +151,75 @@ def test_properties(x, delta, data):
     assert np.all(hub <= 0.5 * d * d * (1 + 1e-12))
     g = losslab.grad(losslab.huber_loss)(x, t, reduction="sum", delta=delta)
     assert np.all(np.abs(g) <= delta)
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request):
+    """Run the test on the compiled kernels, then on the NumPy path."""
+    if request.param == "compiled" and not _fast.active():
+        pytest.skip("the compiled kernels are not in use")
+    previous = _fast.use_kernels(_fast.kernels if request.param == "compiled" else None)
+    yield request.param
+    _fast.use_kernels(previous)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "a", "beta"),
+    [(np.float64, 1e-100, 1e-300), (np.float64, 1e-20, 1e-300), (np.float32, 1e-30, 1e-37)],
+)
+def test_smooth_l1_tiny_beta_keeps_the_linear_branch(path, dtype, a, beta):
+    # |d| beta underflows, but the loss |d| - beta/2 is |d| to the last bit
+    x = np.array([a, -a], dtype=dtype)
+    t = np.zeros(2, dtype=dtype)
+    out = losslab.smooth_l1_loss(x, t, reduction="none", beta=beta)
+    assert out.dtype == dtype
+    expected = x - dtype(beta) / 2 * np.sign(x)
+    np.testing.assert_array_equal(out, np.abs(expected))
+    assert losslab.smooth_l1_loss(x, t, reduction="sum", beta=beta) == 2 * np.abs(expected[0])
+    g = losslab.grad(losslab.smooth_l1_loss)(x, t, reduction="sum", beta=beta)
+    np.testing.assert_array_equal(g, np.array([1.0, -1.0], dtype=dtype))
+
+
+def _ulps(got, exact, dtype):
+    """|got - exact| in units of the last place of the correctly rounded reference."""
+    ref = oracle.to_float(exact, dtype).astype(dtype)
+    return np.abs(got.astype(np.float64) - ref.astype(np.float64)) / np.spacing(ref)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "low", "high"),
+    [(np.float64, -180, -150), (np.float64, -3, 3), (np.float32, -24, -19), (np.float32, -2, 2)],
+)
+def test_smooth_l1_quadratic_branch_against_mpmath(path, dtype, low, high):
+    # tiny residuals: a^2 underflows where a^2 / (2 beta) does not (beta up to 1000 a)
+    rng = np.random.default_rng(abs(low))
+    a = (10.0 ** rng.uniform(low, high, 400)).astype(dtype)
+    beta = float(np.max(a) * 1.5)
+    x = a * rng.choice(np.array([-1, 1], dtype=dtype), a.size)
+    beta_each = (a * (10.0 ** rng.uniform(0.05, 3, a.size))).astype(dtype)
+    for b in (beta, *beta_each[:20]):
+        keep = np.abs(x) < dtype(b)
+        out = losslab.smooth_l1_loss(x[keep], np.zeros_like(x[keep]), reduction="none", beta=b)
+        exact, _ = oracle.smooth_l1_loss(
+            x[keep], np.zeros(keep.sum()), "none", beta=float(dtype(b))
+        )
+        assert out.dtype == dtype
+        assert np.max(_ulps(out, exact, dtype)) <= 2, f"beta={b}"
+
+
+def test_float32_threshold_beyond_float32_range(path):
+    # huber: every |d| is below delta, so the loss is d^2/2; smooth L1: d^2 / (2 beta) and its
+    # derivative d / beta, computed with beta in float64 and rounded once, with no warning
+    x = np.array([0.5, -2.0, 3e38, -1e30], np.float32)
+    t = np.zeros_like(x)
+    d = x.astype(np.float64)
+    for big in (1e39, 1e300):
+        value, g = losslab.value_and_grad(losslab.huber_loss)(x[:2], t[:2], delta=big)
+        assert value.dtype == g.dtype == np.float32
+        assert value == np.float32(np.mean(d[:2] ** 2 / 2))
+        np.testing.assert_array_equal(g, x[:2] / 2)
+        out = losslab.smooth_l1_loss(x, t, beta=big, reduction="none")
+        g = losslab.grad(losslab.smooth_l1_loss)(x, t, beta=big, reduction="sum")
+        assert out.dtype == g.dtype == np.float32
+        np.testing.assert_array_equal(out, (0.5 * d * (d / big)).astype(np.float32))
+        np.testing.assert_array_equal(g, (d / big).astype(np.float32))

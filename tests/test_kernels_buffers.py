@@ -11,6 +11,7 @@ from kernel_cases import (
     DTYPES,
     F32,
     _kernels,
+    pair_target,
 )
 
 from losslab import _fast
@@ -67,17 +68,7 @@ class _GuardedOutputs:
 def _pair_inputs(kind: str, n: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(n)
     x = (rng.standard_normal(n) * 3.0).astype(dtype)
-    if kind == "bce_logits":
-        t = rng.uniform(0.0, 1.0, n).astype(dtype)
-    elif kind == "soft_margin":
-        t = rng.choice([-1.0, 1.0], n).astype(dtype)
-    elif kind == "kl_div":
-        t = rng.uniform(0.0, 1.0, n).astype(dtype)
-        t[::5] = 0.0
-    elif kind == "kl_div_log":
-        t = -rng.exponential(2.0, n).astype(dtype)
-    else:
-        t = (rng.standard_normal(n) * 3.0).astype(dtype)
+    t = pair_target(kind, rng, n, dtype)
     return x, t, rng.uniform(0.0, 2.0, n).astype(dtype)
 
 

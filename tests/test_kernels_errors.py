@@ -4,10 +4,14 @@ cross-entropy rows, on both paths."""
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
+from cases import ROW_BY_NAME
 from kernel_cases import (
     DTYPES,
     F32,
@@ -22,6 +26,7 @@ from kernel_cases import (
 )
 
 import losslab
+from losslab import _registry
 from losslab._reduction import BLOCK
 
 
@@ -270,3 +275,44 @@ def test_cross_entropy_ignored_row_with_logits_the_range_apart(module):
     np.testing.assert_allclose(rows, [0.0, kept], rtol=1e-15)
     np.testing.assert_allclose(total, kept, rtol=1e-15)
     np.testing.assert_array_equal(g[0], 0.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Two faults at once: both paths name the same one, in the order of losslab._validation
+# ------------------------------------------------------------------------------------------------
+
+
+def _outcome(module: Any, fn: Any, kwargs: dict[str, Any]) -> str:
+    """``"TypeName: message"`` of the error ``fn(**kwargs)`` raises on a path (or "no error")."""
+    try:
+        on_path(module, fn, **kwargs)
+    except (TypeError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "no error"
+
+
+REGISTERED_ROWS = [ROW_BY_NAME[e.name] for e in _registry.entries() if e.name in ROW_BY_NAME]
+
+
+@pytest.mark.parametrize("row", REGISTERED_ROWS, ids=[row.name for row in REGISTERED_ROWS])
+def test_two_faults_are_named_alike_on_both_paths(row):
+    """Every pair of bad arguments of every registered function (a NaN input and a bad target,
+    a bad target and a negative weight, ...) gets the same error on the C path and on the
+    NumPy path."""
+    fn = getattr(losslab, row.name)
+    params = inspect.signature(fn).parameters
+    differ = []
+    for a, b in itertools.combinations(row.cases, 2):
+        if a.arg == b.arg or a.extra or b.extra:
+            continue
+        kwargs = {**row.valid(), a.arg: a.value, b.arg: b.value}
+        # also without the optional arrays (weights), which some kernels do not take
+        optional = [k for k in kwargs if k not in (a.arg, b.arg) and params[k].default is None]
+        bare = {k: value for k, value in kwargs.items() if k not in optional}
+        for f in (fn, losslab.value_and_grad(fn)):
+            for call in (kwargs, bare) if optional else (kwargs,):
+                c_out, n_out = _outcome(_kernels, f, call), _outcome(None, f, call)
+                if c_out != n_out:
+                    what = f"{a.arg}={a.id} and {b.arg}={b.id} ({', '.join(call)})"
+                    differ.append(f"{what}: C {c_out!r}, NumPy {n_out!r}")
+    assert not differ, "\n".join(differ)

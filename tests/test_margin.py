@@ -1,5 +1,8 @@
+import warnings
+
 import mpmath
 import numpy as np
+import oracle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,6 +100,30 @@ def test_multi_margin_gradient_central_difference(reduction, p):
     if reduction == "mean":
         num /= x.shape[0]
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    ("scores", "weight"),
+    [
+        ([[-5e307, 5e307, 0.0]], [1e-300, 1.0, 1.0]),  # 2 h overflows, 2 h w_y / C ~ 6.7e7
+        ([[-1e200, 1e200, 0.0], [0.0, 1e-5, 2e-5]], [1e-300, 1.0, 1.0]),  # h^2 overflows
+        ([[1.0, 1e-170, 2e-170], [1e150, 0.0, 1e150]], [1e200, 1e-10, 1e5]),  # h^2 underflows
+    ],
+)
+def test_multi_margin_squared_hinge_near_the_range_limits(scores, weight, reduction):
+    # p=2: the loss w_y/C sum h^2 and its gradient 2 w_y h / C, against mpmath, with no warning
+    x, w = np.array(scores), np.array(weight)
+    y = np.zeros(x.shape[0], dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, g = losslab.value_and_grad(mm)(x, y, p=2, weight=w, reduction=reduction)
+    ref_value, ref_g = oracle.multi_margin_loss(x, y, 2, 1.0, w, reduction)
+    ref_value = oracle.to_float(ref_value)
+    with np.errstate(over="ignore"):  # an exact loss beyond the range rounds to inf
+        np.testing.assert_allclose(value, ref_value, rtol=4e-16, atol=0)
+    np.testing.assert_allclose(g, oracle.to_float(ref_g), rtol=4e-16, atol=0)
+    assert np.all(np.isfinite(g))
 
 
 # --- element-wise ±1 losses ---------------------------------------------------------------------

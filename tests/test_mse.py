@@ -175,3 +175,18 @@ def test_non_contiguous_input_matches_contiguous():
     )
     np.testing.assert_array_equal(value, ref_value)
     np.testing.assert_array_equal(g, ref_g)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=str)
+@pytest.mark.parametrize("fn", [losslab.mse_loss, losslab.l1_loss])
+def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype):
+    # 'mean' divides by the sum of the weights, which overflows: the weights are rescaled, so
+    # the mean of 1 and 3 (or 1 and 9) comes out exact, with no warning
+    big = np.finfo(dtype).max * dtype(0.9)
+    x, t = np.array([1.0, 3.0], dtype), np.zeros(2, dtype)
+    w = np.array([big, big], dtype)
+    value, g = losslab.value_and_grad(fn)(x, t, weight=w)
+    ref, ref_g = losslab.value_and_grad(fn)(x, t, weight=np.ones(2, dtype))
+    assert value.dtype == g.dtype == dtype
+    assert value == ref
+    np.testing.assert_array_equal(g, ref_g)

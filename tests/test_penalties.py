@@ -36,7 +36,7 @@ def test_l1_gradient_at_zero_is_zero_like_pytorch():
 
 
 def test_catalog_w1_w2_only_l2_separates():
-    # I002-REG-w1w2
+    # the regularization article: w1 and w2 give the same w @ x, only L2 prefers w2
     x = np.ones(4)
     w1, w2 = np.array([1.0, 0, 0, 0]), np.full(4, 0.25)
     assert w1 @ x == w2 @ x == 1.0
@@ -46,7 +46,7 @@ def test_catalog_w1_w2_only_l2_separates():
 
 
 def test_catalog_prox_sparsity():
-    # I002-REG-L1-sparsity
+    # the regularization article: the L1 step sets small weights to exactly 0
     a = [0.3, -0.05, 1.2]
     l1 = losslab.prox_l1(a, 0.1)
     assert l1.tolist() == [0.19999999999999998, -0.0, 1.0999999999999999]
@@ -122,3 +122,23 @@ def test_penalties_with_a_large_lam_overflow_to_inf_without_a_warning():
         assert value == np.inf
         assert np.all(np.isfinite(g)) or fn is losslab.l2_penalty
         assert fn(w, lam=1e300) == np.inf
+
+
+@pytest.mark.parametrize("lam", [1e39, 1e300])
+def test_float32_lam_beyond_float32_range(lam):
+    # the results are lam times float32 numbers, computed as in float64 and rounded once to
+    # float32 (inf where beyond its range), with no warning
+    w = np.array([1e-10, -2e-10, 0.0], np.float32)
+    a = np.array([3e38, -1e30, 0.5], np.float32)
+    w64, a64 = w.astype(np.float64), a.astype(np.float64)
+    for fn in (losslab.l1_penalty, losslab.l2_penalty):
+        value, g = losslab.value_and_grad(fn)(w, lam=lam)
+        ref, ref_g = losslab.value_and_grad(fn)(w64, lam=lam)
+        assert value.dtype == g.dtype == np.float32
+        with np.errstate(over="ignore"):  # the reference rounds to inf beyond float32
+            assert value == np.float32(ref)
+            np.testing.assert_array_equal(g, ref_g.astype(np.float32))
+    for fn in (losslab.prox_l1, losslab.prox_l2):
+        out = fn(a, lam=lam)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, fn(a64, lam=lam).astype(np.float32))

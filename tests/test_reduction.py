@@ -415,3 +415,68 @@ def test_bit_identical_above_the_default_threshold(monkeypatch, name):
     fn, build = CASES[name]
     args, kwargs = build(np.random.default_rng(7), (threads.MIN_BLOCKS + 1) * BLOCK + 3)
     _assert_bit_identical(_run(fn, args, kwargs, 1), _run(fn, args, kwargs, 2))
+
+
+def _big_terms() -> list:
+    """(name, function, kwargs, exact element loss): every element's loss is finite and of the
+    same size, about 1e306, so their sum overflows while the mean does not."""
+    n = 70_001  # three blocks: the block sums themselves overflow
+    big = np.full(n, 1e306)
+    ones, zeros = np.ones(n), np.zeros(n)
+    rows = np.tile([1e306, -1e306], (n, 1))
+    labels = np.ones(n, dtype=np.int64)
+    return [
+        ("mse", losslab.mse_loss, {"input": np.full(n, 1e153), "target": zeros}, 1e306),
+        (
+            "mse-weight",
+            losslab.mse_loss,
+            {"input": np.full(n, 1e153), "target": zeros, "weight": ones},
+            1e306,
+        ),
+        ("l1", losslab.l1_loss, {"input": big, "target": zeros}, 1e306),
+        ("huber", losslab.huber_loss, {"input": big, "target": zeros, "delta": 2.0}, 2e306 - 2),
+        ("smooth_l1", losslab.smooth_l1_loss, {"input": big, "target": zeros}, 1e306),
+        (
+            "bce_logits",
+            losslab.binary_cross_entropy_with_logits,
+            {"input": -big, "target": ones},
+            1e306,
+        ),
+        ("soft_margin", losslab.soft_margin_loss, {"input": -big, "target": ones}, 1e306),
+        ("kl_div", losslab.kl_div, {"input": -big, "target": ones}, 1e306),
+        ("hinge_embedding", losslab.hinge_embedding_loss, {"input": big, "target": ones}, 1e306),
+        (
+            "multi_margin",
+            losslab.multi_margin_loss,
+            {"input": rows, "target": labels},
+            1e306,
+        ),
+        ("cross_entropy", losslab.cross_entropy, {"input": rows, "target": labels}, 2e306),
+        (
+            "cross_entropy-smoothing",
+            losslab.cross_entropy,
+            {"input": rows, "target": labels, "label_smoothing": 0.5},
+            1.5e306,
+        ),
+        ("nll", losslab.nll_loss, {"input": rows, "target": labels}, 1e306),
+    ]
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["compiled", "numpy"])
+def test_mean_within_the_range_of_terms_whose_sum_overflows(kernels):
+    """The sum of the element losses overflows (the kernels' compensated sums give NaN), but
+    the mean is finite: it is computed from the terms scaled by the largest, on both paths,
+    with no warning; the sum is inf."""
+    if kernels and not _fast.active():
+        pytest.skip("the compiled kernels are not in use")
+    previous = _fast.use_kernels(_fast.kernels if kernels else None)
+    try:
+        wrong = []
+        for name, fn, kwargs, exact in _big_terms():
+            mean = losslab.value_and_grad(fn)(**kwargs, reduction="mean")[0]
+            total = fn(**kwargs, reduction="sum")
+            if not abs(mean - exact) <= 4e-16 * exact or total != np.inf:
+                wrong.append(f"{name}: mean {mean!r} (exact {exact!r}), sum {total!r}")
+        assert not wrong, wrong
+    finally:
+        _fast.use_kernels(previous)

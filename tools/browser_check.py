@@ -14,9 +14,10 @@ and recorded.  The check fails (exit 1) on:
 * an ``.arithmatex`` element without a rendered ``.katex`` descendant, or any ``.katex-error``;
 * at 1280 and at 390 px (``WIDTHS``): an element of the page wider than the viewport that is not
   inside a scroll container, a display formula clipped by its box;
-* TeX in the table of contents or in the search index, an index over 300 KB;
-* a search of ``tools/search.toml`` whose first hit is not the page listed there, or math not
-  typeset after an instant-navigation page switch (Material's ``navigation.instant``);
+* TeX in the table of contents or in a search index, an index over 300 KB (one per edition); a
+  page whose ``<html lang>`` is not its edition's, or without the language switcher;
+* a search of ``tools/search.toml`` (on its edition) whose first hit is not the page listed
+  there, or math not typeset after an instant-navigation page switch;
 * ``--deployed DIR`` (``tools/deploy_site.py``'s output): served under the sub-path of its
   address, the version and the version selector missing, or the 404 page without its styles or
   with a broken link;
@@ -45,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
+from editions import EDITIONS, edition_of  # tools/editions.py (this script's folder)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -57,7 +60,7 @@ CHROMIUM_ARGS = [
 ]
 SEARCH_QUERY = "entropy"
 WIDTHS = (1280, 390)
-SEARCH_INDEX_LIMIT = 300_000  # bytes
+SEARCH_INDEX_LIMIT = 300_000  # bytes, each edition's index
 SEARCHES = Path(__file__).resolve().parent / "search.toml"
 TEX = re.compile(r"\\[()\[\]]|\\(?:frac|mathrm|mathbf|sum|left|right|operatorname|lVert)\b")
 
@@ -77,8 +80,10 @@ PAGE_REPORT_JS = """
       .concat([...document.querySelectorAll('a[name]')].map(a => a.name));
   const toc = [...document.querySelectorAll('.md-nav--secondary .md-nav__link')]
                   .map(a => a.textContent.trim());
+  const switcher = [...document.querySelectorAll('a.md-select__link[hreflang]')]
+                       .map(a => a.getAttribute('hreflang'));
   return {math: math.length, unrendered, katexErrors, images: imgs.length, brokenImages,
-          links, ids, toc};
+          links, ids, toc, lang: document.documentElement.lang, switcher};
 }
 """
 MATH_READY_JS = """
@@ -264,28 +269,41 @@ def check_page(context, base: str, rel: Path, report: Report, found: dict, width
     for entry in data["toc"]:
         if TEX.search(entry):
             report.fail(name, f"TeX in the table of contents: {entry!r}")
+    got, want = (
+        (data["lang"], sorted(data["switcher"])),
+        (EDITIONS[edition_of(name)][1], sorted(EDITIONS)),
+    )
+    if got != want and not name.endswith("404.html"):
+        report.fail(name, f"<html lang> and language switcher {got}, expected {want}")
     report.math += data["math"]
     report.images += data["images"]
     found[name] = data
 
 
 def check_search_index(site: Path, report: Report) -> str:
-    """The index Material downloads: its size, and no TeX in what a result shows."""
-    path = site / "search" / "search_index.json"
-    if not path.is_file():
-        report.fail("(search)", "search/search_index.json is missing")
-        return "search index missing"
-    size = path.stat().st_size
-    if size > SEARCH_INDEX_LIMIT:
-        report.fail("(search)", f"search index is {size} bytes, over {SEARCH_INDEX_LIMIT}")
-    docs = json.loads(path.read_text(encoding="utf-8"))["docs"]
-    for doc in docs:
-        for key in ("title", "text"):
-            m = TEX.search(doc[key])
-            if m:
-                around = doc[key][max(0, m.start() - 30) : m.end() + 30]
-                report.fail("(search)", f"TeX in the index ({doc['location']}): {around!r}")
-    return f"search index: {size} bytes, {len(docs)} entries"
+    """The indexes Material downloads (one per edition): size, no TeX in what a result shows."""
+    notes = []
+    for edition, (folder, _) in EDITIONS.items():
+        rel = f"{folder}search/search_index.json"
+        path = site / rel
+        if not path.is_file():
+            if edition == "en" or (site / folder / "index.html").is_file():
+                report.fail("(search)", f"{rel} is missing")
+            continue
+        size = path.stat().st_size
+        if size > SEARCH_INDEX_LIMIT:
+            report.fail("(search)", f"{rel} is {size} bytes, over {SEARCH_INDEX_LIMIT}")
+        docs = json.loads(path.read_text(encoding="utf-8"))["docs"]
+        for doc in docs:
+            if not doc["location"].startswith(folder):
+                report.fail("(search)", f"{rel} has an entry of another edition: {doc['location']}")
+            for key in ("title", "text"):
+                m = TEX.search(doc[key])
+                if m:
+                    around = doc[key][max(0, m.start() - 30) : m.end() + 30]
+                    report.fail("(search)", f"TeX in the index ({doc['location']}): {around!r}")
+        notes.append(f"{rel}: {size} bytes, {len(docs)} entries")
+    return "search indexes: " + "; ".join(notes)
 
 
 def check_links(site: Path, base: str, found: dict, report: Report) -> None:
@@ -314,7 +332,8 @@ def search_checks(lang: str | None = None) -> list[dict]:
 
 
 def check_searches(context, base: str, report: Report, checks: list[dict]) -> str:
-    """Type each query into the search box; its first hit must be on the page expected."""
+    """Type each query into the search box (of the edition at ``base``); its first hit must be
+    on the page expected."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -530,7 +549,10 @@ def main(argv: list[str] | None = None) -> int:
                     report.pages += width == WIDTHS[0]
                 if width == WIDTHS[0]:
                     check_links(site, base, found, report)
-                    notes.append(check_searches(context, base, report, search_checks()))
+                    for ed, (folder, _) in EDITIONS.items():
+                        if (site / folder / "index.html").is_file():
+                            note = check_searches(context, base + folder, report, search_checks(ed))
+                            notes.append(f"{ed}: {note}")
                     notes.append(check_instant_navigation(context, base, found, report))
                 context.close()
                 notes.append(

@@ -11,6 +11,11 @@
 4. Search and table of contents: TeX in headings becomes plain text in the TOC and in the
    search index; the source listings of the API pages are left out of the index; an index
    larger than ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
+6. The Chinese edition (mkdocs-static-i18n builds it after the English one, ``/zh/``): the
+   generated API pages exist in both editions (in English); each edition gets its own search
+   index (``search/search_index.json``, ``zh/search/search_index.json``, each within
+   ``SEARCH_INDEX_LIMIT``: see tools/editions.py), its own 404 page, and language-switcher
+   links that are relative (they work under a sub-path and from file://).
 5. ``LOSSLAB_OFFLINE=1``: the copy to open from disk (file://): ``.html`` links instead of
    directory URLs, and the search index also written as a script (``search_index.js``),
    which Material loads when the page is a file.  ``LOSSLAB_VERSION_SELECTOR=1`` (set by
@@ -28,13 +33,18 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import editions  # tools/editions.py: the site's editions
 
 log = logging.getLogger("mkdocs.hooks.losslab")
 
 API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
-SEARCH_INDEX_LIMIT = 300_000  # bytes
+SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
 
 
 def _root(config: Any) -> Path:
@@ -133,8 +143,20 @@ Gradients of every differentiable function come from one place:
 """
 
 
+def _not_the_instant_switcher_warning(record: logging.LogRecord) -> bool:
+    # mkdocs-static-i18n warns that its per-page language-switcher links go stale under
+    # Material's instant navigation (the header is not replaced); the switcher's links are
+    # recomputed from the current address when clicked (docs/overrides/main.html).
+    return "not compatible with theme.features = navigation.instant" not in record.getMessage()
+
+
+_I18N_LOG = logging.getLogger("mkdocs.plugins.mkdocs_static_i18n.reconfigure")
+
+
 def on_config(config: Any, **kwargs: Any) -> Any:
     root = _root(config)
+    if _not_the_instant_switcher_warning not in _I18N_LOG.filters:
+        _I18N_LOG.addFilter(_not_the_instant_switcher_warning)
     tools = str(root / "tools")
     if tools not in sys.path:
         sys.path.insert(0, tools)
@@ -166,16 +188,56 @@ def on_config(config: Any, **kwargs: Any) -> Any:
     return config
 
 
-def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
+def _priority(priority: float) -> Any:
+    """``mkdocs.plugins.event_priority`` without importing MkDocs (the tests need none)."""
+
+    def mark(handler: Any) -> Any:
+        handler.mkdocs_priority = priority
+        return handler
+
+    return mark
+
+
+def _i18n(config: Any) -> Any:
+    """The mkdocs-static-i18n plugin while it builds an edition, else None."""
+    plugin = config.plugins.get("i18n") if hasattr(config.plugins, "get") else None
+    return plugin if plugin is not None and plugin.current_language else None
+
+
+def _generated(config: Any, path: str, content: str) -> Any:
+    """A generated page; in an edition built by mkdocs-static-i18n, that edition's copy."""
     from mkdocs.structure.files import File  # imported here: the tests need no MkDocs
 
+    plain = File.generated(config, path, content=content)
+    plugin = _i18n(config)
+    if plugin is None:
+        return plain
+    copies = {}
+    for lang in plugin.build_languages:
+        prefix = "" if lang == plugin.default_language else f"{lang}/"
+        f = File(path, None, config.site_dir, config.use_directory_urls)
+        f.dest_uri = prefix + plain.dest_uri
+        f.content_string = content
+        copies[lang] = f
+    this = copies[plugin.current_language]
+    # what the plugin's own files carry: the language switcher and sitemap.xml read them
+    this.locale, this.localization = plugin.default_language, None
+    this.locale_alternate_of, this.norm_src_uri = plugin.current_language, path
+    this.alternates = copies
+    plugin.i18n_files_per_language.setdefault(plugin.current_language, []).append(this)
+    return this
+
+
+# After mkdocs-static-i18n's on_files (-100), which only knows files of docs/.
+@_priority(-110)
+def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
     modules = config.extra["losslab_api_modules"]
     top = config.extra["losslab_top_level"]
     generated = {"api/index.md": api_index(modules, top), "api/losslab.md": top_level_page(top)}
     generated |= {f"api/{m}.md": api_page(m, title_of(s)) for m, s in modules}
     for path, content in generated.items():
         if files.get_file_from_path(path) is None:
-            files.append(File.generated(config, path, content=content))
+            files.append(_generated(config, path, content))
     return files
 
 
@@ -317,6 +379,8 @@ def chinese_words(text: str) -> list[str]:
 
 def _page_key(location: str) -> str:
     page = location.split("#")[0]
+    for lang in editions.LANGUAGES:
+        page = page.removeprefix(f"{lang}/")
     page = page[: -len(".html")] if page.endswith(".html") else page.rstrip("/")
     return "index" if page == "" else page.removesuffix("/index")
 
@@ -354,15 +418,67 @@ def drop_source_maps(site: Path) -> int:
     return len(maps)
 
 
+# ---- the editions (mkdocs-static-i18n) -------------------------------------------------------
+
+_FIRST_404: dict[str, str] = {}
+
+
+def on_post_template(output: str, template_name: str, config: Any) -> str:
+    """Every edition renders 404.html into the same place; the site's is the default edition's,
+    and each other edition's is kept in its own folder (``zh/404.html``)."""
+    plugin = _i18n(config)
+    if plugin is None or template_name != "404.html":
+        return output
+    if plugin.current_language == plugin.default_language:
+        _FIRST_404["page"] = output
+        return output
+    folder = Path(config.site_dir) / plugin.current_language
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "404.html").write_text(output, encoding="utf-8")
+    return _FIRST_404.get("page", output)
+
+
+def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    """Language-switcher links relative to the site (the plugin writes the home pages' links as
+    absolute paths, which miss the site under another sub-path and from file://)."""
+    base = urlsplit(config.site_url or "/").path.rstrip("/") + "/"
+    # the plugin sets them as an attribute of config.extra (which templates read first)
+    alternates = [getattr(config.extra, "alternate", None), config.extra.get("alternate")]
+    for alt in [a for links in alternates if links for a in links]:
+        link = alt.get("link", "")
+        if link.startswith(base):
+            alt["link"] = link[len(base) :]
+    return context
+
+
+# After mkdocs-static-i18n's on_post_build (-100), which builds the other editions and writes
+# one search index for all of them.
+@_priority(-110)
 def on_post_build(config: Any, **kwargs: Any) -> None:
-    drop_source_maps(Path(config.site_dir))
-    index = Path(config.site_dir) / "search" / "search_index.json"
+    plugin = _i18n(config)
+    if plugin is not None and plugin.building:
+        return  # an edition built inside the first build: the outer build finishes the site
+    site = Path(config.site_dir)
+    drop_source_maps(site)
+    index = site / "search" / "search_index.json"
     if not index.is_file():
         return
-    size = clean_search_index(index, config.extra.get("losslab_glossary"))
-    log.info("search index: %d bytes (limit %d)", size, SEARCH_INDEX_LIMIT)
-    if size > SEARCH_INDEX_LIMIT:
-        log.warning("search index is %d bytes, over the %d limit", size, SEARCH_INDEX_LIMIT)
+    glossary = config.extra.get("losslab_glossary")
+    paths = {"": index}
+    if plugin is not None:
+        others = [lang for lang in plugin.build_languages if lang != plugin.default_language]
+        paths |= editions.split_search_index(index, others)
+    sizes = {}
+    for lang, path in paths.items():
+        sizes[lang] = size = clean_search_index(path, glossary)
+        name = path.relative_to(site).as_posix()
+        log.info("search index %s: %d bytes (limit %d)", name, size, SEARCH_INDEX_LIMIT)
+        if size > SEARCH_INDEX_LIMIT:
+            log.warning("search index %s is %d bytes, over the %d limit", name, size,
+                        SEARCH_INDEX_LIMIT)  # fmt: skip
     if config.extra.get("losslab_offline"):
+        # file://: Material loads search/search_index.js (one file for every edition) and
+        # reads its variable __index
+        parts = {lang: path.read_text(encoding="utf-8") for lang, path in paths.items()}
         script = index.with_name("search_index.js")
-        script.write_text("var __index = " + index.read_text(encoding="utf-8"), encoding="utf-8")
+        script.write_text(editions.offline_index_script(parts), encoding="utf-8")

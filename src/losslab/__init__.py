@@ -17,6 +17,8 @@ from .embedding import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .focal import sigmoid_focal_loss
+from .gaussian_nll import gaussian_nll_loss
 from .huber import huber_loss, smooth_l1_loss
 from .information import cross_entropy_pq, entropy, kl_divergence
 from .kl_div import kl_div
@@ -25,8 +27,10 @@ from .linear_cross_entropy import linear_cross_entropy
 from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
+from .multilabel import multilabel_margin_loss, multilabel_soft_margin_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
+from .poisson import poisson_nll_loss
 from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from .threads import get_num_threads, set_num_threads
 
@@ -44,6 +48,7 @@ __all__ = [
     "differentiable_functions",
     "duplicate_probability",
     "entropy",
+    "gaussian_nll_loss",
     "get_num_threads",
     "grad",
     "gradient_descent",
@@ -62,15 +67,19 @@ __all__ = [
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "numerical_diff",
     "numerical_gradient",
+    "poisson_nll_loss",
     "prox_l1",
     "prox_l2",
     "sample_batch",
     "set_num_threads",
     "show_config",
     "sigmoid",
+    "sigmoid_focal_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "softmax",

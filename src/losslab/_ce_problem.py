@@ -133,7 +133,7 @@ def _prepare(
                 f"`target` has shape {t.shape}, expected {x.shape} like `input` for class "
                 f"probabilities{hint}"
             )
-        v.check_distribution(t, "target", axis=class_axis)
+        v.check_distribution(t, "target", axis=class_axis, stored=t_arr.dtype)
         dtype = v.result_dtype(x, t, *(() if w is None else (w,)))
         x2 = _to_rows(x, class_axis).astype(dtype, copy=False)
         p = _to_rows(t, class_axis).astype(dtype)  # a private copy we may modify

@@ -13,13 +13,16 @@ compiled kernel), its options and its docstring; this module does the rest:
 The NaN/inf protocol: when a compiled kernel runs, :func:`prepare` leaves NaN/inf (and the
 target's range, ``check_target``) to the kernel, which finds them in its pass; the same
 Python checks then raise the same errors afterwards, so both paths give the same messages.
+With several faults both paths name the same one, in the order of :mod:`losslab._validation`:
+first what does not read the values (types, shapes, the options), then the values argument by
+argument (``input``, ``target``, ``weight``, then the extras), NaN/inf before the range.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,7 +39,7 @@ __all__ = ["Pair", "pair_loss", "prepare", "run", "use_kernel"]
 #: their derivatives into ``grad``. It never applies the weight: :func:`run` does.
 BlockKernel = r.Kernel
 
-#: A check of the (converted, same-shape) target that raises a ValueError naming it.
+#: A check of the (converted, same-shape) target, or input, that raises a ValueError naming it.
 TargetCheck = Callable[[np.ndarray], None]
 
 
@@ -50,9 +53,10 @@ def use_kernel(kind: str | None) -> bool:
 class Pair:
     """Checked arrays of an element-wise loss, all of ``dtype`` and ``x``'s shape.
 
-    ``extras`` are further same-shape arrays the kernel reads (e.g. ``pos_weight``);
-    ``weight`` multiplies the element losses and derivatives (None: no weight). ``fast`` says
-    that :func:`prepare` left NaN/inf and ``check_target`` to a compiled kernel.
+    ``extras`` are further same-shape arrays the kernel reads (e.g. ``pos_weight``), named by
+    ``extra_names``; ``weight`` multiplies the element losses and derivatives (None: no
+    weight). ``fast`` says that :func:`prepare` left NaN/inf and ``check_target`` to a compiled
+    kernel.
     """
 
     x: np.ndarray
@@ -63,6 +67,8 @@ class Pair:
     fast: bool
     check_target: TargetCheck | None
     check_in_blocks: bool
+    extra_names: tuple[str, ...] = ()
+    check_input: TargetCheck | None = None
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -71,10 +77,10 @@ class Pair:
         return (self.x, self.t, *self.extras, *tail)
 
 
-def _weight(weight: Any, name: str, x: np.ndarray, *, broadcast: bool, finite: bool) -> np.ndarray:
-    """A non-negative weight of ``x``'s shape (or, with ``broadcast``, one that broadcasts to
-    it, not the other way round)."""
-    w = v.as_float_array(weight, name, int_as=x.dtype, allow_nonfinite=not finite)
+def _weight(weight: Any, name: str, x: np.ndarray, *, broadcast: bool) -> np.ndarray:
+    """A weight of ``x``'s shape (or, with ``broadcast``, one that broadcasts to it, not the
+    other way round); its values are checked by :func:`_check_values`."""
+    w = v.as_float_array(weight, name, int_as=x.dtype, allow_nonfinite=True)
     if broadcast:
         try:
             ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
@@ -87,8 +93,27 @@ def _weight(weight: Any, name: str, x: np.ndarray, *, broadcast: bool, finite: b
             )
     else:
         v.check_same_shape(x, w, "input", name)
-    v.check_nonnegative(w, name)
     return w
+
+
+def _check_values(
+    x: np.ndarray,
+    t: np.ndarray,
+    weights: dict[str, np.ndarray],
+    check_input: TargetCheck | None,
+    check_target: TargetCheck | None,
+) -> None:
+    """The value checks, argument by argument in the order of :mod:`losslab._validation`:
+    NaN/inf, then the range (``check_input``, ``check_target``, non-negative weights)."""
+    v.check_finite(x, "input")
+    if check_input is not None:
+        check_input(x)
+    v.check_finite(t, "target")
+    if check_target is not None:
+        check_target(t)
+    for name, w in weights.items():
+        v.check_finite(w, name)
+        v.check_nonnegative(w, name)
 
 
 def prepare(
@@ -103,27 +128,31 @@ def prepare(
     check_target: TargetCheck | None = None,
     check_in_blocks: bool = False,
     reductions: tuple[str, ...] = v.REDUCTIONS,
+    check_input: TargetCheck | None = None,
 ) -> Pair:
     """Convert and check an element-wise pair, its optional ``weight`` and ``extras``.
 
     ``input`` and ``target`` must have the same shape; ``weight`` and the ``extras`` (by
     argument name; None values are left out) are non-negative and of that shape, or broadcast
-    to it with ``broadcast=True``. ``check_target`` runs on the target before the reduction is
-    checked (or on each block of it, ``check_in_blocks``, inside the pass); with the compiled
-    kernel ``kind`` it runs only if the kernel reports a problem. The result dtype is float32
-    only if every array is float32 (integers follow ``input``).
+    to it with ``broadcast=True``. The types, shapes and ``reduction`` are checked first, then
+    the values (:func:`_check_values`): ``check_input`` and ``check_target`` check the ranges
+    of the input and the target (``check_in_blocks``: the target's on each block, inside the
+    pass). With the compiled kernel ``kind`` the values are left to it and checked only if it
+    reports a problem (the weights' signs are checked before it runs). The result dtype is
+    float32 only if every array is float32 (integers follow ``input``).
     """
     fast = use_kernel(kind)
-    x = v.as_float_array(input, "input", allow_nonfinite=fast)
-    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=fast)
+    x = v.as_float_array(input, "input", allow_nonfinite=True)
+    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=True)
     v.check_same_shape(x, t, "input", "target")
-    if check_target is not None and not fast and not check_in_blocks:
-        check_target(t)
     v.check_reduction(reduction, reductions)
-    named = {k: a for k, a in (extras or {}).items() if a is not None}
-    if weight is not None:
-        named["weight"] = weight
-    checked = {k: _weight(a, k, x, broadcast=broadcast, finite=not fast) for k, a in named.items()}
+    named = {} if weight is None else {"weight": weight}
+    named.update({k: a for k, a in (extras or {}).items() if a is not None})
+    checked = {k: _weight(a, k, x, broadcast=broadcast) for k, a in named.items()}
+    if not fast:
+        _check_values(x, t, checked, check_input, None if check_in_blocks else check_target)
+    elif any(w.size and w.min() < 0 for w in checked.values()):  # NaN: found by the kernel
+        _check_values(x, t, checked, check_input, check_target)  # raises the first fault
     dtype = v.result_dtype(x, t, *checked.values())
     cast = {k: np.broadcast_to(a.astype(dtype, copy=False), x.shape) for k, a in checked.items()}
     w = cast.pop("weight", None)
@@ -136,13 +165,21 @@ def prepare(
         fast,
         check_target,
         check_in_blocks,
+        tuple(cast),
+        check_input,
     )
 
 
 def total_weight(pair: Pair) -> float:
-    """The sum of the weights (a weighted 'mean' divides by it); a ValueError if it is 0."""
+    """The sum of the weights (a weighted 'mean' divides by it); a ValueError if it is 0.
+
+    Summed in float64 (float32 weights may sum beyond float32's range) over a C-contiguous,
+    aligned copy when the weights are not, so that the sum does not depend on the memory
+    order or alignment of the caller's array."""
     assert pair.weight is not None  # only a weighted loss divides by its total weight
-    total = pair.dtype.type(pair.weight.sum(dtype=pair.dtype))
+    w = np.require(pair.weight, requirements=("C", "A"))
+    with np.errstate(over="ignore"):  # inf: the caller rescales the weights
+        total = w.sum(dtype=np.float64)
     if total == 0:
         raise ValueError(
             "`weight` sums to 0; reduction='mean' divides by the total weight, expected a "
@@ -153,11 +190,11 @@ def total_weight(pair: Pair) -> float:
 
 def _recheck(pair: Pair) -> None:
     """After a compiled kernel reported a problem (or before NumPy runs on arrays that were
-    not checked): raise the NumPy path's error."""
-    if pair.check_target is not None:
-        pair.check_target(pair.t)
-    for a, name in zip(pair.arrays, ("input", "target", "weight"), strict=False):
-        v.check_finite(a, name)
+    not checked): raise the NumPy path's error, the first fault in the order of
+    :func:`_check_values`."""
+    weights = {} if pair.weight is None else {"weight": pair.weight}
+    weights.update(zip(pair.extra_names, pair.extras, strict=True))
+    _check_values(pair.x, pair.t, weights, pair.check_input, pair.check_target)
 
 
 def run(
@@ -180,6 +217,27 @@ def run(
     the reduction's scale. Passing ``kind=None`` for a pair prepared with a kernel runs NumPy
     on it after the checks the kernel would have made.
     """
+    value, grad = _run(pair, kernel, reduction, need_grad, kind, param, denominator, grad_factor)
+    if reduction != "none" and not np.isfinite(value):
+        # The block sums overflowed (the compensated sums of the kernels then give NaN): sum
+        # the element losses again, scaled, so that a 'mean' within the range is finite.
+        losses, _ = _run(pair, kernel, "none", False, kind, param, None, 1.0)
+        n = pair.x.size if denominator is None else denominator
+        value = r.sum_terms(losses.reshape(-1), reduction, n, pair.dtype)
+    return value, grad
+
+
+def _run(
+    pair: Pair,
+    kernel: BlockKernel,
+    reduction: str,
+    need_grad: bool,
+    kind: str | None,
+    param: float,
+    denominator: float | None,
+    grad_factor: float,
+) -> ValueAndGrad:
+    """:func:`run` without the second look at a sum that overflowed."""
     if pair.fast and kind is not None:
         return _fast.pair(
             kind,
@@ -190,7 +248,7 @@ def run(
             param=param,
             denominator=denominator,
             grad_factor=grad_factor,
-            recheck=None if pair.check_target is None else partial(pair.check_target, pair.t),
+            recheck=lambda: _recheck(pair),
         )
     if pair.fast:
         _recheck(pair)
@@ -257,6 +315,11 @@ def pair_loss(
     denominator = None
     if mean_over_weight and pair.weight is not None and reduction == "mean":
         denominator = total_weight(pair)
+        big = denominator > float(np.finfo(pair.dtype).max)
+        if big and np.isfinite(pair.weight).all():  # divide the weights by the largest
+            w = pair.weight / pair.weight.max()
+            pair = dataclasses.replace(pair, weight=w)
+            denominator = total_weight(pair)
     return run(
         pair,
         kernel,

@@ -23,9 +23,29 @@ def reduce(loss: np.ndarray, reduction: str, dtype: FloatDType | None = None) ->
         dtype = loss.dtype
     if reduction == "none":
         return loss.astype(dtype, copy=False)
-    if reduction == "sum":
-        return dtype.type(loss.sum(dtype=dtype))
-    return dtype.type(loss.mean(dtype=dtype))
+    out: Scalar
+    with np.errstate(over="ignore"):  # a sum beyond the range: see sum_terms
+        out = loss.sum(dtype=dtype) if reduction == "sum" else loss.mean(dtype=dtype)
+    if np.isfinite(out):
+        return dtype.type(out)
+    return sum_terms(loss, reduction, loss.size, dtype)
+
+
+def sum_terms(terms: np.ndarray, reduction: str, denominator: float, dtype: FloatDType) -> Scalar:
+    """:func:`finish_sum` of the float64 sum of ``terms``. When that sum overflows although
+    every term is finite, the terms are divided by the largest ``|term|`` first and the sum
+    scaled back after the division by ``denominator``: a 'mean' within the range comes out
+    finite (and a 'sum' beyond it is inf), with no RuntimeWarning."""
+    with np.errstate(over="ignore"):
+        total = terms.sum(dtype=np.float64)
+    if np.isfinite(total) or not np.isfinite(terms).all():
+        return finish_sum(float(total), reduction, denominator, dtype)
+    top = float(np.max(np.abs(terms)))
+    scaled = float(np.divide(terms, top, dtype=np.float64).sum())
+    if reduction == "mean":
+        scaled /= denominator
+    with np.errstate(over="ignore"):
+        return finish_sum(top * scaled, "sum", 1.0, dtype)
 
 
 def finish_sum(total: float, reduction: str, denominator: float, dtype: FloatDType) -> Scalar:

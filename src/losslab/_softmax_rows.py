@@ -55,6 +55,44 @@ def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarr
     return out
 
 
+def _rescue_rows(
+    lb: np.ndarray,
+    xb: np.ndarray,
+    mb: np.ndarray,
+    ssum: np.ndarray,
+    pb: Any,
+    s: int,
+    fb: np.ndarray | None,
+    kb: np.ndarray | None,
+    smooth_sum: Any,
+    big_a: np.ndarray | None,
+) -> None:
+    """Recompute the rows of ``lb`` that came out inf because ``z = x - max`` overflowed (logits
+    more than the range apart), in halves: with ``h = max/2 - x/2`` (never overflows),
+    ``A lse - <a, z> = A log(sum) + 2 <a, h>``. Such a row's loss is finite when its
+    coefficients there are small (label smoothing, class weights, probability targets), e.g.
+    ``eps/C (max - x_c)``."""
+    bad = np.flatnonzero(~np.isfinite(lb))
+    if not bad.size:
+        return
+    h = mb[bad, None] / 2 - xb[bad] / 2
+    log_s = np.log(ssum[bad])
+    if pb.y is None:
+        a = pb.p[s : s + lb.size][bad]
+        assert big_a is not None  # the row sums of the probabilities
+        lb[bad] = big_a[bad] * log_s + 2 * (a * h).sum(axis=1)
+        return
+    hy = h[np.arange(bad.size), pb.y[s : s + lb.size][bad]]
+    f = np.ones(bad.size, lb.dtype) if fb is None else fb[bad]
+    part, coef = f * hy, f
+    if kb is not None:
+        part = part + kb[bad] * (h @ pb.smooth)
+        coef = f + kb[bad] * smooth_sum
+    lb[bad] = coef * log_s + 2 * part
+    if fb is not None:
+        lb[bad[f == 0]] = 0  # an ignored row
+
+
 def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, Any]:
     """Per-row losses and (if ``need_grad``) ``scale`` times the gradient w.r.t. the rows.
 
@@ -91,17 +129,20 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
             if base is not None:  # labels
                 idx = base[:b] + pb.y[s:e]
                 zy = flat[idx]
-                uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
+                with np.errstate(invalid="ignore"):  # -inf in z: see _rescue_rows
+                    uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
             else:
                 pblk = pb.p[s:e]
                 a_rows = _row_dot(pblk, ones)
-                az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
+                with np.errstate(invalid="ignore"):  # 0 (-inf): NaN, see _rescue_rows
+                    az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
             np.exp(zb, out=zb)
             lb = loss[s:e]
             if base is None:  # probabilities
                 ssum = _row_dot(zb, ones)
                 np.multiply(a_rows, np.log(ssum), out=lb)
                 lb -= az
+                _rescue_rows(lb, xb, mb, ssum, pb, s, None, None, None, a_rows)
                 if need_grad:
                     zb *= ((scale * a_rows) / ssum)[:, None]
                     zb -= scale * pblk
@@ -115,7 +156,7 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
             ssum = rest + ey
             nll = _target_nll(zy, ey, rest, ssum)
             fb = None if pb.f is None else pb.f[s:e]
-            big_a = fb
+            big_a, kb = fb, None
             if fb is None:
                 lb[:] = nll
             else:
@@ -124,8 +165,10 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
                 lb[fb == 0] = 0  # weight 0 (an ignored row): 0, even where nll is inf
                 if uz is not None:
                     kb = pb.keep[s:e]
-                    lb += kb * (smooth_sum * np.log(ssum) - uz)
+                    with np.errstate(invalid="ignore"):  # 0 inf: NaN, see _rescue_rows
+                        lb += kb * (smooth_sum * np.log(ssum) - uz)
                     big_a = fb + kb * smooth_sum
+                _rescue_rows(lb, xb, mb, ssum, pb, s, fb, kb, smooth_sum, big_a)
             if need_grad:
                 inv = scale / ssum
                 zb *= (inv if big_a is None else inv * big_a)[:, None]
@@ -134,10 +177,11 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
                 else:
                     at_target = -(fb * rest)
                     if uz is not None:
-                        # kb is bound where uz is (pyright does not see it)
-                        at_target += (kb * smooth_sum) * ey  # pyright: ignore[reportOperatorIssue, reportUnknownVariableType]
+                        assert kb is not None  # set where uz is
+                        at_target += (kb * smooth_sum) * ey
                     flat[idx] = inv * at_target
                 if uz is not None:
+                    assert kb is not None  # set where uz is
                     zb -= (scale * kb)[:, None] * pb.smooth
 
         return run

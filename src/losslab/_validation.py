@@ -2,6 +2,19 @@
 
 Every public function converts and checks its arguments here, so that the same mistake gets the same
 message everywhere. Messages start with the argument name in backticks.
+
+When several arguments are wrong, the error names the first fault in this order, on the compiled
+and the NumPy path alike:
+
+1. what can be checked without reading the values: types and dtypes, ragged or empty arrays,
+   shapes, and the options (``reduction``, ``delta``, ...);
+2. then the values, argument by argument in the signature's order (``input``, ``target``, then
+   the weights): for each, NaN/inf first, then its range (probabilities in [0, 1], labels -1 or
+   1, non-negative weights, ...).
+
+A NaN ``input`` with a ``target`` of 2 for ``soft_margin_loss`` is reported as the NaN; a
+``target`` of the wrong shape is reported before either. (``losslab._elementwise.prepare``
+follows it; class labels are checked with their conversion, :func:`as_label_array`.)
 """
 
 from __future__ import annotations
@@ -36,10 +49,15 @@ def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
 
 
 def to_array(x: Any, name: str) -> np.ndarray:
-    """``np.asarray(x)`` with a clear error for ragged or non-numeric input (or a masked array,
-    whose mask would be ignored)."""
+    """``np.asarray(x)`` with a clear error for ragged or non-numeric input, a masked array
+    (whose mask would be ignored) or an ``np.matrix`` (always 2-D, with ``*`` as the matrix
+    product; refused, as scikit-learn does)."""
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"`{name}` is a masked array, expected a plain array (use .filled())")
+    if isinstance(x, np.matrix):
+        raise TypeError(
+            f"`{name}` is an np.matrix, expected an ndarray (convert it with np.asarray)"
+        )
     if is_array(x):
         return x
     if isinstance(x, (str, bytes)):
@@ -64,9 +82,12 @@ def as_float_array(
     """Return ``x`` as a float32 or float64 array.
 
     Integers become ``int_as`` (float64 by default; pass the prediction's dtype for a target, so
-    that float32 predictions with integer targets stay float32); float16 becomes float32;
-    float32 and float64 are kept. The caller's array is returned as is when no conversion is
-    needed: never write into the result.
+    that float32 predictions with integer targets stay float32); float16 becomes float32, so a
+    float16 call computes in float32 and returns float32 (PyTorch returns float16); float32
+    and float64 are kept. A Fortran-ordered, strided or unaligned array is copied to a
+    C-contiguous, aligned one, so that NumPy's reductions (whose summation order follows the
+    memory layout) give the same bits for the same values. The caller's array is returned as
+    is when no conversion is needed: never write into the result.
     """
     arr = to_array(x, name)
     kind = arr.dtype.kind
@@ -94,7 +115,7 @@ def as_float_array(
         raise ValueError(f"`{name}` is empty (shape {arr.shape}), expected at least one element")
     if not allow_nonfinite:
         check_finite(arr, name)
-    return arr
+    return np.require(arr, requirements=("C", "A"))
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -163,13 +184,19 @@ def check_probabilities(p: np.ndarray, name: str) -> None:
         )
 
 
-def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> None:
-    """Values in [0, 1] whose sum along ``axis`` is 1 (to a dtype-aware tolerance)."""
+def check_distribution(
+    p: np.ndarray, name: str, axis: int = -1, stored: np.dtype | None = None
+) -> None:
+    """Values in [0, 1] whose sum along ``axis`` is 1 (to a dtype-aware tolerance).
+
+    ``stored`` is the caller's dtype before :func:`as_float_array` (float16 becomes float32
+    there, but its rounding stays: the tolerance follows float16 then)."""
     check_probabilities(p, name)
     s = p.sum(axis=axis, dtype=np.float64)
     # Loose enough for a distribution stored in float32 (even after a cast to float64), tight
     # enough to catch logits, counts and forgotten normalisations.
-    tol = max(1e-6, 8 * float(np.finfo(np.float32).eps) * p.shape[axis])
+    narrow = np.float16 if stored is not None and np.dtype(stored) == np.float16 else np.float32
+    tol = max(1e-6, 8 * float(np.finfo(narrow).eps) * p.shape[axis])
     if np.any(np.abs(s - 1.0) > tol):
         worst = float(np.asarray(s).ravel()[np.argmax(np.abs(np.asarray(s) - 1.0).ravel())])
         raise ValueError(

@@ -174,8 +174,8 @@ def _bce(
         weight=weight,
         broadcast=True,
         check_target=_target_probabilities,
+        check_input=lambda x: v.check_probabilities(x, "input"),
     )
-    v.check_probabilities(pair.x, "input")
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100
         return e.run(pair, _bce_kernel, reduction, need_grad=need_grad)
 

@@ -26,7 +26,7 @@ from ._ce_problem import (
     _softmax_kernel_applies,
     _zero_denominator,
 )
-from ._reduction import finish_sum
+from ._reduction import finish_sum, sum_terms
 from ._softmax_rows import softmax_ce_rows as _softmax_ce_rows
 from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
@@ -81,6 +81,10 @@ def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> ValueAndGrad:
         v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
     if isinstance(total, np.ndarray):  # per_row
         return total.reshape(pb.row_shape), grad
+    if not np.isfinite(total):  # the block sums overflowed: sum the row losses, scaled
+        rows = _fast.softmax_ce(pb.x2, pb.y, pb.f, 1.0, False, True, pb.ignore)[0]
+        assert isinstance(rows, np.ndarray)  # per_row
+        return sum_terms(rows, reduction, denominator, pb.dtype), grad
     return finish_sum(total, reduction, denominator, pb.dtype), grad
 
 
@@ -88,7 +92,7 @@ def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Scalar | Losses:
     if reduction == "none":
         return loss.reshape(pb.row_shape)
     assert pb.denominator is not None  # the NumPy path counts the rows itself
-    return finish_sum(float(loss.sum(dtype=np.float64)), reduction, pb.denominator, pb.dtype)
+    return sum_terms(loss, reduction, pb.denominator, pb.dtype)
 
 
 def _scale(pb: _Problem, reduction: str) -> float:
@@ -207,7 +211,11 @@ def cross_entropy(
     -----
     Stable for any finite logits: the log-softmax is computed by log-sum-exp with the exact maximum
     of each row, so logits of :math:`\pm 10^4` or rows on very different scales are exact to
-    rounding. No epsilon is added.
+    rounding. No epsilon is added. Where :math:`x - \max` overflows (logits more than the range
+    apart) but the loss does not (a small smoothing, weight or probability on the far class),
+    the row is computed in halves, :math:`A \log\sum e^{z} + 2\langle a, \max/2 - x/2\rangle`:
+    finite where PyTorch returns inf. A 'mean' whose terms sum beyond the range is computed
+    from the terms scaled by the largest.
 
     Gradient with respect to the logits (:func:`losslab.grad`):
     :math:`\partial \ell_n/\partial x_{n,k} = A_n\,\operatorname{softmax}(x_n)_k - a_{n,k}` with
@@ -303,6 +311,10 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> ValueAndGrad:
             raise _nonfinite_label_entry(pb, bad)
         if isinstance(loss, np.ndarray):  # per_row
             return loss.reshape(pb.row_shape), g
+        if not np.isfinite(loss):  # the block sums overflowed: sum the row losses, scaled
+            rows = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, 1.0, False, True, pb.ignore)[0]
+            assert isinstance(rows, np.ndarray)  # per_row
+            return sum_terms(rows, reduction, denominator, pb.dtype), g
         return finish_sum(loss, reduction, denominator, pb.dtype), g
     scale = _scale(pb, reduction)
     loss, idx = _nll_rows(pb)

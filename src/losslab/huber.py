@@ -16,8 +16,8 @@ from ._types import Losses, Reduction, Scalar, ValueAndGrad
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
 
-def _huber_kernel(delta: Any, inv: Any = None) -> e.BlockKernel:
-    """Block kernel of the Huber loss (divided by ``inv`` when given: smooth L1).
+def _huber_kernel(delta: Any) -> e.BlockKernel:
+    """Block kernel of the Huber loss.
 
     With ``a = |x - t|`` and ``q = min(a, delta)`` the loss is ``q (a - q/2)``: ``a^2/2`` where
     ``a < delta`` and ``delta (a - delta/2)`` elsewhere, with no branch; the derivative is
@@ -33,8 +33,6 @@ def _huber_kernel(delta: Any, inv: Any = None) -> e.BlockKernel:
         half = np.multiply(q, 0.5)
         a -= half
         a *= q
-        if inv is not None:
-            loss /= inv
 
     return kernel
 
@@ -49,9 +47,33 @@ def _huber(
 ) -> ValueAndGrad:
     d: float | np.floating[Any] = v.check_positive_number(delta, "delta")
     pair = e.prepare(input, target, reduction, kind="huber", weight=weight)
-    d = pair.dtype.type(d)
+    with np.errstate(over="ignore"):  # a delta beyond float32's range is inf: all quadratic
+        d = pair.dtype.type(d)
     kernel = _huber_kernel(d)
     return e.run(pair, kernel, reduction, need_grad=need_grad, kind="huber", param=float(d))
+
+
+def _smooth_l1_kernel(beta: Any, inv: Any) -> e.BlockKernel:
+    """Block kernel of smooth L1 (``inv`` is ``1 / beta`` in the dtype). With ``r = a inv``
+    below beta and 1 from beta on, the loss is ``(a/2) r`` below beta and ``a - beta/2`` from
+    beta on, the derivative ``copysign(r, d)``: nothing underflows before the loss does
+    (``q (a - q/2) / beta`` loses ``a - beta/2`` when ``a beta`` underflows, and digits of
+    ``a^2/(2 beta)`` when ``a^2`` does), and the derivative is exactly ±1 on the linear part.
+    The same operations as the compiled kernel, so both paths give the same bits."""
+    half = beta.dtype.type(0.5)
+
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
+        diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
+        a = np.abs(diff, out=loss)
+        small = a < beta
+        r = np.multiply(a, inv, out=np.ones_like(a), where=small)
+        if grad is not None:
+            np.copysign(r, diff, out=grad)
+        half_a = np.multiply(a, half)
+        a -= half * beta
+        np.multiply(half_a, r, out=loss, where=small)
+
+    return kernel
 
 
 def _abs_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
@@ -63,16 +85,17 @@ def _abs_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | N
 
 
 def _smooth_l1_tiny_kernel(beta: Any) -> e.BlockKernel:
-    """Smooth L1 for a beta whose reciprocal overflows the dtype: ``a (a / beta) / 2`` below
-    beta and ``a - beta / 2`` above, derivative ``d / beta`` and ``sign(d)``; nothing is ever
+    """Smooth L1 for a beta whose reciprocal overflows the dtype, or (a float64 ``beta`` for
+    float32 input) that overflows float32 itself: ``(a / 2) (a / beta)`` below beta and
+    ``a - beta / 2`` above, derivative ``d / beta`` and ``sign(d)``; nothing is ever
     multiplied by ``1 / beta``."""
 
     def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         d = np.subtract(blocks[0], blocks[1])
         a = np.abs(d)
         small = a < beta
-        q = np.divide(a, beta, out=np.zeros_like(a), where=small)
-        np.copyto(loss, np.where(small, 0.5 * a * q, a - 0.5 * beta))
+        q = np.divide(a, beta, out=np.zeros(a.shape, np.result_type(a, beta)), where=small)
+        np.copyto(loss, np.where(small, (0.5 * a) * q, a - 0.5 * beta))
         if grad is not None:
             np.copyto(grad, np.where(small, np.copysign(q, d), np.sign(d)))
 
@@ -84,19 +107,21 @@ def _smooth_l1(
 ) -> ValueAndGrad:
     b = v.check_positive_number(beta, "beta", allow_zero=True)
     pair = e.prepare(input, target, reduction, kind="smooth_l1")
-    bd = pair.dtype.type(b)
+    with np.errstate(over="ignore"):  # a beta beyond float32's range: handled below
+        bd = pair.dtype.type(b)
     if bd == 0:  # also a beta that rounds to 0 in float32: the L1 loss, as in PyTorch
         return e.run(pair, _abs_kernel, reduction, need_grad=need_grad, kind="l1")
+    if np.isinf(bd):  # float32 input, a beta above its range: a / beta in float64
+        return e.run(pair, _smooth_l1_tiny_kernel(np.float64(b)), reduction, need_grad=need_grad)
     if bd < 1 / np.finfo(pair.dtype).max:  # 1/beta overflows: a rare path that never forms it
         return e.run(pair, _smooth_l1_tiny_kernel(bd), reduction, need_grad=need_grad)
     return e.run(
         pair,
-        _huber_kernel(bd, bd),
+        _smooth_l1_kernel(bd, pair.dtype.type(1) / bd),
         reduction,
         need_grad=need_grad,
         kind="smooth_l1",
         param=float(bd),
-        grad_factor=1.0 / b,
     )
 
 
@@ -276,7 +301,12 @@ def smooth_l1_loss(
     :math:`\mathrm{smooth\_l1}_\beta = \mathrm{huber}_\beta / \beta` for :math:`\beta > 0`. The
     gradient is :math:`\mathrm{clip}((x_i - y_i)/\beta, -1, 1)` (divided by :math:`n` for
     'mean'); for ``beta=0`` it is :math:`\operatorname{sign}(x_i - y_i)` with
-    :math:`\operatorname{sign}(0) = 0`, PyTorch's subgradient at the kink.
+    :math:`\operatorname{sign}(0) = 0`, PyTorch's subgradient at the kink. The loss is
+    evaluated piecewise, :math:`\tfrac12|d|\,(|d|/\beta)` below :math:`\beta` and
+    :math:`|d| - \tfrac12\beta` above: with a tiny :math:`\beta` the linear part stays exact
+    (``smooth_l1_loss([1e-100], [0], beta=1e-300)`` is ``1e-100``), and a tiny residual keeps
+    its digits where :math:`d^2/(2\beta)`, PyTorch's form, underflows in :math:`d^2`. A
+    float32 ``beta`` above float32's range is applied in float64.
 
     Conventions
     -----------

@@ -64,19 +64,21 @@ def _ln_base(base: float | None, dtype: np.dtype[np.floating[Any]]) -> np.floati
 
 
 def _one(name: str, x: ArrayLike, axis: Any) -> tuple[np.ndarray, int]:
-    arr = v.as_float_array(x, name, min_ndim=1)
+    raw = v.to_array(x, name)
+    arr = v.as_float_array(raw, name, min_ndim=1)
     ax = v.check_axis(axis, arr.ndim, name)
-    v.check_distribution(arr, name, axis=ax)
+    v.check_distribution(arr, name, axis=ax, stored=raw.dtype)
     return arr, ax
 
 
 def _two(p: ArrayLike, q: ArrayLike, axis: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    pp = v.as_float_array(p, "p", min_ndim=1)
-    qq = v.as_float_array(q, "q", min_ndim=1, int_as=pp.dtype)
+    raw_p, raw_q = v.to_array(p, "p"), v.to_array(q, "q")
+    pp = v.as_float_array(raw_p, "p", min_ndim=1)
+    qq = v.as_float_array(raw_q, "q", min_ndim=1, int_as=pp.dtype)
     v.check_same_shape(pp, qq, "p", "q")
     ax = v.check_axis(axis, pp.ndim, "p")
-    v.check_distribution(pp, "p", axis=ax)
-    v.check_distribution(qq, "q", axis=ax)
+    v.check_distribution(pp, "p", axis=ax, stored=raw_p.dtype)
+    v.check_distribution(qq, "q", axis=ax, stored=raw_q.dtype)
     dtype = v.result_dtype(pp, qq)
     return pp.astype(dtype, copy=False), qq.astype(dtype, copy=False), ax
 

@@ -172,7 +172,9 @@ def multi_margin_loss(
     :math:`z_j = 0` the term contributes 0, as PyTorch's backward does (strict :math:`z_j > 0`).
     The class weight multiplies *after* the power; PyTorch's documentation writes
     :math:`\max(0, w_y(\ldots))^p`, but its kernel (and this function) computes
-    :math:`w_y\max(0, \ldots)^p`.
+    :math:`w_y\max(0, \ldots)^p`. For ``p=2`` each hinge is scaled before it is squared,
+    :math:`z_j\,(z_j w_y/C)`, so neither the loss nor the gradient overflows (or underflows)
+    before its exact value does.
 
     Conventions
     -----------
@@ -247,23 +249,31 @@ def _multi_margin(
         v.check_nonnegative(w, "weight")
     dtype = v.result_dtype(x, *([] if w is None else [w]))
     x2 = x2.astype(dtype, copy=False)
-    rows = np.arange(n)
-    y1 = y.reshape(n)
-    with np.errstate(over="ignore"):  # a margin beyond the dtype's range is inf, as in PyTorch
+    rows, y1 = np.arange(n), y.reshape(n)
+    # A margin beyond the dtype's range is inf, as in PyTorch, and so is a loss or gradient
+    # beyond it: no warning. With p = 2 each hinge is scaled before it is squared,
+    # h (h w_y / C), and its derivative is 2 (h w_y / C): neither overflows (nor underflows)
+    # before the result does.
+    with np.errstate(over="ignore"):
         z = (m - x2[rows, y1])[:, None] + x2  # new array: safe to write into
         z[rows, y1] = 0  # the j = y term is excluded
         h = np.maximum(z, 0)
-        if p_value == 2:
-            h *= h
         scale = np.full(n, 1.0 / c, dtype=dtype) if w is None else w[y1].astype(dtype) / c
-        loss = h.sum(axis=1) * scale
-    grad = None
-    if need_grad:
-        grad = (z > 0).astype(dtype) if p_value == 1 else 2 * np.maximum(z, 0)
-        grad *= scale[:, None]
-        grad[rows, y1] = -grad.sum(axis=1)
-        if single:
-            grad = grad.reshape(x_shape)
+        if p == 2:
+            hs = h * scale[:, None]
+            loss = (h * hs).sum(axis=1)
+        else:
+            loss = h.sum(axis=1) * scale
+        grad = None
+        if need_grad:
+            if p == 1:
+                grad = (z > 0).astype(dtype)
+                grad *= scale[:, None]
+            else:  # p == 2: ``hs`` is bound, above
+                grad = np.multiply(hs, 2, out=hs)  # pyright: ignore[reportPossiblyUnboundVariable]
+            grad[rows, y1] = -grad.sum(axis=1)
+            if single:
+                grad = grad.reshape(x_shape)
     if single:
         loss = loss.reshape(out_shape)
     return _finish(loss, grad, reduction, dtype)

@@ -27,13 +27,24 @@ from ._types import Scalar
 __all__ = ["l1_penalty", "l2_penalty", "prox_l1", "prox_l2"]
 
 
-def _prepare(w: ArrayLike, lam: Any, name: str = "w") -> tuple[np.ndarray, np.floating[Any]]:
-    ww: np.ndarray[Any, np.dtype[np.floating[Any]]] = v.as_float_array(w, name)
+def _prepare(w: ArrayLike, lam: Any, name: str = "w") -> tuple[np.ndarray, Any]:
+    """``w`` as a float array and ``lam`` in its dtype, or as a float64 scalar when it lies
+    above float32's range (then the results are computed in float64; see :func:`_cast`)."""
+    ww = v.as_float_array(w, name)
     lam_value = v.check_positive_number(lam, "lam", allow_zero=True)
+    if lam_value > float(np.finfo(ww.dtype).max):
+        return ww, np.float64(lam_value)
     return ww, ww.dtype.type(lam_value)
 
 
-def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    """``x`` (a float64 result when ``lam`` is beyond float32's range) in ``dtype``; a value
+    beyond the range is inf, without a warning."""
+    with np.errstate(over="ignore"):
+        return x.astype(dtype, copy=False) if v.is_array(x) else dtype.type(x)
+
+
+def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     r"""L1 penalty: :math:`\lambda` times the sum of absolute weights.
 
     .. math::
@@ -88,7 +99,8 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
 def _l1_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.ndarray]:
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
-        return lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
+        value, grad = lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
+    return _cast(value, ww.dtype), _cast(grad, ww.dtype)
 
 
 def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
@@ -177,7 +189,7 @@ def _l2_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.nda
         else:
             u: np.ndarray = ww / s
             value = lam_t * s * s * (np.sum(u * u) / 2)
-        return ww.dtype.type(value), lam_t * ww
+        return _cast(value, ww.dtype), _cast(lam_t * ww, ww.dtype)
 
 
 def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
@@ -230,7 +242,7 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
     [0.2727272727272727, -0.045454545454545456, 1.0909090909090908]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    out: np.ndarray = np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0)
+    out: np.ndarray = _cast(np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0), aa.dtype)
     return out
 
 
@@ -278,7 +290,7 @@ def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
     [ 0.2 -0.   1.1]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    out: np.ndarray = aa / (1 + lam_t)
+    out: np.ndarray = _cast(aa / (1 + lam_t), aa.dtype)
     return out
 
 

@@ -71,7 +71,7 @@ def test_multi_margin_divides_by_number_of_classes():
     scores = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
     labels = np.array([0, 1, 2])
     ref = F.multi_margin_loss(T(scores), torch.tensor(labels), reduction="none").numpy()
-    np.testing.assert_allclose(3 * ref, [2.9, 0.0, 12.9], atol=1e-12)  # I002-HINGE-multiclass
+    np.testing.assert_allclose(3 * ref, [2.9, 0.0, 12.9], atol=1e-12)  # the regularization article
 
 
 def test_hinge_embedding_is_not_the_svm_hinge():

@@ -1,5 +1,5 @@
-"""Cases: losses losslab does not have (dice, MSLE, MAPE), triplet and CTC, more KL forms, and Keras's
-docstring examples run as they are printed."""
+"""Cases: losses losslab does not have (dice, MSLE, MAPE), triplet and CTC, more KL forms, and
+Keras's docstring examples run as they are printed."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@
  * finite at x = inf: their inputs are tested too, and so is the target's range: [0, 1] for BCE
  * with logits, -1 or 1 for soft margin); Python then checks the inputs, since a finite input
  * whose loss overflows is no error.
- * The derivative omits constant factors (2 for MSE, 1/beta, the sign of soft margin), which the
- * caller folds into its gradient scale. */
+ * The derivative omits constant factors (2 for MSE, the sign of soft margin), which the caller
+ * folds into its gradient scale. */
 #define DEFINE_PAIR_VEC(P)                                                                        \
     LL_INLINE void P##_pair_vec(int kind, P##_t x, P##_t t, P##_t pv, P##_t inv, P##_t *l,        \
                                 P##_t *g) {                                                       \
@@ -33,13 +33,19 @@
             break;                                                                                \
         case K_HUBER:                                                                             \
         case K_SMOOTH_L1: {                                                                       \
-            /* a = |d|, q = min(a, delta): loss q (a - q/2), derivative copysign(q, d); smooth \
-             * L1 is Huber with delta = beta, times 1/beta (the caller sends only a beta whose \
-             * reciprocal is finite) */                                                           \
-            P##_t a = P##_abs(d);                                                                 \
+            /* a = |d|, q = min(a, delta): loss q (a - q/2), derivative copysign(q, d). Smooth \
+             * L1 is Huber with delta = beta over beta (the caller sends only a beta whose      \
+             * reciprocal is finite), evaluated piecewise so that nothing underflows before the \
+             * loss does: with r = a/beta below beta and 1 from beta on, the loss is (a/2) r    \
+             * below beta and a - beta/2 from beta on, the derivative copysign(r, d) */          \
+            P##_t a = P##_abs(d), half = P##_splat(0.5);                                          \
             P##_t q = P##_min_abs(a, pv);                                                          \
-            P##_t h = q * (a - P##_splat(0.5) * q);                                               \
-            *l = kind == K_SMOOTH_L1 ? h * inv : h;                                               \
+            if (kind == K_SMOOTH_L1) {                                                            \
+                P##_mask small = a < pv;                                                          \
+                q = P##_sel(small, a * inv, one);                                                 \
+                *l = P##_sel(small, (half * a) * q, a - half * pv);                               \
+            } else                                                                                \
+                *l = q * (a - half * q);                                                          \
             *g = P##_sel(d < zero, -q, P##_sel(d > zero, q, zero));                               \
             break;                                                                                \
         }                                                                                         \

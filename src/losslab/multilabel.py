@@ -1,0 +1,311 @@
+r"""Multi-label losses: PyTorch's ``multilabel_margin_loss`` (hinge, targets as a padded list
+of class indices) and ``multilabel_soft_margin_loss`` (logistic, targets as a 0/1 row)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _registry
+from . import _validation as v
+from ._types import Losses, Reduction, Scalar
+
+__all__ = ["multilabel_margin_loss", "multilabel_soft_margin_loss"]
+
+#: Rows of (N, C, C) hinge terms evaluated at a time by multilabel_margin_loss.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _scores(input: Any) -> np.ndarray:
+    x = v.as_float_array(input, "input")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,)")
+    return x
+
+
+def _reduce_rows(
+    loss: np.ndarray, grad: np.ndarray, reduction: str, single: bool, dtype: np.dtype
+) -> tuple[Any, np.ndarray]:
+    """Reduce per-row losses (shape (N,)); ``grad`` is that of their sum."""
+    if reduction == "mean":
+        grad = grad / loss.size
+        value: Any = dtype.type(loss.mean())
+    elif reduction == "sum":
+        value = dtype.type(loss.sum())
+    else:
+        value = dtype.type(loss[0]) if single else loss.astype(dtype)
+    return value, (grad[0] if single else grad).astype(dtype)
+
+
+# ---------------------------------------------------------------------- multilabel_margin_loss
+
+
+def _label_lists(target: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Integer targets of ``shape``, each row a list of classes ended by -1 (or by the row's
+    end); every entry, also after the first -1, must be a class or -1 (PyTorch's check)."""
+    t = v.as_label_array(target, "target")
+    if t.shape != shape:
+        raise ValueError(f"`target` has shape {t.shape}, expected {shape} like `input`")
+    c = shape[-1]
+    if t.size and (t.min() < -1 or t.max() >= c):
+        bad = t[(t < -1) | (t >= c)].flat[0]
+        raise ValueError(
+            f"`target` contains {int(bad)}, expected class indices in [0, {c - 1}] padded with -1"
+        )
+    return t
+
+
+def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row losses and the gradient of their sum, for (N, C) float64 scores ``x``."""
+    n, c = int(x.shape[0]), int(x.shape[1])
+    labelled: np.ndarray = t != -1
+    listed = np.cumprod(labelled, axis=1).astype(bool)  # entries before the first -1
+    count = np.zeros((n, c))  # how often each class is listed (a repeat counts twice)
+    rows = np.broadcast_to(np.arange(n)[:, None], t.shape)
+    np.add.at(count, (rows[listed], t[listed]), 1.0)
+    others = (count == 0).astype(np.float64)  # the classes not listed
+    loss = np.empty(n)
+    grad = np.empty((n, c))
+    step = max(1, _CHUNK_ELEMENTS // max(1, c * c))
+    for s in range(0, n, step):
+        sl = slice(s, s + step)
+        z = 1.0 - x[sl, :, None] + x[sl, None, :]  # z[n, j, d]: listed j against class d
+        w = count[sl, :, None] * others[sl, None, :]
+        active = np.where(z > 0, w, 0.0)  # PyTorch's strict z > 0: gradient 0 at the kink
+        loss[sl] = (active * z).sum(axis=(1, 2)) / c
+        grad[sl] = (active.sum(axis=1) - active.sum(axis=2)) / c
+    return loss, grad
+
+
+def _multilabel_margin(input: Any, target: Any, reduction: Any) -> tuple[Any, np.ndarray]:
+    x = _scores(input)
+    t = _label_lists(target, x.shape)
+    v.check_reduction(reduction)
+    dtype = v.result_dtype(x)
+    single = x.ndim == 1
+    x2 = np.atleast_2d(x).astype(np.float64)
+    loss, grad = _margin_rows(x2, np.atleast_2d(t))
+    return _reduce_rows(loss, grad, reduction, single, dtype)
+
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["mean", "sum"] = ...
+) -> Scalar: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
+) -> Losses: ...
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
+) -> Scalar | Losses:
+    r"""Multi-label hinge loss: every listed class should score at least 1 above every class
+    that is not listed.
+
+    For a row :math:`x` of :math:`C` scores whose target lists the classes :math:`J`,
+    :math:`\ell = \frac1C \sum_{j \in J} \sum_{d \notin J} \max(0, 1 - (x_j - x_d))`.
+
+    ``target`` has ``input``'s shape and holds class indices, **padded with -1**: the classes of
+    a row are its entries up to the first -1, and entries after it are ignored (a row with
+    no -1 lists all its entries). A class listed twice counts twice, as in PyTorch.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(N, C)`` or ``(C,)``.
+    target : array_like of int
+        Class indices in :math:`[0, C-1]` or -1, same shape as ``input``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        'mean' averages the row losses over :math:`N`.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``input``: ``(N, C)`` or ``(C,)``.
+    * ``target``: the same shape as ``input``, integers.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(N,)`` (a
+      scalar for one row) for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, a target entry is neither a class nor -1 (also after the first -1), an
+        input is empty or not finite, or ``reduction`` is unknown.
+    TypeError
+        Bool, complex, object or string arrays, or float targets.
+
+    Notes
+    -----
+    Gradient (``losslab.grad``): with :math:`z_{jd} = 1 - x_j + x_d` and
+    :math:`a_{jd} = [z_{jd} > 0]`, :math:`\partial\ell/\partial x_d = \frac1C\sum_j a_{jd}` for
+    an unlisted :math:`d` and :math:`-\frac1C\sum_d a_{jd}` for a listed :math:`j`; 0 at
+    :math:`z = 0`, PyTorch's choice. The hinge terms are evaluated a block of rows at a time
+    (:math:`C^2` per row).
+
+    Conventions
+    -----------
+    * PyTorch ``F.multilabel_margin_loss``: identical values and gradients.
+    * scikit-learn, Keras and optax have no loss of this form; the multi-label hinge of
+      ``sklearn.metrics.hinge_loss`` is per class, not per pair.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> x = [[0.5, 0.25, 1.0, 2.0]]
+    >>> print(losslab.multilabel_margin_loss(x, [[3, 0, -1, 1]]))  # classes 3 and 0
+    0.5625
+    >>> print(losslab.multilabel_margin_loss(x, [[0, -1, 3, 1]]))  # class 0; 3, 1 ignored
+    1.1875
+    >>> print(losslab.grad(losslab.multilabel_margin_loss)(x, [[0, -1, 3, 1]]))
+    [[-0.75  0.25  0.25  0.25]]
+    """
+    value: Scalar | Losses = _multilabel_margin(input, target, reduction)[0]
+    return value
+
+
+# ----------------------------------------------------------------- multilabel_soft_margin_loss
+
+
+def _multilabel_soft(
+    input: Any, target: Any, weight: Any, reduction: Any
+) -> tuple[Any, np.ndarray]:
+    x = _scores(input)
+    t = v.as_float_array(target, "target", int_as=x.dtype)
+    v.check_same_shape(x, t, "input", "target")
+    v.check_probabilities(t, "target")
+    arrays = [x, t]
+    w = None
+    if weight is not None:
+        w = v.as_float_array(weight, "weight", int_as=x.dtype)
+        try:
+            ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"`weight` has shape {w.shape}, expected a shape that broadcasts to {x.shape} "
+                "(the shape of `input`), e.g. one weight per class"
+            )
+        v.check_nonnegative(w, "weight")
+        arrays.append(w)
+    v.check_reduction(reduction)
+    dtype = v.result_dtype(*arrays)
+    xf, tf = np.atleast_2d(x).astype(np.float64), np.atleast_2d(t).astype(np.float64)
+    c = xf.shape[1]
+    # -[t log s(x) + (1 - t) log s(-x)] = softplus(x) - t x; its derivative s(x) - t.
+    elem = np.logaddexp(0.0, xf) - tf * xf
+    ez = np.exp(-np.abs(xf))  # sigmoid without overflow, to a few ulps on both sides
+    sig = np.where(xf >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+    g = sig - tf
+    if w is not None:
+        wf = np.broadcast_to(w.astype(np.float64), x.shape).reshape(xf.shape)
+        elem, g = elem * wf, g * wf
+    return _reduce_rows(elem.sum(axis=1) / c, g / c, reduction, x.ndim == 1, dtype)
+
+
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["mean", "sum"] = ...,
+) -> Scalar: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Literal["none"],
+) -> Losses: ...
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+) -> Scalar | Losses:
+    r"""Multi-label logistic loss: binary cross-entropy with logits per class, averaged over
+    the :math:`C` classes of a row.
+
+    :math:`\ell = -\frac1C \sum_{c} w_c\bigl[t_c \log\sigma(x_c) + (1 - t_c)\log\sigma(-x_c)\bigr]`,
+    computed as :math:`\frac1C\sum_c w_c(\operatorname{softplus}(x_c) - t_c x_c)` (no overflow).
+
+    Parameters
+    ----------
+    input : array_like
+        Logits, shape ``(N, C)`` or ``(C,)``.
+    target : array_like
+        Labels :math:`t_c \in \{0, 1\}` (probabilities in :math:`[0, 1]` are accepted), same
+        shape as ``input``.
+    weight : array_like, optional
+        Non-negative class weights :math:`w_c`, shape ``(C,)`` (or any shape that broadcasts to
+        ``input``'s).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        'mean' averages the row losses over :math:`N`.
+
+    Returns
+    -------
+    numpy scalar or ndarray
+
+    Shape
+    -----
+    * ``input``: ``(N, C)`` or ``(C,)``.
+    * ``target``: the same shape as ``input``.
+    * ``weight``: ``(C,)``, or a shape that broadcasts to ``input``'s.
+    * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; ``(N,)`` (a
+      scalar for one row) for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, a target is outside :math:`[0, 1]`, a weight is negative, an input is
+        empty or not finite, or ``reduction`` is unknown.
+    TypeError
+        Bool, complex, object or string arrays.
+
+    Notes
+    -----
+    Gradient (``losslab.grad``): :math:`w_c(\sigma(x_c) - t_c)/C` per row (divided by
+    :math:`N` for 'mean'). Since the row loss is a mean over classes, 'mean' equals
+    ``binary_cross_entropy_with_logits(input, target, weight=...)`` with ``'mean'``.
+
+    Conventions
+    -----------
+    * PyTorch ``F.multilabel_soft_margin_loss``: identical, including ``weight`` (the 'mean'
+      divides by :math:`N C`, not by the total weight).
+    * Keras ``BinaryCrossentropy(from_logits=True)``: the same element losses, averaged over the
+      last axis then the batch: the same 'mean'.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> print(losslab.multilabel_soft_margin_loss([0.5, -1.0], [1, 0]))
+    0.39366933584916475
+    >>> x, t = [[2.0, -1.0, 0.0]], [[1, 0, 1]]
+    >>> print(losslab.multilabel_soft_margin_loss(x, t, weight=[1.0, 1.0, 0.0]))
+    0.14672989952039853
+    """
+    value: Scalar | Losses = _multilabel_soft(input, target, weight, reduction)[0]
+    return value
+
+
+def _margin_core(input: Any, target: Any, reduction: Any = "mean") -> tuple[Any, np.ndarray]:
+    return _multilabel_margin(input, target, reduction)
+
+
+def _soft_core(
+    input: Any, target: Any, weight: Any = None, reduction: Any = "mean"
+) -> tuple[Any, np.ndarray]:
+    return _multilabel_soft(input, target, weight, reduction)
+
+
+_registry.register(multilabel_margin_loss, wrt="input", value_and_grad=_margin_core)
+_registry.register(multilabel_soft_margin_loss, wrt="input", value_and_grad=partial(_soft_core))

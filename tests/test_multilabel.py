@@ -1,0 +1,162 @@
+"""multilabel_margin_loss and multilabel_soft_margin_loss: values against direct loops,
+padding, gradients, float32, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losslab
+from losslab import multilabel
+
+
+def _loop_margin(x, t):
+    """PyTorch's CPU loop (MultiLabelMarginCriterion), one row at a time."""
+    x, t = np.atleast_2d(x), np.atleast_2d(t)
+    out = []
+    for row, labels in zip(x, t, strict=True):
+        listed = []
+        for j in labels:
+            if j < 0:
+                break
+            listed.append(int(j))
+        total = 0.0
+        for j in listed:
+            for d in range(len(row)):
+                if d not in listed:
+                    total += max(0.0, 1.0 - row[j] + row[d])
+        out.append(total / len(row))
+    return np.array(out)
+
+
+def _targets(rng, n, c):
+    t = rng.integers(-1, c, (n, c))
+    for i in range(n):
+        k = int(rng.integers(0, c + 1))
+        t[i, :k] = rng.choice(c, k, replace=False)
+        if k < c:
+            t[i, k] = -1  # the rest (any class or -1) is ignored
+    return t
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_margin_matches_the_loop(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(6, 5))
+    t = _targets(rng, 6, 5)
+    t[0, :3] = [1, 1, -1]  # a repeated class counts twice
+    got = losslab.multilabel_margin_loss(x, t, reduction="none")
+    np.testing.assert_allclose(got, _loop_margin(x, t), rtol=1e-14, atol=1e-15)
+    assert losslab.multilabel_margin_loss(x[1], t[1], reduction="none") == pytest.approx(got[1])
+
+
+def test_entries_after_the_first_padding_are_ignored():
+    x = np.array([[0.5, 0.25, 1.0, 2.0]])
+    a = losslab.multilabel_margin_loss(x, [[0, -1, 3, 1]])
+    b = losslab.multilabel_margin_loss(x, [[0, -1, -1, -1]])
+    c = losslab.multilabel_margin_loss(x, [[0, 3, 1, -1]])
+    assert a == b != c
+    assert losslab.multilabel_margin_loss(x, [[-1, 0, 1, 2]]) == 0.0  # no class listed
+
+
+def test_margin_in_row_blocks_equals_one_block(monkeypatch):
+    rng = np.random.default_rng(9)
+    x, t = rng.normal(size=(40, 7)), _targets(rng, 40, 7)
+    whole = losslab.value_and_grad(losslab.multilabel_margin_loss)(x, t, reduction="none")
+    monkeypatch.setattr(multilabel, "_CHUNK_ELEMENTS", 100)  # two rows per block
+    blocks = losslab.value_and_grad(losslab.multilabel_margin_loss)(x, t, reduction="none")
+    np.testing.assert_array_equal(whole[0], blocks[0])
+    np.testing.assert_array_equal(whole[1], blocks[1])
+
+
+def _central(fn, x, **kw):
+    return losslab.numerical_gradient(lambda z: float(np.sum(fn(z, **kw))), x)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_margin_gradient_matches_differences(reduction):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5, 6))
+    t = _targets(rng, 5, 6)
+    fn = losslab.multilabel_margin_loss
+    g = losslab.grad(fn)(x, t, reduction=reduction)
+    np.testing.assert_allclose(g, _central(fn, x, target=t, reduction=reduction), atol=1e-8)
+
+
+def test_margin_gradient_at_the_kink_is_zero():
+    # z = 1 - x_0 + x_1 = 0 exactly: PyTorch's strict z > 0 gives no gradient.
+    g = losslab.grad(losslab.multilabel_margin_loss)([2.0, 1.0], [0, -1], reduction="sum")
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_soft_margin_values_and_gradient(reduction, weighted):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(4, 5)) * 3
+    t = rng.integers(0, 2, (4, 5))
+    w = rng.uniform(0, 2, 5) if weighted else None
+    fn = losslab.multilabel_soft_margin_loss
+    got = fn(x, t, weight=w, reduction="none")
+    bce = losslab.binary_cross_entropy_with_logits(
+        x, t.astype(float), weight=None if w is None else np.broadcast_to(w, x.shape),
+        reduction="none",
+    )  # fmt: skip
+    np.testing.assert_allclose(got, bce.mean(axis=1), rtol=1e-14)
+    g = losslab.grad(fn)(x, t, weight=w, reduction=reduction)
+    np.testing.assert_allclose(
+        g, _central(fn, x, target=t, weight=w, reduction=reduction), rtol=1e-6, atol=1e-9
+    )
+
+
+@pytest.mark.filterwarnings("error")
+def test_soft_margin_large_logits_do_not_overflow():
+    x = np.array([[1000.0, -1000.0]], dtype=np.float32)
+    v, g = losslab.value_and_grad(losslab.multilabel_soft_margin_loss)(x, [[0, 1]])
+    assert v == np.float32(1000.0) and v.dtype == np.float32
+    np.testing.assert_array_equal(g, np.array([[0.5, -0.5]], np.float32))
+
+
+@pytest.mark.parametrize("name", ["multilabel_margin_loss", "multilabel_soft_margin_loss"])
+def test_float32_kept_and_inputs_untouched(name):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4)).astype(np.float32)
+    t = _targets(rng, 3, 4) if name == "multilabel_margin_loss" else rng.integers(0, 2, (3, 4))
+    before = x.copy(), t.copy()
+    for reduction in ("mean", "none"):
+        v, g = losslab.value_and_grad(getattr(losslab, name))(x, t, reduction=reduction)
+        assert v.dtype == np.float32 and g.dtype == np.float32
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(t, before[1])
+
+
+@pytest.mark.parametrize(
+    ("target", "exc"),
+    [
+        ([[0, 4, -1, 1]], ValueError),  # class out of range
+        ([[0, -1, 7, 1]], ValueError),  # also after the padding, as PyTorch
+        ([[0, -2, 1, 1]], ValueError),  # padding must be -1
+        ([[0.0, 1.0, -1.0, 2.0]], TypeError),  # float labels
+        ([[0, 1, -1]], ValueError),  # shape
+    ],
+)
+def test_margin_bad_target(target, exc):
+    with pytest.raises(exc, match=r"^`target`"):
+        losslab.multilabel_margin_loss(np.zeros((1, 4)), target)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "name"),
+    [
+        ({"target": [[0.0, 1.5]]}, ValueError, "`target`"),
+        ({"target": [[0.0, 1.0, 1.0]]}, ValueError, "`target`"),
+        ({"weight": [1.0, -1.0]}, ValueError, "`weight`"),
+        ({"weight": [1.0, 1.0, 1.0]}, ValueError, "`weight`"),
+        ({"input": np.zeros((1, 1, 2))}, ValueError, "`input`"),
+        ({"reduction": "avg"}, ValueError, "`reduction`"),
+    ],
+)
+def test_soft_margin_bad_input(kwargs, exc, name):
+    args = {"input": np.zeros((1, 2)), "target": [[0.0, 1.0]], **kwargs}
+    with pytest.raises(exc, match=f"^{name}"):
+        losslab.multilabel_soft_margin_loss(**args)
