@@ -37,6 +37,14 @@ def binary_cross_entropy(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -198,6 +206,15 @@ def binary_cross_entropy_with_logits(
     reduction: Literal["none"],
     pos_weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+    pos_weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,

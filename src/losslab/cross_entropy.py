@@ -120,6 +120,16 @@ def cross_entropy(
     reduction: Literal["none"],
     label_smoothing: float = ...,
 ) -> Losses: ...
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Reduction,
+    label_smoothing: float = ...,
+) -> Scalar | Losses: ...
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -366,6 +376,15 @@ def nll_loss(
     ignore_index: int = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def nll_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -452,6 +452,17 @@ def ctc_loss(
     reduction: Literal["none"],
     zero_infinity: bool = ...,
 ) -> Losses: ...
+@overload
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = ...,
+    reduction: Reduction,
+    zero_infinity: bool = ...,
+) -> Scalar | Losses: ...
 def ctc_loss(
     log_probs: ArrayLike,
     targets: ArrayLike,

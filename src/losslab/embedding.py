@@ -111,6 +111,15 @@ def margin_ranking_loss(
     margin: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def margin_ranking_loss(
     input1: ArrayLike,
     input2: ArrayLike,
@@ -205,6 +214,15 @@ def cosine_embedding_loss(
     margin: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def cosine_embedding_loss(
     input1: ArrayLike,
     input2: ArrayLike,
@@ -337,6 +355,18 @@ def triplet_margin_loss(
     swap: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    margin: float = ...,
+    p: float = ...,
+    eps: float = ...,
+    swap: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def triplet_margin_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -420,6 +450,17 @@ def triplet_margin_with_distance_loss(
     swap: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def triplet_margin_with_distance_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    distance_function: Callable[..., Any] | None = ...,
+    margin: float = ...,
+    swap: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def triplet_margin_with_distance_loss(
     anchor: ArrayLike,
     positive: ArrayLike,

@@ -109,6 +109,15 @@ def sigmoid_focal_loss(
     gamma: float = ...,
     reduction: Literal["mean", "sum"],
 ) -> Scalar: ...
+@overload
+def sigmoid_focal_loss(
+    inputs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    alpha: float = ...,
+    gamma: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def sigmoid_focal_loss(
     inputs: ArrayLike,
     targets: ArrayLike,

@@ -143,6 +143,15 @@ def huber_loss(
     delta: float = ...,
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    delta: float = ...,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def huber_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -248,6 +257,10 @@ def smooth_l1_loss(
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], beta: float = ...
 ) -> Losses: ...
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction, beta: float = ...
+) -> Scalar | Losses: ...
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean", beta: float = 1.0
 ) -> Scalar | Losses:

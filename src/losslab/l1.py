@@ -31,6 +31,14 @@ def l1_loss(
     reduction: Literal["none"],
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def l1_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -187,6 +187,18 @@ def linear_cross_entropy(
     ignore_index: int | None = ...,
     label_smoothing: float = ...,
 ) -> Losses: ...
+@overload
+def linear_cross_entropy(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+    ignore_index: int | None = ...,
+    label_smoothing: float = ...,
+) -> Scalar | Losses: ...
 def linear_cross_entropy(
     input: ArrayLike,
     linear_weight: ArrayLike,

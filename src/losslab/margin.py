@@ -103,6 +103,16 @@ def multi_margin_loss(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    p: int = ...,
+    margin: float = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def multi_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -294,6 +304,10 @@ def hinge_embedding_loss(
 def hinge_embedding_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Reduction
+) -> Scalar | Losses: ...
 def hinge_embedding_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -400,6 +414,10 @@ def soft_margin_loss(
 def soft_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
+) -> Scalar | Losses: ...
 def soft_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -519,6 +537,10 @@ def hinge_loss(
 def hinge_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def hinge_loss(
+    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Reduction
+) -> Scalar | Losses: ...
 def hinge_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Scalar | Losses:

@@ -31,6 +31,14 @@ def mse_loss(
     reduction: Literal["none"],
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def mse_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -99,6 +99,10 @@ def multilabel_margin_loss(
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
+) -> Scalar | Losses: ...
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -225,6 +229,14 @@ def multilabel_soft_margin_loss(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def multilabel_soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -120,6 +120,16 @@ def poisson_nll_loss(
     eps: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    log_input: bool = ...,
+    full: bool = ...,
+    eps: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def poisson_nll_loss(
     input: ArrayLike,
     target: ArrayLike,

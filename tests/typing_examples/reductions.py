@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,17 @@ rows: NDArray[np.floating[Any]] = losslab.cross_entropy(
     np.zeros((2, 3)), np.array([0, 2]), reduction="none"
 )
 print(mean, total, per_element.shape, batchmean, rows.shape)
+
+
+def loss_with(reduction: Literal["mean", "sum", "none"]) -> float:
+    """A reduction known only at run time: the result is a scalar or an array."""
+    value: np.floating[Any] | NDArray[np.floating[Any]] = losslab.mse_loss(
+        x, y, reduction=reduction
+    )
+    return float(np.sum(value))
+
+
+print(loss_with("sum"), loss_with("none"))
 
 # Mistakes a type checker catches before run time. Each checker has its own ignore comment and
 # must need it: mypy --strict warns about unused ignores, pyright (which reads only its own,
