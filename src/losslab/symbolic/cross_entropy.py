@@ -107,7 +107,8 @@ def _evaluate(kind: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
             t = np.zeros((m, k))
             t[np.flatnonzero(kept), labels[kept]] = 1.0
             keep = kept.astype(float)
-            denominator = float(np.sum(w[np.where(kept, labels, 0)] * keep))
+            weighted: np.ndarray = w[np.where(kept, labels, 0)] * keep
+            denominator = float(np.sum(weighted))
         smoothing = float(a.get("label_smoothing", 0.0))
         coef = w * ((1 - smoothing) * t + smoothing / k) if kind == "ce" else w * t
         total = coef.sum(axis=1, keepdims=True)
