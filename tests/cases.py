@@ -8,16 +8,31 @@ differentiable function (``tests/test_cases.py``, which takes the list of those 
 ``losslab._registry.entries()``), the accuracy test against mpmath
 (``tests/test_accuracy_oracle.py``), the properties (``tests/test_properties.py``) and the
 PyTorch parity of every loss PyTorch has (``tests/parity/test_torch_cases.py``). A row without
-``inputs`` has one regime, its valid call. Add a row when you add a public function.
+``inputs`` has one regime, its valid call. Add a row when you add a public function. The
+families of bad-input cases are built in ``tests/case_builders.py``, the regimes in
+``tests/case_inputs.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from case_builders import (
+    Case,
+    Row,
+    _with,
+    array_cases,
+    axis_cases,
+    dist_cases,
+    int_cases,
+    label_cases,
+    number_cases,
+    prob_cases,
+    reduction_cases,
+    weight_cases,
+)
 from case_inputs import (
     ACTIVATION_INPUTS,
     CE_INPUTS,
@@ -49,137 +64,6 @@ Q = np.array([[0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
 LABELS = np.array([2, 0])
 SIGNS = np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
 LOGP = np.log(P)
-
-
-@dataclass
-class Case:
-    id: str
-    arg: str  # the argument replaced by ``value``
-    value: Any
-    exc: type[Exception] | tuple[type[Exception], ...]
-    names: str | None = None  # argument the message must start with (default: ``arg``)
-    extra: dict[str, Any] = field(default_factory=dict)  # other arguments to change
-    xfail: str | None = None
-
-
-@dataclass
-class Row:
-    name: str
-    valid: Callable[[], dict[str, Any]]
-    cases: list[Case]
-    note: str = ""
-    inputs: dict[str, Regime] | None = None  # named input regimes (see the module docstring)
-
-
-def _with(a: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
-    b = a.copy()
-    b[index] = value
-    return b
-
-
-def _first(a: np.ndarray) -> tuple[int, ...]:
-    return (0,) * a.ndim
-
-
-def array_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
-    """Cases every real-valued array argument must reject. ``paired``: its shape must match
-    another argument's, so a different shape is an error."""
-    i0 = _first(base)
-    cases = [
-        Case("ragged", arg, [[1.0], [1.0, 2.0]], ValueError),
-        Case("empty", arg, np.empty((0, *base.shape[1:])), ValueError),
-        Case("nan", arg, _with(base, i0, np.nan), ValueError),
-        Case("inf", arg, _with(base, i0, np.inf), ValueError),
-        Case("-inf", arg, _with(base, i0, -np.inf), ValueError),
-        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
-        Case("complex", arg, base.astype(complex), TypeError),
-        Case("object", arg, base.astype(object), TypeError),
-        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
-        Case("str", arg, "abc", TypeError),
-    ]
-    if paired:
-        wrong = np.concatenate([base, base[..., :1]], axis=-1)
-        cases.append(Case("wrong-shape", arg, wrong, ValueError))
-    return cases
-
-
-def prob_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
-    i0 = _first(base)
-    return [
-        *array_cases(arg, base, paired=paired),
-        Case("below-0", arg, _with(base, i0, -0.1), ValueError),
-        Case("above-1", arg, _with(base, i0, 1.1), ValueError),
-    ]
-
-
-def dist_cases(arg: str, base: np.ndarray, *, paired: bool = True) -> list[Case]:
-    """Rows must also sum to 1 (along the last axis)."""
-    return [
-        *prob_cases(arg, base, paired=paired),
-        Case("row-sum-not-1", arg, base * 0.5, ValueError),
-    ]
-
-
-def label_cases(arg: str, base: np.ndarray, n_classes: int) -> list[Case]:
-    return [
-        Case("ragged", arg, [[1], [1, 2]], ValueError),
-        Case("out-of-range-high", arg, _with(base, _first(base), n_classes), ValueError),
-        Case("out-of-range-negative", arg, _with(base, _first(base), -1), ValueError),
-        # A float dtype is a TypeError (a float target means probabilities); a ValueError is
-        # accepted too.
-        Case("non-integer", arg, base + 0.5, (TypeError, ValueError)),
-        Case("bool", arg, np.ones(base.shape, dtype=bool), TypeError),
-        Case("complex", arg, base.astype(complex), TypeError),
-        Case("str-array", arg, np.full(base.shape, "a"), TypeError),
-        Case("wrong-shape", arg, np.concatenate([base, base[:1]]), ValueError),
-    ]
-
-
-def weight_cases(arg: str, base: np.ndarray) -> list[Case]:
-    return [
-        *array_cases(arg, base),
-        Case("negative", arg, _with(base, _first(base), -1.0), ValueError),
-    ]
-
-
-def reduction_cases(extra_ok: tuple[str, ...] = ()) -> list[Case]:
-    return [
-        Case("unknown", "reduction", "avg", ValueError),
-        Case("uppercase", "reduction", "MEAN", ValueError),
-        Case("none-object", "reduction", None, ValueError),
-        Case("not-a-str", "reduction", 1, ValueError),
-    ]
-
-
-def number_cases(arg: str, *, allow_zero: bool) -> list[Case]:
-    cases = [
-        Case("negative", arg, -1.0, ValueError),
-        Case("nan", arg, float("nan"), ValueError),
-        Case("inf", arg, float("inf"), ValueError),
-        Case("str", arg, "1", TypeError),
-        Case("bool", arg, True, TypeError),
-        Case("complex", arg, 1j, TypeError),
-    ]
-    if not allow_zero:
-        cases.append(Case("zero", arg, 0.0, ValueError))
-    return cases
-
-
-def axis_cases(arg: str, ndim: int) -> list[Case]:
-    return [
-        Case("out-of-range", arg, ndim, ValueError),
-        Case("out-of-range-negative", arg, -ndim - 1, ValueError),
-        Case("float", arg, 1.0, TypeError),
-        Case("str", arg, "1", TypeError),
-    ]
-
-
-def int_cases(arg: str) -> list[Case]:
-    return [
-        Case("float", arg, 1.5, TypeError),
-        Case("str", arg, "1", TypeError),
-        Case("bool", arg, True, TypeError),
-    ]
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -750,6 +634,40 @@ ROWS += [
             *reduction_cases(),
         ],
     ),
+    Row(
+        "log_cosh_loss",
+        _pair(),
+        [*array_cases("input", X, paired=False), *array_cases("target", Y), *reduction_cases()],
+    ),
+    Row(
+        "pinball_loss",
+        _pair(alpha=0.9),
+        [
+            *array_cases("input", X, paired=False),
+            *array_cases("target", Y),
+            Case("negative", "alpha", -0.1, ValueError),
+            Case("above-1", "alpha", 1.5, ValueError),
+            Case("nan", "alpha", float("nan"), ValueError),
+            Case("str", "alpha", "0.5", TypeError),
+            *reduction_cases(),
+        ],
+    ),
+    *[
+        Row(
+            name,
+            lambda: {"input": P.copy(), "target": Q.copy(), "smooth_nr": 0.0, "smooth_dr": 1e-5},
+            [
+                *prob_cases("input", P, paired=False),
+                *prob_cases("target", Q),
+                *number_cases("smooth_nr", allow_zero=True),
+                *number_cases("smooth_dr", allow_zero=True),
+                Case("not-bool", "per_sample", 1, TypeError),
+                Case("not-bool", "from_logits", "yes", TypeError),
+                *reduction_cases(),
+            ],
+        )
+        for name in ("dice_loss", "tversky_loss")
+    ],
 ]
 
 # Functions whose behaviour is not an input check (reason given).

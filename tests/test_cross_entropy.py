@@ -317,3 +317,28 @@ def test_nll_loss_reads_and_checks_only_the_label_entries(kernels):
             losslab.nll_loss(dirty, y)
     finally:
         _fast.use_kernels(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=str)
+@pytest.mark.parametrize("size", ["huge", "tiny", "smallest"])
+@pytest.mark.parametrize(
+    ("fn", "kwargs"),
+    [
+        (losslab.cross_entropy, {}),
+        (losslab.cross_entropy, {"label_smoothing": 0.1}),
+        (losslab.nll_loss, {}),
+    ],
+    ids=["cross_entropy", "smoothing", "nll_loss"],
+)
+def test_mean_with_class_weights_at_the_ends_of_the_range(fn, kwargs, size, dtype):
+    # equal class weights give the unweighted mean, also when their sum (or its reciprocal,
+    # the gradient's scale) leaves the range: no warning, no inf
+    info = np.finfo(dtype)
+    w = {"huge": info.max * dtype(0.9), "tiny": info.tiny / 64, "smallest": info.smallest_subnormal}
+    x = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], dtype)
+    y = np.array([0, 2])
+    value, g = losslab.value_and_grad(fn)(x, y, weight=np.full(3, w[size], dtype), **kwargs)
+    ref, ref_g = losslab.value_and_grad(fn)(x, y, weight=np.ones(3, dtype), **kwargs)
+    assert value.dtype == g.dtype == dtype
+    assert value == ref
+    np.testing.assert_array_equal(g, ref_g)

@@ -1,9 +1,9 @@
 """The lists that DEVELOPERS.md's "Add a loss" checklist calls derived really include every public
 loss: the registry (gradients), the API pages, the compiled kernels' kinds (each tested against
-its NumPy path and benchmarked); and every step of the checklist is checked: its own test file,
-the docstring sections and a page of the site. The
-symbolic forms are checked by ``tests/symbolic/test_forms.py``, the case rows by
-``tests/test_cases.py`` and ``tests/test_validation_table.py``.
+its NumPy path and benchmarked); and the checklist's other steps are done: the loss's own test
+file, its docstring sections and a section on a page of the site. The symbolic forms are
+checked by ``tests/symbolic/test_forms.py``, the case rows by ``tests/test_cases.py`` and
+``tests/test_validation_table.py``.
 """
 
 from __future__ import annotations
@@ -79,8 +79,13 @@ def test_docstring_has_conventions_and_shape(entry):
 #: Public losses documented only on their API page so far (no section on a page of the site).
 NOT_ON_A_PAGE = {
     "cosine_embedding_loss",
+    "gaussian_nll_loss",
     "linear_cross_entropy",
     "margin_ranking_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "sigmoid_focal_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 }

@@ -124,3 +124,40 @@ def test_sympy_gradients_are_the_closed_forms():
 
     proofs = sym.proofs()
     assert proofs and all(proofs.values()), proofs
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0])
+def test_triplet_distances_where_the_powers_leave_the_range(p):
+    # |u|^p overflows (1e300) or underflows (1e-200) where the distance does not: the distances
+    # are computed scaled by the largest |u_i|, against mpmath, with no warning
+    import mpmath
+
+    anchor = np.array([[1e300, -1e300, 0.0], [1e-200, 2e-200, 0.0], [1.0, 2.0, 3.0]])
+    zeros = np.zeros_like(anchor)
+    with mpmath.workdps(50):
+        ref = [
+            mpmath.fsum(abs(mpmath.mpf(float(v))) ** p for v in row) ** (1 / mpmath.mpf(p))
+            for row in anchor
+        ]
+        expected = [float(r) for r in ref]
+    # negative = anchor and margin 0: the loss is the distance d(anchor, 0)
+    kw = {"p": p, "eps": 0.0, "margin": 0.0}
+    value = losslab.triplet_margin_loss(anchor, zeros, anchor, reduction="none", **kw)
+    np.testing.assert_allclose(value, expected, rtol=4e-16)
+    g = losslab.grad(losslab.triplet_margin_loss)(anchor, zeros, anchor, **kw)
+    assert np.all(np.isfinite(g))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e154])
+def test_cosine_of_rows_whose_squares_leave_the_range(scale):
+    # the cosine does not depend on the rows' scale (eps = 1e-12 aside, negligible here): the
+    # loss is that of the unscaled rows and the gradient 1/scale times theirs, with no warning
+    x1 = np.array([[1.0, 2.0, 3.0], [1.0, -2.0, 0.5]])
+    x2 = np.array([[2.0, 1.0, 0.0], [3.0, 1.0, 1.0]])
+    y = np.array([1, -1])
+    fn = losslab.cosine_embedding_loss
+    ref = fn(x1 * 1e3, x2 * 1e3, y, reduction="none")
+    ref_g = losslab.grad(fn)(x1 * 1e3, x2 * 1e3, y, reduction="none") * 1e3
+    np.testing.assert_allclose(fn(x1 * scale, x2 * scale, y, reduction="none"), ref, rtol=4e-16)
+    g = losslab.grad(fn)(x1 * scale, x2 * scale, y, reduction="none")
+    np.testing.assert_allclose(g * scale, ref_g, rtol=1e-15)

@@ -25,7 +25,7 @@ dists = arrays(
 )
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)  # shared CI machines: timing varies
 @given(dists, st.sampled_from([None, 2.0, 10.0, 3.0]))
 def test_matches_scipy(raw, base):
     p = _distribution(raw)

@@ -1,5 +1,6 @@
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
@@ -177,16 +178,57 @@ def test_non_contiguous_input_matches_contiguous():
     np.testing.assert_array_equal(g, ref_g)
 
 
+@pytest.mark.parametrize("size", ["huge", "tiny", "smallest"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=str)
 @pytest.mark.parametrize("fn", [losslab.mse_loss, losslab.l1_loss])
-def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype):
-    # 'mean' divides by the sum of the weights, which overflows: the weights are rescaled, so
-    # the mean of 1 and 3 (or 1 and 9) comes out exact, with no warning
-    big = np.finfo(dtype).max * dtype(0.9)
+def test_weighted_mean_with_weights_summing_beyond_the_range(fn, dtype, size):
+    # 'mean' divides by the sum of the weights, which overflows (or whose reciprocal, the
+    # gradient's scale, does): the weights are rescaled, so the mean of 1 and 3 (or 1 and 9)
+    # and its gradient come out exact, with no warning
+    info = np.finfo(dtype)
+    big = {
+        "huge": info.max * dtype(0.9),
+        "tiny": info.tiny / 64,
+        "smallest": info.smallest_subnormal,
+    }
     x, t = np.array([1.0, 3.0], dtype), np.zeros(2, dtype)
-    w = np.array([big, big], dtype)
+    w = np.array([big[size]] * 2, dtype)
     value, g = losslab.value_and_grad(fn)(x, t, weight=w)
     ref, ref_g = losslab.value_and_grad(fn)(x, t, weight=np.ones(2, dtype))
     assert value.dtype == g.dtype == dtype
     assert value == ref
     np.testing.assert_array_equal(g, ref_g)
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize(
+    ("dtype", "x", "w"),
+    [
+        (np.float64, [1e200, 1.0, 1e308], [1e-300, 1.0, 0.5e-300]),
+        (np.float32, [1e30, 2.0, 3e38], [1e-30, 1.0, 1e-40]),
+    ],
+    ids=["float64", "float32"],
+)
+def test_weighted_squared_error_where_the_square_overflows(kernels, dtype, x, w):
+    # (x - t)^2 overflows, w (x - t)^2 does not: against mpmath, with no warning
+    from losslab import _fast
+
+    if kernels and not _fast.active():
+        pytest.skip("the compiled kernels are not in use")
+    x, w = np.array(x, dtype), np.array(w, dtype)
+    t = np.zeros_like(x)
+    t[-1] = -x[-1]  # x - t overflows too
+    mp = [[mpmath.mpf(float(v)) for v in a] for a in (w, x, t)]
+    exact = [a * (b - c) ** 2 for a, b, c in zip(*mp, strict=True)]
+    previous = _fast.use_kernels(_fast.kernels if kernels else None)
+    try:
+        none = losslab.mse_loss(x, t, weight=w, reduction="none")
+        total = losslab.mse_loss(x, t, weight=w, reduction="sum")
+        mean = losslab.mse_loss(x, t, weight=w)
+    finally:
+        _fast.use_kernels(previous)
+    eps = float(np.finfo(dtype).eps)
+    assert none.dtype == total.dtype == mean.dtype == dtype
+    np.testing.assert_allclose(none, [float(e) for e in exact], rtol=4 * eps)
+    np.testing.assert_allclose(total, float(sum(exact)), rtol=4 * eps)
+    np.testing.assert_allclose(mean, float(sum(exact) / sum(map(float, w))), rtol=4 * eps)

@@ -69,6 +69,19 @@ def test_margin_in_row_blocks_equals_one_block(monkeypatch):
     np.testing.assert_array_equal(whole[1], blocks[1])
 
 
+def test_margin_without_the_c_by_c_block_equals_the_block(monkeypatch):
+    # Many classes: each row goes through sorted scores and prefix sums instead.
+    rng = np.random.default_rng(10)
+    x, t = rng.normal(size=(6, 9)) * 2, _targets(rng, 6, 9)
+    t[0, :3] = [4, 4, -1]
+    block = losslab.value_and_grad(losslab.multilabel_margin_loss)(x, t, reduction="none")
+    monkeypatch.setattr(multilabel, "_CHUNK_ELEMENTS", 50)  # 9 x 9 > 50
+    rows = losslab.value_and_grad(losslab.multilabel_margin_loss)(x, t, reduction="none")
+    np.testing.assert_allclose(rows[0], block[0], rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(rows[1], block[1])
+    np.testing.assert_allclose(rows[0], _loop_margin(x, t), rtol=1e-14, atol=1e-15)
+
+
 def _central(fn, x, **kw):
     return losslab.numerical_gradient(lambda z: float(np.sum(fn(z, **kw))), x)
 

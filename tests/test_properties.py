@@ -40,6 +40,12 @@ NONNEGATIVE = [
     "multi_margin_loss",
     "soft_margin_loss",
     "hinge_loss",
+    "margin_ranking_loss",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "ctc_loss",
+    "linear_cross_entropy",
 ]
 # Losses that are 0 when the prediction equals the target.
 ZERO_AT_TARGET = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"]

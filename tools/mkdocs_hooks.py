@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ log = logging.getLogger("mkdocs.hooks.losslab")
 API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
-SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
+SEARCH_INDEX_LIMIT = 340_000  # bytes, for the index of each edition
 
 
 def _root(config: Any) -> Path:
@@ -439,15 +440,29 @@ def on_post_template(output: str, template_name: str, config: Any) -> str:
 
 
 def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
-    """Language-switcher links relative to the site (the plugin writes the home pages' links as
-    absolute paths, which miss the site under another sub-path and from file://)."""
+    """Language-switcher links.  mkdocs-static-i18n gives each page links to the same page in
+    the other editions (absolute paths on the home pages, which miss the site under another
+    sub-path and from file://).  The switcher in the header keeps those (site-relative, as
+    ``page.ll_alternates``: docs/overrides/partials/alternate.html); the ``<link
+    rel="alternate">`` of the head gets each edition's root, as Material expects: it fetches
+    ``<link>/sitemap.xml`` for each."""
+    plugin = _i18n(config)
+    if plugin is None:
+        return context
     base = urlsplit(config.site_url or "/").path.rstrip("/") + "/"
+    suffix = "" if config.use_directory_urls else "index.html"
+    here, roots = [], []
     # the plugin sets them as an attribute of config.extra (which templates read first)
-    alternates = [getattr(config.extra, "alternate", None), config.extra.get("alternate")]
-    for alt in [a for links in alternates if links for a in links]:
+    for alt in getattr(config.extra, "alternate", None) or config.extra.get("alternate") or []:
         link = alt.get("link", "")
-        if link.startswith(base):
-            alt["link"] = link[len(base) :]
+        link = link[len(base) :] if link.startswith(base) else link
+        lang = alt.get("lang")
+        root = "" if lang == plugin.default_language else f"{lang}/"
+        here.append({**alt, "link": link})
+        roots.append({**alt, "link": root + suffix})
+    page.ll_alternates = here
+    config.extra.alternate = roots
+    config.extra["alternate"] = roots
     return context
 
 
@@ -468,6 +483,12 @@ def on_post_build(config: Any, **kwargs: Any) -> None:
     if plugin is not None:
         others = [lang for lang in plugin.build_languages if lang != plugin.default_language]
         paths |= editions.split_search_index(index, others)
+        for lang in others:
+            # Material reads the sitemap of each language-switcher address (<lang>/sitemap.xml);
+            # the site's lists the pages of every edition
+            for name in ("sitemap.xml", "sitemap.xml.gz"):
+                if (site / name).is_file():
+                    shutil.copy2(site / name, site / lang / name)
     sizes = {}
     for lang, path in paths.items():
         sizes[lang] = size = clean_search_index(path, glossary)

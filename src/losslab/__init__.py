@@ -11,6 +11,7 @@ from .classification import accuracy, zero_one_loss
 from .cross_entropy import cross_entropy, nll_loss
 from .ctc import ctc_loss
 from .descent import DescentResult, gradient_descent
+from .dice import dice_loss, tversky_loss
 from .embedding import (
     cosine_embedding_loss,
     margin_ranking_loss,
@@ -24,12 +25,14 @@ from .information import cross_entropy_pq, entropy, kl_divergence
 from .kl_div import kl_div
 from .l1 import l1_loss
 from .linear_cross_entropy import linear_cross_entropy
+from .log_cosh import log_cosh_loss
 from .margin import hinge_embedding_loss, hinge_loss, multi_margin_loss, soft_margin_loss
 from .minibatch import duplicate_probability, iterate_minibatches, sample_batch
 from .mse import mse_loss
 from .multilabel import multilabel_margin_loss, multilabel_soft_margin_loss
 from .numerical import numerical_diff, numerical_gradient
 from .penalties import l1_penalty, l2_penalty, prox_l1, prox_l2
+from .pinball import pinball_loss
 from .poisson import poisson_nll_loss
 from .softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from .threads import get_num_threads, set_num_threads
@@ -45,6 +48,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_pq",
     "ctc_loss",
+    "dice_loss",
     "differentiable_functions",
     "duplicate_probability",
     "entropy",
@@ -62,6 +66,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "linear_cross_entropy",
+    "log_cosh_loss",
     "log_sigmoid",
     "log_softmax",
     "margin_ranking_loss",
@@ -72,6 +77,7 @@ __all__ = [
     "nll_loss",
     "numerical_diff",
     "numerical_gradient",
+    "pinball_loss",
     "poisson_nll_loss",
     "prox_l1",
     "prox_l2",
@@ -85,6 +91,7 @@ __all__ = [
     "softmax",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "tversky_loss",
     "value_and_grad",
     "zero_one_loss",
 ]

@@ -165,8 +165,17 @@ def _prepare(
     else:
         wd = w.astype(dtype, copy=False)
         f = wd[y] if keep is None else wd[y] * keep
-        denominator = float(f.sum(dtype=np.float64))
-    smooth: np.ndarray | None = None
+        with np.errstate(over="ignore"):  # inf: rescaled below
+            denominator = float(f.sum(dtype=np.float64))
+        top = float(np.finfo(dtype).max)
+        if reduction == "mean" and wd.max() > 0 and not 1 / top <= denominator <= top:
+            # 1/denominator (the gradient's scale) or the weighted losses would leave the
+            # range: divide the weights by the largest, which changes neither the mean nor
+            # its gradient
+            wd = wd / wd.max()
+            f = wd[y] if keep is None else wd[y] * keep
+            denominator = float(f.sum(dtype=np.float64))
+    smooth = None
     if eps:
         smooth = (
             np.full(n_classes, eps / n_classes, dtype)

@@ -30,7 +30,7 @@ import numpy as np
 from . import _fast
 from . import _reduction as r
 from . import _validation as v
-from ._types import FloatDType, ValueAndGrad
+from ._types import FloatDType, Losses, Scalar, ValueAndGrad
 
 __all__ = ["Pair", "pair_loss", "prepare", "run", "use_kernel"]
 
@@ -176,7 +176,6 @@ def total_weight(pair: Pair) -> float:
     Summed in float64 (float32 weights may sum beyond float32's range) over a C-contiguous,
     aligned copy when the weights are not, so that the sum does not depend on the memory
     order or alignment of the caller's array."""
-    assert pair.weight is not None  # only a weighted loss divides by its total weight
     w = np.require(pair.weight, requirements=("C", "A"))
     with np.errstate(over="ignore"):  # inf: the caller rescales the weights
         total = w.sum(dtype=np.float64)
@@ -207,6 +206,7 @@ def run(
     param: float = 0.0,
     denominator: float | None = None,
     grad_factor: float = 1.0,
+    weighted: Callable[[Pair], np.ndarray] | None = None,
 ) -> ValueAndGrad:
     """Evaluate the loss of ``pair`` and (``need_grad``) its gradient, then reduce.
 
@@ -215,16 +215,26 @@ def run(
     :func:`losslab._reduction.blocked_elementwise` does: 'mean' divides by ``denominator``
     (the number of elements by default) and the gradient is multiplied by ``grad_factor`` and
     the reduction's scale. Passing ``kind=None`` for a pair prepared with a kernel runs NumPy
-    on it after the checks the kernel would have made.
+    on it after the checks the kernel would have made. ``weighted(pair)``, when given, computes
+    the weighted element losses without overflowing before them (the kernels weight a loss
+    after computing it); it is used where the result came out inf.
     """
     value, grad = _run(pair, kernel, reduction, need_grad, kind, param, denominator, grad_factor)
-    if reduction != "none" and not np.isfinite(value):
-        # The block sums overflowed (the compensated sums of the kernels then give NaN): sum
-        # the element losses again, scaled, so that a 'mean' within the range is finite.
-        losses, _ = _run(pair, kernel, "none", False, kind, param, None, 1.0)
-        n = pair.x.size if denominator is None else denominator
-        value = r.sum_terms(losses.reshape(-1), reduction, n, pair.dtype)
-    return value, grad
+    if (reduction == "none" and weighted is None) or np.isfinite(value).all():
+        return value, grad
+    # An element loss overflowed before its weight applied (``weighted``), or the block sums
+    # did (the compensated sums of the kernels then give NaN): compute the element losses
+    # again and sum them scaled, so that a 'mean' within the range is finite.
+    losses: Scalar | Losses
+    if weighted is not None:
+        with np.errstate(over="ignore"):
+            losses = weighted(pair)
+    else:
+        losses = _run(pair, kernel, "none", False, kind, param, None, 1.0)[0]
+    if reduction == "none":
+        return losses.reshape(pair.x.shape), grad
+    n = pair.x.size if denominator is None else denominator
+    return r.sum_terms(losses.reshape(-1), reduction, n, pair.dtype), grad
 
 
 def _run(
@@ -297,11 +307,13 @@ def pair_loss(
     grad_factor: float = 1.0,
     check_target: TargetCheck | None = None,
     check_in_blocks: bool = False,
+    weighted: Callable[[Pair], np.ndarray] | None = None,
 ) -> ValueAndGrad:
     """:func:`prepare` then :func:`run`, for a loss with no option that depends on the dtype.
 
     With ``mean_over_weight`` a weighted 'mean' divides by the total weight (PyTorch's
-    ``mse_loss`` and ``l1_loss``), else by the number of elements.
+    ``mse_loss`` and ``l1_loss``), else by the number of elements. ``weighted`` as in
+    :func:`run` (used only with a weight).
     """
     pair = prepare(
         input,
@@ -315,8 +327,11 @@ def pair_loss(
     denominator = None
     if mean_over_weight and pair.weight is not None and reduction == "mean":
         denominator = total_weight(pair)
-        big = denominator > float(np.finfo(pair.dtype).max)
-        if big and np.isfinite(pair.weight).all():  # divide the weights by the largest
+        # weights summing beyond the range, or so little that 1/sum overflows (the gradient's
+        # scale): divide them by the largest, which changes neither the mean nor its gradient
+        top = float(np.finfo(pair.dtype).max)
+        extreme = not 1 / top <= denominator <= top
+        if extreme and np.isfinite(pair.weight).all():
             w = pair.weight / pair.weight.max()
             pair = dataclasses.replace(pair, weight=w)
             denominator = total_weight(pair)
@@ -328,4 +343,5 @@ def pair_loss(
         kind=kind,
         denominator=denominator,
         grad_factor=grad_factor,
+        weighted=None if pair.weight is None else weighted,
     )

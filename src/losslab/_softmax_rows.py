@@ -65,7 +65,7 @@ def _rescue_rows(
     fb: np.ndarray | None,
     kb: np.ndarray | None,
     smooth_sum: Any,
-    big_a: np.ndarray | None,
+    big_a: Any,
 ) -> None:
     """Recompute the rows of ``lb`` that came out inf because ``z = x - max`` overflowed (logits
     more than the range apart), in halves: with ``h = max/2 - x/2`` (never overflows),

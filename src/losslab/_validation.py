@@ -240,6 +240,13 @@ def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     return axis, shape[axis], shape[:axis] + shape[axis + 1 :]
 
 
+def check_bool(x: Any, name: str) -> bool:
+    """A Python or NumPy bool (an int such as 1 is refused: options are flags)."""
+    if not is_bool(x):
+        raise TypeError(f"`{name}` is {x!r}, expected a bool")
+    return bool(x)
+
+
 def check_int(x: Any, name: str) -> int:
     if is_bool(x) or not isinstance(x, numbers.Integral):
         raise TypeError(f"`{name}` is {x!r}, expected an int")

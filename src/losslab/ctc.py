@@ -410,15 +410,16 @@ def _ctc(
     impossible = np.isinf(losses)
     if zero_infinity:
         losses = np.where(impossible, 0.0, losses)
-    if reduction == "mean":
-        scale = 1.0 / (np.maximum(tg_len, 1) * n)
-        value = dtype.type(np.sum(losses * (1.0 / np.maximum(tg_len, 1))) / n)
-    elif reduction == "sum":
-        scale = np.ones(n)
-        value = dtype.type(losses.sum())
-    else:
-        scale = np.ones(n)
-        value = losses.astype(dtype) if batched else dtype.type(losses[0])
+    with np.errstate(over="ignore"):  # a float32 loss beyond its range is inf, as in PyTorch
+        if reduction == "mean":
+            scale = 1.0 / (np.maximum(tg_len, 1) * n)
+            value = dtype.type(np.sum(losses * (1.0 / np.maximum(tg_len, 1))) / n)
+        elif reduction == "sum":
+            scale = np.ones(n)
+            value = dtype.type(losses.sum())
+        else:
+            scale = np.ones(n)
+            value = losses.astype(dtype) if batched else dtype.type(losses[0])
     grad = None
     if need:
         g = _gradient(lp, ext, alpha, beta, log_p, in_len)
@@ -426,7 +427,8 @@ def _ctc(
         g[np.arange(lp.shape[0])[:, None] >= in_len[None, :]] = 0.0
         if zero_infinity:
             g[:, impossible] = 0.0
-        grad = g.astype(dtype).reshape(x.shape)
+        with np.errstate(over="ignore"):
+            grad = g.astype(dtype).reshape(x.shape)
     return value, grad
 
 

@@ -68,14 +68,17 @@ def _reduce(
     loss: np.ndarray, grads: list[np.ndarray], reduction: str, dtype: FloatDType
 ) -> _Result:
     value: Scalar | Losses
-    if reduction == "mean":
-        grads = [g / loss.size for g in grads]
-        value = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
-    else:
-        value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
-    return value, [g.astype(dtype) for g in grads]
+    # float64 results beyond float32's range (a margin or eps beyond it) round to inf, as in
+    # PyTorch, with no warning
+    with np.errstate(over="ignore"):
+        if reduction == "mean":
+            grads = [g / loss.size for g in grads]
+            value = dtype.type(loss.mean())
+        elif reduction == "sum":
+            value = dtype.type(loss.sum())
+        else:
+            value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
+        return value, [g.astype(dtype) for g in grads]
 
 
 # ------------------------------------------------------------------------- margin_ranking_loss
@@ -184,16 +187,47 @@ def _cosine(
     if x1.ndim not in (1, 2):
         raise ValueError(f"`input1` has {x1.ndim} dimension(s), expected 2 (N, D) or 1 (D,)")
     y = _signs(target, x1.shape[:-1], dtype)
-    dot = (x1 * x2).sum(-1)
-    m1 = (x1 * x1).sum(-1) + COS_EPS
-    m2 = (x2 * x2).sum(-1) + COS_EPS
-    den = np.sqrt(m1 * m2)
-    cos: np.ndarray = dot / den
+    with np.errstate(over="ignore", invalid="ignore"):  # rows out of range: _scaled_cosine
+        dot = (x1 * x2).sum(-1)
+        m1 = (x1 * x1).sum(-1) + COS_EPS
+        m2 = (x2 * x2).sum(-1) + COS_EPS
+        den = np.sqrt(m1 * m2)
+        cos: np.ndarray = dot / den
+        a1 = x2 / den[..., None] - (cos / m1)[..., None] * x1
+        a2 = x1 / den[..., None] - (cos / m2)[..., None] * x2
+    bad = ~(np.isfinite(den) & np.isfinite(a1).all(-1) & np.isfinite(a2).all(-1))
+    if bad.any():
+        cos, a1, a2 = _scaled_cosine(x1, x2, bad, cos, a1, a2)
     loss = np.where(y == 1, 1.0 - cos, np.maximum(cos - margin, 0.0))
     dl = np.where(y == 1, -1.0, np.where(cos - margin >= 0, 1.0, 0.0))[..., None]
-    g1 = dl * (x2 / den[..., None] - (cos / m1)[..., None] * x1)
-    g2 = dl * (x1 / den[..., None] - (cos / m2)[..., None] * x2)
-    return _reduce(loss, [g1, g2], reduction, dtype)
+    return _reduce(loss, [dl * a1, dl * a2], reduction, dtype)
+
+
+def _scaled_cosine(
+    x1: np.ndarray,
+    x2: np.ndarray,
+    bad: np.ndarray,
+    cos: np.ndarray,
+    a1: np.ndarray,
+    a2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cosine and its derivatives on the rows ``bad`` where a square or a product of
+    ``x1``, ``x2`` left the range: with ``u = x / s`` (``s`` the row's largest ``|x_i|``),
+    ``m = |u|^2 + eps / s^2`` and ``r = sqrt(m1) sqrt(m2)``, ``cos = u1 . u2 / r`` and
+    ``d cos / d x1 = (u2 / r - cos u1 / m1) / s1``."""
+    s1 = np.abs(x1).max(-1, keepdims=True)
+    s2 = np.abs(x2).max(-1, keepdims=True)
+    s1, s2 = np.where(s1 > 0, s1, 1.0), np.where(s2 > 0, s2, 1.0)
+    u1, u2 = x1 / s1, x2 / s2
+    with np.errstate(over="ignore", under="ignore"):
+        m1 = (u1 * u1).sum(-1, keepdims=True) + COS_EPS / s1**2
+        m2 = (u2 * u2).sum(-1, keepdims=True) + COS_EPS / s2**2
+        r = np.sqrt(m1) * np.sqrt(m2)
+        c = (u1 * u2).sum(-1, keepdims=True) / r
+        b1 = (u2 / r - c * u1 / m1) / s1
+        b2 = (u1 / r - c * u2 / m2) / s2
+    keep = bad[..., None]
+    return np.where(bad, c[..., 0], cos), np.where(keep, b1, a1), np.where(keep, b2, a2)
 
 
 @overload
@@ -289,11 +323,22 @@ def _pdist(a: np.ndarray, b: np.ndarray, p: float, eps: float) -> tuple[np.ndarr
     (``self.abs().pow(p - 1).masked_fill(self == 0, 0)``)."""
     u = a - b + eps
     au = np.abs(u)
-    d = (au**p).sum(-1) ** (1.0 / p)
-    safe = np.where(d > 0, d, 1.0)
-    pw = np.zeros_like(au)
-    np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
-    g = np.sign(u) * pw / safe[..., None] ** (p - 1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # out of range: below
+        d: np.ndarray = (au**p).sum(-1) ** (1.0 / p)
+        safe = np.where(d > 0, d, 1.0)
+        pw = np.zeros_like(au)
+        np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
+        g = np.sign(u) * pw / safe[..., None] ** (p - 1)
+    top: np.ndarray = au.max(axis=-1)
+    redo = np.isfinite(top) & (top > 0) & ~(np.isfinite(d) & (d > 0) & np.isfinite(g).all(-1))
+    if redo.any():  # scaled by the largest |u_i|: d = s (sum (|u|/s)^p)^(1/p), g = (|u|/d)^(p-1)
+        s = np.where(redo, top, 1.0)[..., None]
+        with np.errstate(over="ignore", under="ignore"):
+            rescaled: np.ndarray = s[..., 0] * ((au / s) ** p).sum(-1) ** (1.0 / p)
+            d = np.where(redo, rescaled, d)
+            r = np.zeros_like(au)
+            np.power(au / np.where(d > 0, d, 1.0)[..., None], p - 1, out=r, where=au > 0)
+            g = np.where(redo[..., None], np.sign(u) * r, g)
     return d, np.where((d > 0)[..., None], g, 0.0)
 
 

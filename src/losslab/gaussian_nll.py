@@ -18,12 +18,6 @@ __all__ = ["gaussian_nll_loss"]
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-def _check_bool(x: Any, name: str) -> bool:
-    if not v.is_bool(x):
-        raise TypeError(f"`{name}` is {x!r}, expected a bool")
-    return bool(x)
-
-
 def _var_layout(var: np.ndarray, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The shape ``var`` takes to broadcast against ``input`` of ``shape``, by PyTorch's rule:
     the same shape; ``input``'s shape without its last dimension (a variance per row); the
@@ -59,7 +53,7 @@ def _gaussian(
     input: Any, target: Any, var: Any, full: Any, eps: Any, reduction: Any
 ) -> tuple[Any, list[Any]]:
     """Value and the gradients with respect to input, target and var."""
-    full = _check_bool(full, "full")
+    full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps")
     x = v.as_float_array(input, "input")
     t = v.as_float_array(target, "target", int_as=x.dtype)
@@ -193,8 +187,9 @@ def gaussian_nll_loss(
     * PyTorch ``F.gaussian_nll_loss``: identical values and gradients, including the clamp and
       the accepted ``var`` shapes; a 0-d ``var`` array is accepted here for any ``input`` (PyTorch
       takes it only for 1-D input, a Python float always).
-    * PyTorch's own docstring calls ``eps`` "added to var"; its code clamps. A variance of 0
-      therefore gives :math:`\tfrac12\log\epsilon` plus the squared error over :math:`\epsilon`.
+    * The docstring of PyTorch's ``F.gaussian_nll_loss`` calls ``eps`` "added to var"; the code
+      (and the ``GaussianNLLLoss`` class docstring) clamps. A variance of 0 therefore gives
+      :math:`\tfrac12\log\epsilon` plus the squared error over :math:`\epsilon`.
     * Keras and optax have no Gaussian NLL loss; ``scipy.stats.norm.logpdf(y, x, sqrt(v))`` is
       :math:`-\ell_i` with ``full=True``.
 

@@ -134,6 +134,14 @@ def _mse_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | N
     np.multiply(diff, diff, out=loss)
 
 
+def _mse_weighted(pair: e.Pair) -> np.ndarray:
+    """w (x - t)^2 as 4 (h w) h with h = x/2 - t/2, where (x - t)^2 or x - t overflows but the
+    weighted loss need not (e.g. 1e-300 (1e200)^2 = 1e100)."""
+    h = np.subtract(pair.x / 2, pair.t / 2)
+    out: np.ndarray = 4 * ((h * pair.weight) * h)
+    return out
+
+
 def _mse(
     input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None, need_grad: bool
 ) -> ValueAndGrad:
@@ -147,6 +155,7 @@ def _mse(
         weight=weight,
         mean_over_weight=True,
         grad_factor=2.0,
+        weighted=_mse_weighted,
     )
 
 

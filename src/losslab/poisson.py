@@ -12,15 +12,9 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["poisson_nll_loss"]
-
-
-def _check_bool(x: Any, name: str) -> bool:
-    if not v.is_bool(x):
-        raise TypeError(f"`{name}` is {x!r}, expected a bool")
-    return bool(x)
 
 
 def _check_counts(t: np.ndarray) -> None:
@@ -84,9 +78,9 @@ def _poisson(
     eps: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
-    log_input = _check_bool(log_input, "log_input")
-    full = _check_bool(full, "full")
+) -> ValueAndGrad:
+    log_input = v.check_bool(log_input, "log_input")
+    full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps", allow_zero=True)
     pair = e.prepare(input, target, reduction, check_target=_check_counts)
     if not log_input and pair.x.size and pair.x.min() < 0:

@@ -1,6 +1,6 @@
 """PyTorch parity on the input regimes of the case table (``tests/cases.py``), for every
 registered function that ``torch.nn.functional`` has: the value and the gradient with respect to
-every differentiable argument, every regime (drawn with three seeds), reduction and dtype.
+every differentiable argument, every regime (drawn with two seeds), reduction and dtype.
 Tolerances as in ``torchref.TOL``. The other files of this directory add what a regime does not
 hold: kinks, extremes, shapes and options of each loss.
 """
@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 from torchref import DTYPES, REDUCTIONS, TOL  # noqa: E402
 
 F = torch.nn.functional
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)
 pytestmark = [
     pytest.mark.parity,
     # torch's kl_div warns that its 'mean' is not the KL mean (losslab keeps the same convention)

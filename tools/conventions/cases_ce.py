@@ -144,14 +144,19 @@ REGRESSION_AND_CROSS_ENTROPY: list[Case] = [
         "Log-cosh",
         "defaults",
         {
+            "losslab": C(
+                "losslab.log_cosh_loss(x, y)",
+                "(np.logaddexp(x - y, y - x) - np.log(2.0)).mean()",
+                "mean over all elements",
+            ),
             "keras": C(
                 "keras.losses.log_cosh(y, x)",
-                "(np.logaddexp(x - y, y - x) - np.log(2.0)).mean(axis=-1)",
-                "no losslab function: log(cosh(d)) = logaddexp(d, -d) - log 2; per sample",
+                'losslab.log_cosh_loss(x, y, reduction="none").mean(axis=-1)',
+                "labels first; per sample (the mean over the last axis)",
             ),
             "optax": C(
                 "optax.log_cosh(x, y)",
-                "np.logaddexp(x - y, y - x) - np.log(2.0)",
+                'losslab.log_cosh_loss(x, y, reduction="none")',
                 "element-wise",
             ),
         },

@@ -35,15 +35,22 @@ EXTRA: list[Case] = [
         "Dice",
         "each library's defaults",
         {
+            "losslab": C(
+                "losslab.dice_loss(mask_pred, mask_true)",
+                "(" + dice("mask_pred", "0.0", "0.0", "1") + ").mean()",
+                "probabilities; per sample, then the mean; no smoothing (0/0 is an error)",
+                rtol=1e-14,
+            ),
             "keras": C(
                 "keras.losses.dice(mask_true, mask_pred)",
-                dice("mask_pred", "0.0", "1e-7", "None"),
-                "no losslab function; probabilities; the whole batch at once; epsilon 1e-7",
+                "losslab.dice_loss(mask_pred, mask_true, smooth_dr=1e-7, per_sample=False)",
+                "probabilities; the whole batch at once; epsilon 1e-7 in the denominator only",
             ),
             "optax": C(
                 "optax.losses.binary_dice_loss(mask_logits, mask_true)",
-                dice("(1 / (1 + np.exp(-mask_logits)))", "1.0", "0.0", "-1"),
-                "logits (sigmoid applied); per sample; smooth = 1 in both terms",
+                "losslab.dice_loss(mask_logits, mask_true, smooth_nr=2.0, smooth_dr=2.0,"
+                ' from_logits=True, reduction="none")',
+                "logits (sigmoid applied); per sample; smooth = 1 counts twice in 2I + 2s",
             ),
         },
     ),
@@ -52,16 +59,82 @@ EXTRA: list[Case] = [
         "Dice",
         "probabilities, per sample, no smoothing",
         {
+            "losslab": C(
+                'losslab.dice_loss(mask_pred, mask_true, reduction="none")',
+                dice("mask_pred", "0.0", "0.0", "1"),
+                rtol=1e-14,
+            ),
             "keras": C(
                 "keras.losses.dice(mask_true, mask_pred, axis=1)",
-                dice("mask_pred", "0.0", "1e-7", "1"),
+                'losslab.dice_loss(mask_pred, mask_true, smooth_dr=1e-7, reduction="none")',
                 "epsilon 1e-7 in the denominator",
             ),
             "optax": C(
                 "optax.losses.binary_dice_loss(mask_logits, mask_true, smooth=0.0)",
-                dice("mask_pred", "0.0", "0.0", "1"),
+                'losslab.dice_loss(mask_pred, mask_true, reduction="none")',
                 "logits: with apply_sigmoid=False it rejects any probability but 1",
                 rtol=1e-9,
+            ),
+        },
+    ),
+    Case(
+        "tversky",
+        "Tversky",
+        "alpha = 0.3, beta = 0.7, per sample where possible",
+        {
+            "losslab": C(
+                'losslab.tversky_loss(mask_pred, mask_true, alpha=0.3, beta=0.7, reduction="none")',
+                "1.0 - (mask_pred * mask_true).sum(axis=1) / ((mask_pred * mask_true).sum(axis=1)"
+                " + 0.3 * (mask_pred * (1 - mask_true)).sum(axis=1)"
+                " + 0.7 * ((1 - mask_pred) * mask_true).sum(axis=1))",
+                "alpha weighs the false positives (Salehi et al.)",
+                rtol=1e-14,
+            ),
+            "keras": C(
+                "keras.losses.tversky(mask_true, mask_pred, alpha=0.3, beta=0.7, axis=1)",
+                "losslab.tversky_loss(mask_pred, mask_true, alpha=0.7, beta=0.3, smooth_dr=1e-7,"
+                ' reduction="none")',
+                "Keras's alpha multiplies the false negatives: alpha and beta swapped",
+            ),
+            "optax": C(
+                "optax.losses.dice_loss(mask_logits[..., None], mask_true[..., None],"
+                " alpha=0.3, beta=0.7, smooth=0.0)",
+                "losslab.tversky_loss(mask_logits, mask_true, alpha=0.3, beta=0.7,"
+                ' from_logits=True, reduction="none")',
+                "logits; alpha weighs the false positives",
+                rtol=1e-9,
+            ),
+        },
+    ),
+    Case(
+        "pinball",
+        "Pinball (quantile)",
+        "alpha = 0.9, mean over all elements",
+        {
+            "losslab": C(
+                "losslab.pinball_loss(x, y, alpha=0.9)",
+                "np.maximum(0.9 * (y - x), -0.1 * (y - x)).mean()",
+                "prediction first (torch's order)",
+                rtol=1e-14,
+            ),
+            "sklearn": C(
+                "metrics.mean_pinball_loss(y, x, alpha=0.9)",
+                "losslab.pinball_loss(x, y, alpha=0.9)",
+                "target first: mean_pinball_loss(y_true, y_pred)",
+                rtol=1e-14,
+            ),
+        },
+    ),
+    Case(
+        "pinball-swapped",
+        "Pinball (quantile)",
+        "alpha = 0.9 with the prediction passed first by mistake",
+        {
+            "sklearn": C(
+                "metrics.mean_pinball_loss(x, y, alpha=0.9)",
+                "losslab.pinball_loss(x, y, alpha=0.1)",
+                "swapping the arguments gives the 1 - alpha quantile's loss",
+                rtol=1e-14,
             ),
         },
     ),
@@ -218,12 +291,12 @@ EXTRA: list[Case] = [
         {
             "keras": C(
                 "keras.losses.log_cosh(lc_true, lc_pred)",
-                "(np.logaddexp(lc_pred - lc_true, lc_true - lc_pred) - np.log(2.0)).mean(axis=-1)",
+                'losslab.log_cosh_loss(lc_pred, lc_true, reduction="none").mean(axis=-1)',
                 "one value per sample; 0.108 printed in the docstring is their mean",
             ),
             "optax": C(
                 "optax.log_cosh(lc_pred, lc_true).mean(axis=-1)",
-                "(np.logaddexp(lc_pred - lc_true, lc_true - lc_pred) - np.log(2.0)).mean(axis=-1)",
+                'losslab.log_cosh_loss(lc_pred, lc_true, reduction="none").mean(axis=-1)',
             ),
         },
     ),
@@ -234,16 +307,12 @@ EXTRA: list[Case] = [
         {
             "keras": C(
                 "keras.losses.binary_focal_crossentropy(doc_true, doc_pred)",
-                "((1 - (doc_true * doc_pred + (1 - doc_true) * (1 - doc_pred))) ** 2"
-                " * losslab.binary_cross_entropy(doc_pred,"
-                ' doc_true, reduction="none")).mean(axis=-1)',
+                "losslab.sigmoid_focal_loss(doc_logits, doc_true, alpha=-1.0).mean(axis=-1)",
                 "gamma = 2 by default: the docstring prints binary_crossentropy's [0.916, 0.714]",
             ),
             "optax": C(
                 "optax.sigmoid_focal_loss(doc_logits, doc_true).mean(axis=-1)",
-                "((1 - (doc_true * doc_pred + (1 - doc_true) * (1 - doc_pred))) ** 2"
-                " * losslab.binary_cross_entropy(doc_pred,"
-                ' doc_true, reduction="none")).mean(axis=-1)',
+                "losslab.sigmoid_focal_loss(doc_logits, doc_true, alpha=-1.0).mean(axis=-1)",
                 rtol=1e-9,
             ),
         },

@@ -464,15 +464,21 @@ OTHER: list[Case] = [
         "Sigmoid focal loss",
         "logits, gamma = 2, no alpha",
         {
+            "losslab": C(
+                "losslab.sigmoid_focal_loss(z, t, alpha=-1.0)",
+                FOCAL,
+                "alpha < 0: no weighting (torchvision's convention); element-wise",
+                rtol=1e-14,
+            ),
             "keras": C(
                 "keras.losses.binary_focal_crossentropy(t, z, gamma=2.0, from_logits=True)",
-                "(" + FOCAL + ").mean(axis=-1)",
-                "no losslab function: (1 - p_t)^gamma times the BCE; per sample",
+                "losslab.sigmoid_focal_loss(z, t, alpha=-1.0).mean(axis=-1)",
+                "labels first; alpha ignored unless apply_class_balancing; per sample",
                 rtol=1e-9,
             ),
             "optax": C(
                 "optax.sigmoid_focal_loss(z, t, gamma=2.0)",
-                FOCAL,
+                "losslab.sigmoid_focal_loss(z, t, alpha=-1.0)",
                 "element-wise; alpha=None by default",
                 rtol=1e-9,
             ),
@@ -483,16 +489,22 @@ OTHER: list[Case] = [
         "Sigmoid focal loss",
         "logits, gamma = 2, alpha = 0.25",
         {
+            "losslab": C(
+                "losslab.sigmoid_focal_loss(z, t)",
+                "(0.25 * t + 0.75 * (1 - t)) * " + FOCAL,
+                "torchvision's defaults: alpha = 0.25 applied, no reduction",
+                rtol=1e-14,
+            ),
             "keras": C(
                 "keras.losses.binary_focal_crossentropy(t, z, apply_class_balancing=True,"
                 " alpha=0.25, gamma=2.0, from_logits=True)",
-                "((0.25 * t + 0.75 * (1 - t)) * " + FOCAL + ").mean(axis=-1)",
+                "losslab.sigmoid_focal_loss(z, t, alpha=0.25).mean(axis=-1)",
                 "alpha only with apply_class_balancing=True",
                 rtol=1e-9,
             ),
             "optax": C(
                 "optax.sigmoid_focal_loss(z, t, alpha=0.25, gamma=2.0)",
-                "(0.25 * t + 0.75 * (1 - t)) * " + FOCAL,
+                "losslab.sigmoid_focal_loss(z, t, alpha=0.25)",
                 "alpha for the positives, 1 - alpha for the negatives",
                 rtol=1e-9,
             ),

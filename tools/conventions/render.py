@@ -93,3 +93,21 @@ def details(record: dict[str, Any]) -> str:
             )
         out.append("")
     return "\n".join(out)
+
+
+def loss_table(record: dict[str, Any], loss: str) -> str:
+    """Every recorded call of the cases of ``loss``: case, library, call, value, note."""
+    out = ["| case | library | call | value | note |", "| --- | --- | --- | --- | --- |"]
+    for case in record["cases"]:
+        if case["loss"] != loss:
+            continue
+        for lib in record["libraries"]:
+            cell = case["cells"].get(lib)
+            if cell is not None:
+                out.append(
+                    f"| {case['options']} | {LIBRARY_TITLES[lib]} | `{cell['call']}` "
+                    f"| {fmt(cell['value'])} | {cell['note'] or DASH} |"
+                )
+    if len(out) == 2:
+        raise ValueError(f"no recorded case of {loss!r}")
+    return "\n".join(out)

@@ -183,6 +183,8 @@ MACROS = {
     r"\operatorname{log1p}": r"\log(1 + #)",
     r"\mathrm{log1p}": r"\log(1 + #)",
     r"\sigma": r"\frac{1}{1 + e^{-(#)}}",
+    r"\cosh": r"\frac{e^{#} + e^{-(#)}}{2}",
+    r"\tanh": r"\frac{e^{#} - e^{-(#)}}{e^{#} + e^{-(#)}}",
 }
 
 

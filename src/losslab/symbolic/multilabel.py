@@ -25,14 +25,9 @@ _ls = sp.symbols(f"l_1:{K + 1}", nonnegative=True)  # 1 for a listed class, 0 ot
 
 
 def _margin_value() -> sp.Expr:
-    return (
-        sum(
-            lj * (1 - ld) * sp.Max(0, 1 - xj + xd)
-            for lj, xj in zip(_ls, _xs, strict=True)
-            for ld, xd in zip(_ls, _xs, strict=True)
-        )
-        / K
-    )
+    """Pairs of different classes only: a class is listed or not (l (1 - l) = 0)."""
+    pairs = [(j, d) for j in range(K) for d in range(K) if j != d]
+    return sum(_ls[j] * (1 - _ls[d]) * sp.Max(0, 1 - _xs[j] + _xs[d]) for j, d in pairs) / K
 
 
 MARGIN = _margin_value()
@@ -42,8 +37,8 @@ _G = [sp.Heaviside(1 - _xs[0] + xd, 0) for xd in _xs]  # x_1 as the listed class
 #: d/dx_1: + (1/K) sum_j l_j H(1 - x_j + x_1) if class 1 is not listed,
 #: - (1/K) sum_d (1 - l_d) H(1 - x_1 + x_d) if it is.
 MARGIN_CLOSED = (
-    (1 - _ls[0]) * sum(lj * h for lj, h in zip(_ls, _H, strict=True))
-    - _ls[0] * sum((1 - ld) * g for ld, g in zip(_ls, _G, strict=True))
+    (1 - _ls[0]) * sum(lj * h for lj, h in zip(_ls[1:], _H[1:], strict=True))
+    - _ls[0] * sum((1 - ld) * g for ld, g in zip(_ls[1:], _G[1:], strict=True))
 ) / K
 
 
@@ -181,7 +176,7 @@ def _soft_sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
 MULTILABEL_SOFT_MARGIN_LOSS = SymbolicLoss(
     name="multilabel_soft_margin_loss",
     wrt="input",
-    form="per element (the row loss is the mean over its C classes)",
+    form="per element (a row's loss is the mean over its classes)",
     variable=x,
     value=SOFT,
     gradient=SOFT_GRADIENT,

@@ -73,7 +73,7 @@ _INDEXED = {x: _s("x_i"), t: _s("t_i")}
 POISSON_NLL_LOSS = SymbolicLoss(
     name="poisson_nll_loss",
     wrt="input",
-    form="per element, log-rate x (log_input=True)",
+    form="per element, with x the log of the rate",
     variable=x,
     value=VALUE,
     gradient=GRADIENT,
