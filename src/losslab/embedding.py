@@ -114,15 +114,6 @@ def margin_ranking_loss(
     margin: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
-@overload
-def margin_ranking_loss(
-    input1: ArrayLike,
-    input2: ArrayLike,
-    target: ArrayLike,
-    *,
-    margin: float = ...,
-    reduction: Reduction,
-) -> Scalar | Losses: ...
 def margin_ranking_loss(
     input1: ArrayLike,
     input2: ArrayLike,
@@ -203,14 +194,9 @@ def _cosine(
     return _reduce(loss, [dl * a1, dl * a2], reduction, dtype)
 
 
-def _scaled_cosine(
-    x1: np.ndarray,
-    x2: np.ndarray,
-    bad: np.ndarray,
-    cos: np.ndarray,
-    a1: np.ndarray,
-    a2: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scaled_cosine(x1: np.ndarray, x2: np.ndarray, bad: np.ndarray, cos: np.ndarray,
+                   a1: np.ndarray,
+                   a2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """The cosine and its derivatives on the rows ``bad`` where a square or a product of
     ``x1``, ``x2`` left the range: with ``u = x / s`` (``s`` the row's largest ``|x_i|``),
     ``m = |u|^2 + eps / s^2`` and ``r = sqrt(m1) sqrt(m2)``, ``cos = u1 . u2 / r`` and
@@ -248,15 +234,6 @@ def cosine_embedding_loss(
     margin: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
-@overload
-def cosine_embedding_loss(
-    input1: ArrayLike,
-    input2: ArrayLike,
-    target: ArrayLike,
-    *,
-    margin: float = ...,
-    reduction: Reduction,
-) -> Scalar | Losses: ...
 def cosine_embedding_loss(
     input1: ArrayLike,
     input2: ArrayLike,
@@ -342,15 +319,8 @@ def _pdist(a: np.ndarray, b: np.ndarray, p: float, eps: float) -> tuple[np.ndarr
     return d, np.where((d > 0)[..., None], g, 0.0)
 
 
-def _triplet(
-    anchor: ArrayLike,
-    positive: ArrayLike,
-    negative: ArrayLike,
-    dist: _Distance,
-    margin: float,
-    swap: object,
-    reduction: str,
-) -> _Result:
+def _triplet(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+             dist: _Distance, margin: float, swap: object, reduction: str) -> _Result:  # fmt: skip
     margin = _real(margin, "margin")
     if not v.is_bool(swap):
         raise TypeError(f"`swap` is {swap!r}, expected a bool")
@@ -400,18 +370,6 @@ def triplet_margin_loss(
     swap: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
-@overload
-def triplet_margin_loss(
-    anchor: ArrayLike,
-    positive: ArrayLike,
-    negative: ArrayLike,
-    *,
-    margin: float = ...,
-    p: float = ...,
-    eps: float = ...,
-    swap: bool = ...,
-    reduction: Reduction,
-) -> Scalar | Losses: ...
 def triplet_margin_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -495,17 +453,6 @@ def triplet_margin_with_distance_loss(
     swap: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
-@overload
-def triplet_margin_with_distance_loss(
-    anchor: ArrayLike,
-    positive: ArrayLike,
-    negative: ArrayLike,
-    *,
-    distance_function: Callable[..., Any] | None = ...,
-    margin: float = ...,
-    swap: bool = ...,
-    reduction: Reduction,
-) -> Scalar | Losses: ...
 def triplet_margin_with_distance_loss(
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -562,16 +509,10 @@ def triplet_margin_with_distance_loss(
     return _triplet_with(anchor, positive, negative, distance_function, margin, swap, reduction)[0]
 
 
-def _triplet_with(
-    anchor: ArrayLike,
-    positive: ArrayLike,
-    negative: ArrayLike,
-    distance_function: Callable[[np.ndarray, np.ndarray], ArrayLike] | None,
-    margin: float,
-    swap: object,
-    reduction: str,
-    grad: bool = False,
-) -> _Result:
+def _triplet_with(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                  distance_function: Callable[[np.ndarray, np.ndarray], ArrayLike] | None,
+                  margin: float, swap: object, reduction: str,
+                  grad: bool = False) -> _Result:  # fmt: skip
     dist: _Distance
     if distance_function is None:
         dist = functools.partial(_pdist, p=2.0, eps=1e-6)
@@ -600,36 +541,19 @@ def _register(fn: Callable[..., Any], core: Callable[..., _Result], names: tuple
         _registry.register(fn, wrt=name, value_and_grad=vg)
 
 
-def _ranking_core(
-    input1: ArrayLike,
-    input2: ArrayLike,
-    target: ArrayLike,
-    margin: float = 0.0,
-    reduction: str = "mean",
-) -> _Result:
+def _ranking_core(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                  margin: float = 0.0, reduction: str = "mean") -> _Result:  # fmt: skip
     return _ranking(input1, input2, target, margin, reduction)
 
 
-def _cosine_core(
-    input1: ArrayLike,
-    input2: ArrayLike,
-    target: ArrayLike,
-    margin: float = 0.0,
-    reduction: str = "mean",
-) -> _Result:
+def _cosine_core(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                 margin: float = 0.0, reduction: str = "mean") -> _Result:  # fmt: skip
     return _cosine(input1, input2, target, margin, reduction)
 
 
-def _triplet_core(
-    anchor: ArrayLike,
-    positive: ArrayLike,
-    negative: ArrayLike,
-    margin: float = 1.0,
-    p: float = 2,
-    eps: float = 1e-6,
-    swap: bool = False,
-    reduction: str = "mean",
-) -> _Result:
+def _triplet_core(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                  margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                  swap: bool = False, reduction: str = "mean") -> _Result:  # fmt: skip
     p = v.check_positive_number(p, "p")
     dist = functools.partial(_pdist, p=p, eps=_real(eps, "eps"))
     return _triplet(anchor, positive, negative, dist, margin, swap, reduction)

@@ -38,31 +38,20 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _finish(
-    loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: FloatDType
-) -> ValueAndGrad:
+def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str,
+            dtype: FloatDType) -> ValueAndGrad:  # fmt: skip
     if grad is not None:
         grad *= r.reduction_scale(loss.size, reduction, dtype)
     return r.reduce(loss, reduction, dtype), grad
 
 
-#: ``kernel(x, t, loss, grad)`` of :func:`_signed_loss` (blocks of predictions and labels).
-SignedKernel = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"], None]
-
-
-def _signed_loss(
-    kernel: SignedKernel,
-    input: ArrayLike,
-    target: ArrayLike,
-    reduction: str,
-    need_grad: bool,
-    grad_factor: float = 1.0,
-    kind: str | None = None,
-) -> ValueAndGrad:
+def _signed_loss(kernel: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None], None],
+                 input: ArrayLike, target: ArrayLike, reduction: str, need_grad: bool,
+                 grad_factor: float = 1.0, kind: str | None = None) -> ValueAndGrad:  # fmt: skip
     """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels, or the
     compiled kernel ``kind``; the labels are checked inside the pass."""
     return e.pair_loss(
-        partial(_pair_blocks, kernel),
+        lambda blocks, loss, grad: kernel(blocks[0], blocks[1], loss, grad),
         input,
         target,
         reduction,
@@ -72,12 +61,6 @@ def _signed_loss(
         check_target=_check_signed,
         check_in_blocks=True,
     )
-
-
-def _pair_blocks(
-    kernel: SignedKernel, blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None
-) -> None:
-    kernel(blocks[0], blocks[1], loss, grad)
 
 
 # ----------------------------------------------------------------------------- multi_margin_loss
@@ -103,16 +86,6 @@ def multi_margin_loss(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
-@overload
-def multi_margin_loss(
-    input: ArrayLike,
-    target: ArrayLike,
-    *,
-    p: int = ...,
-    margin: float = ...,
-    weight: ArrayLike | None = ...,
-    reduction: Reduction,
-) -> Scalar | Losses: ...
 def multi_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -215,15 +188,9 @@ def multi_margin_loss(
     return _multi_margin(input, target, p, margin, weight, reduction, need_grad=False)[0]
 
 
-def _multi_margin(
-    input: ArrayLike,
-    target: ArrayLike,
-    p: object,
-    margin: float,
-    weight: ArrayLike | None,
-    reduction: str,
-    need_grad: bool,
-) -> ValueAndGrad:
+def _multi_margin(input: ArrayLike, target: ArrayLike, p: object, margin: float,
+                  weight: ArrayLike | None, reduction: str,
+                  need_grad: bool) -> ValueAndGrad:  # fmt: skip
     p_value = v.check_int(p, "p")
     if p_value not in (1, 2):
         raise ValueError(f"`p` is {p_value}, expected 1 or 2")
@@ -304,10 +271,6 @@ def hinge_embedding_loss(
 def hinge_embedding_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
 ) -> Losses: ...
-@overload
-def hinge_embedding_loss(
-    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Reduction
-) -> Scalar | Losses: ...
 def hinge_embedding_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -384,9 +347,8 @@ def hinge_embedding_loss(
     return _hinge_embedding(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge_embedding(
-    input: ArrayLike, target: ArrayLike, margin: float, reduction: str, need_grad: bool
-) -> ValueAndGrad:
+def _hinge_embedding(input: ArrayLike, target: ArrayLike, margin: float, reduction: str,
+                     need_grad: bool) -> ValueAndGrad:  # fmt: skip
     m = _check_real(margin, "margin")
 
     def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
@@ -414,10 +376,6 @@ def soft_margin_loss(
 def soft_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
 ) -> Losses: ...
-@overload
-def soft_margin_loss(
-    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
-) -> Scalar | Losses: ...
 def soft_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -490,9 +448,8 @@ def soft_margin_loss(
     return _soft_margin(input, target, reduction, need_grad=False)[0]
 
 
-def _soft_margin_kernel(
-    x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None
-) -> None:
+def _soft_margin_kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray,
+                        grad: np.ndarray | None) -> None:  # fmt: skip
     # softplus(z), z = -y x (exact for y = ±1): log1p(e^-|x|) + max(z, 0) = ... - min(y x, 0)
     e = np.abs(x)
     np.negative(e, out=e)
@@ -508,9 +465,8 @@ def _soft_margin_kernel(
     loss -= yx
 
 
-def _soft_margin(
-    input: ArrayLike, target: ArrayLike, reduction: str, need_grad: bool
-) -> ValueAndGrad:
+def _soft_margin(input: ArrayLike, target: ArrayLike, reduction: str,
+                 need_grad: bool) -> ValueAndGrad:  # fmt: skip
     return _signed_loss(
         _soft_margin_kernel,
         input,
@@ -537,10 +493,6 @@ def hinge_loss(
 def hinge_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Literal["none"]
 ) -> Losses: ...
-@overload
-def hinge_loss(
-    input: ArrayLike, target: ArrayLike, *, margin: float = ..., reduction: Reduction
-) -> Scalar | Losses: ...
 def hinge_loss(
     input: ArrayLike, target: ArrayLike, *, margin: float = 1.0, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -616,9 +568,8 @@ def hinge_loss(
     return _hinge(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge(
-    input: ArrayLike, target: ArrayLike, margin: float, reduction: str, need_grad: bool
-) -> ValueAndGrad:
+def _hinge(input: ArrayLike, target: ArrayLike, margin: float, reduction: str,
+           need_grad: bool) -> ValueAndGrad:  # fmt: skip
     m = _check_real(margin, "margin")
 
     def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
