@@ -108,6 +108,16 @@ def gaussian_nll_loss(
     eps: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    *,
+    full: bool = ...,
+    eps: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def gaussian_nll_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -61,8 +61,9 @@ def _label_lists(target: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row losses and the gradient of their sum, for (N, C) float64 scores ``x``."""
-    n, c = x.shape
-    listed = np.cumprod(t != -1, axis=1).astype(bool)  # entries before the first -1
+    n, c = int(x.shape[0]), int(x.shape[1])
+    labelled: np.ndarray = t != -1
+    listed = np.cumprod(labelled, axis=1).astype(bool)  # entries before the first -1
     count = np.zeros((n, c))  # how often each class is listed (a repeat counts twice)
     rows = np.broadcast_to(np.arange(n)[:, None], t.shape)
     np.add.at(count, (rows[listed], t[listed]), 1.0)
@@ -127,6 +128,10 @@ def multilabel_margin_loss(
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
+) -> Scalar | Losses: ...
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -244,6 +249,14 @@ def multilabel_soft_margin_loss(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def multilabel_soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["poisson_nll_loss"]
 
@@ -78,7 +78,7 @@ def _poisson(
     eps: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     log_input = v.check_bool(log_input, "log_input")
     full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps", allow_zero=True)
@@ -114,6 +114,16 @@ def poisson_nll_loss(
     eps: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    log_input: bool = ...,
+    full: bool = ...,
+    eps: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def poisson_nll_loss(
     input: ArrayLike,
     target: ArrayLike,
