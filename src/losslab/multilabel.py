@@ -87,24 +87,34 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _margin_row_sorted(x: np.ndarray, count: np.ndarray) -> tuple[float, np.ndarray]:
     """One row's loss and gradient without its C x C hinge terms.
 
-    For a listed class j the active unlisted classes are those with x_d > x_j - 1: with the
-    unlisted scores sorted, their number m_j and sum s_j come from a binary search and a
-    prefix sum, and the row's terms add up to sum_j count_j (m_j (1 - x_j) + s_j). An unlisted
-    class d is active for the listed classes with x_j < x_d + 1 (their counts, by the same
-    search over the sorted listed scores)."""
+    For a listed class j the active unlisted classes are those with x_d > x_j - 1 (exactly
+    the z_jd = (1 - x_j) + x_d > 0 of the direct sum): with the unlisted scores u sorted they
+    are a suffix u[k:], found by a binary search. Its m terms add up to
+    m (1 - x_j + u_k) + D_k with D_k = sum_{d >= k} (u_d - u_k), and D comes from a reverse
+    cumulative sum of the non-negative gaps u_{i+1} - u_i, each weighted by the number of
+    scores above it: every addend is >= 0, so nothing cancels and the sum is as accurate as
+    the direct one whatever the spread of the scores. An unlisted class d is active for the
+    listed classes with x_j - 1 < x_d (their counts, by the same search)."""
     c = x.size
     listed = count > 0
     u = np.sort(x[~listed])
-    prefix = np.concatenate([[0.0], np.cumsum(u)])
+    n = u.size
+    above = np.arange(n - 1, 0, -1, dtype=np.float64)  # scores above gap i: n - 1 - i
+    gaps = np.diff(u) * above
+    spread = np.zeros(n + 1)  # spread[k] = D_k; spread[n] = 0 (no active class)
+    spread[: n - 1] = np.cumsum(gaps[::-1])[::-1]
     xj, cj = x[listed], count[listed]
     k = np.searchsorted(u, xj - 1.0, side="right")
-    m = u.size - k
-    total = float((cj * (m * (1.0 - xj) + (prefix[-1] - prefix[k]))).sum()) / c
+    m = n - k
+    first = (1.0 - xj) + u[np.minimum(k, n - 1)] if n else np.zeros(xj.size)
+    terms = np.where(m > 0, m * first + spread[k], 0.0)
+    total = float((cj * terms).sum()) / c
     grad = np.zeros(c)
     grad[listed] = -cj * m / c
     order = np.argsort(xj)
     weights = np.concatenate([[0.0], np.cumsum(cj[order])])
-    grad[~listed] = weights[np.searchsorted(xj[order], x[~listed] + 1.0, side="left")] / c
+    shifted = xj[order] - 1.0  # x_d is active against j when x_j - 1 < x_d
+    grad[~listed] = weights[np.searchsorted(shifted, x[~listed], side="left")] / c
     return total, grad
 
 
@@ -175,11 +185,14 @@ def multilabel_margin_loss(
     an unlisted :math:`d` and :math:`-\frac1C\sum_d a_{jd}` for a listed :math:`j`; 0 at
     :math:`z = 0`, PyTorch's choice. The hinge terms are evaluated a block of rows at a time
     (:math:`C^2` per row); above 2048 classes a row is summed from its sorted scores instead
-    (:math:`O(C \log C)` time, :math:`O(C)` memory).
+    (:math:`O(C \log C)` time, :math:`O(C)` memory), from non-negative terms only, so as
+    accurately as the direct sum.
 
     Conventions
     -----------
-    * PyTorch ``F.multilabel_margin_loss``: identical values and gradients.
+    * PyTorch ``F.multilabel_margin_loss``: the same active pairs (:math:`z_{jd} > 0`
+      decided on the same rounded :math:`(1 - x_j) + x_d`), hence the same gradients, and the
+      same values up to the rounding of the sums, which are added in another order.
     * scikit-learn, Keras and optax have no loss of this form; the multi-label hinge of
       ``sklearn.metrics.hinge_loss`` is per class, not per pair.
 
