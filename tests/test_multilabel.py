@@ -207,3 +207,23 @@ def test_soft_margin_bad_input(kwargs, exc, name):
     args = {"input": np.zeros((1, 2)), "target": [[0.0, 1.0]], **kwargs}
     with pytest.raises(exc, match=f"^{name}"):
         losslab.multilabel_soft_margin_loss(**args)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("chunk", [1 << 22, 4])  # C x C blocks, sorted scores
+def test_extreme_finite_scores_are_quiet(monkeypatch, reduction, chunk):
+    monkeypatch.setattr(multilabel, "_CHUNK_ELEMENTS", chunk)
+    big = 1e308
+    x = [[big, -big, 0.0]]
+    # Class 1 listed: terms 1 + 2e308 (beyond the range) and 1 + 1e308; their mean is 1e308.
+    fn = losslab.multilabel_margin_loss
+    value = fn(x, [[1, -1, 0]], reduction=reduction)
+    assert float(np.ravel(value)[0]) == pytest.approx(1e308, rel=1e-15)
+    g = losslab.grad(fn)(x, [[1, -1, 0]], reduction=reduction)
+    np.testing.assert_allclose(g, [[1 / 3, -2 / 3, 1 / 3]], rtol=1e-15)
+    over = losslab.multilabel_margin_loss([[1.7e308, -1.7e308, 1.7e308]], [[1, -1, 0]])
+    assert np.isposinf(over)  # 6.8e308 / 3 is beyond the range
+    # softplus terms 1e308, 1e308 and log 2: the mean over C is 6.7e307.
+    soft = losslab.multilabel_soft_margin_loss(x, [[0, 1, 1]], reduction=reduction)
+    assert float(np.ravel(soft)[0]) == pytest.approx(1e308 / 3 * 2, rel=1e-15)

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._reduction import sum_terms
 from ._types import Losses, Reduction, Scalar
 
 __all__ = ["gaussian_nll_loss"]
@@ -62,29 +63,38 @@ def _gaussian(
     layout = _var_layout(va, x.shape)
     v.check_reduction(reduction)
     dtype = v.result_dtype(x, t, va)
-    vc = np.maximum(va.astype(np.float64).reshape(layout), float(dtype.type(eps)))
-    d = x.astype(np.float64) - t.astype(np.float64)
-    q = d / vc
-    loss = 0.5 * (np.log(vc) + d * q)
-    if full:
-        loss = loss + _HALF_LOG_2PI
-    gx = np.broadcast_to(q, x.shape)
-    gv = 0.5 * (1.0 / vc - q * q)
-    if reduction == "mean":
-        gx, gv = gx / x.size, gv / x.size
-        value = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
-    else:
-        value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
-    # d/d var: summed over the entries each variance is broadcast to.
-    gv = np.broadcast_to(gv, x.shape)
-    if va.ndim == 0:
-        gvar: Any = dtype.type(gv.sum())
-    else:
-        axes = tuple(i for i, n in enumerate(layout) if n == 1 and x.shape[i] != 1)
-        gvar = (gv.sum(axis=axes, keepdims=True) if axes else gv).reshape(va.shape).astype(dtype)
-    grads = [gx.astype(dtype), (-gx).astype(dtype), gvar]
+    # An inf result (a float32 eps beyond its range clamps every variance to inf; a loss
+    # beyond the dtype's range) comes without a RuntimeWarning, as other losses.
+    with np.errstate(over="ignore"):
+        vc = np.maximum(va.astype(np.float64).reshape(layout), float(dtype.type(eps)))
+        xf, tf = x.astype(np.float64), t.astype(np.float64)
+        d = xf - tf
+        if np.isfinite(d).all():
+            q = d / vc
+            loss = 0.5 * (np.log(vc) + d * q)
+        else:  # x - t beyond the range: by halves, exact scalings of the same roundings
+            h = xf * 0.5 - tf * 0.5
+            q = 2.0 * (h / vc)
+            loss = 0.5 * np.log(vc) + 2.0 * (h * (h / vc))
+        if full:
+            loss = loss + _HALF_LOG_2PI
+        gx = np.broadcast_to(q, x.shape)
+        gv = 0.5 * (1.0 / vc - q * q)
+        if reduction == "none":
+            value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
+        else:
+            value = sum_terms(loss, reduction, x.size, dtype)
+        if reduction == "mean":
+            gx, gv = gx / x.size, gv / x.size
+        # d/d var: summed over the entries each variance is broadcast to.
+        gv = np.broadcast_to(gv, x.shape)
+        if va.ndim == 0:
+            gvar: Any = dtype.type(gv.sum())
+        else:
+            axes = tuple(i for i, n in enumerate(layout) if n == 1 and x.shape[i] != 1)
+            gvar = (gv.sum(axis=axes, keepdims=True) if axes else gv).reshape(va.shape)
+            gvar = gvar.astype(dtype)
+        grads = [gx.astype(dtype), (-gx).astype(dtype), gvar]
     return value, grads
 
 

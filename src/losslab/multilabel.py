@@ -3,6 +3,7 @@ of class indices) and ``multilabel_soft_margin_loss`` (logistic, targets as a 0/
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -12,6 +13,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
+from ._reduction import sum_terms
 from ._types import Losses, Reduction, Scalar
 
 __all__ = ["multilabel_margin_loss", "multilabel_soft_margin_loss"]
@@ -30,14 +32,15 @@ def _scores(input: Any) -> np.ndarray:
 def _reduce_rows(
     loss: np.ndarray, grad: np.ndarray, reduction: str, single: bool, dtype: np.dtype
 ) -> tuple[Any, np.ndarray]:
-    """Reduce per-row losses (shape (N,)); ``grad`` is that of their sum."""
-    if reduction == "mean":
-        grad = grad / loss.size
-        value: Any = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
+    """Reduce per-row losses (shape (N,)); ``grad`` is that of their sum. A 'mean' within the
+    range is finite; a loss beyond the dtype's range is inf, without a RuntimeWarning."""
+    if reduction == "none":
+        with np.errstate(over="ignore"):
+            value: Any = dtype.type(loss[0]) if single else loss.astype(dtype)
     else:
-        value = dtype.type(loss[0]) if single else loss.astype(dtype)
+        value = sum_terms(loss, reduction, loss.size, dtype)
+        if reduction == "mean":
+            grad = grad / loss.size
     return value, (grad[0] if single else grad).astype(dtype)
 
 
@@ -67,6 +70,23 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.broadcast_to(np.arange(n)[:, None], t.shape)
     np.add.at(count, (rows[listed], t[listed]), 1.0)
     others = (count == 0).astype(np.float64)  # the classes not listed
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grad = _margin_terms(x, count, others)
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            # Finite scores whose hinge terms or row sum overflow: the same sums over scores
+            # scaled by a power of two (exact), scaled back (inf only beyond the range).
+            scale = 2.0 ** -(2 + 2 * math.ceil(math.log2(c)))
+            scaled = _margin_terms(x[bad] * scale, count[bad], others[bad])[0]
+            loss[bad] = scaled / scale
+    return loss, grad
+
+
+def _margin_terms(
+    x: np.ndarray, count: np.ndarray, others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_margin_rows` given the listed counts and the 0/1 unlisted mask."""
+    n, c = x.shape
     loss = np.empty(n)
     grad = np.empty((n, c))
     if c * c > _CHUNK_ELEMENTS:  # a C x C block per row would not fit: O(C log C) per row
@@ -79,7 +99,7 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = 1.0 - x[sl, :, None] + x[sl, None, :]  # z[n, j, d]: listed j against class d
         w = count[sl, :, None] * others[sl, None, :]
         active = np.where(z > 0, w, 0.0)  # PyTorch's strict z > 0: gradient 0 at the kink
-        loss[sl] = (active * z).sum(axis=(1, 2)) / c
+        loss[sl] = np.where(active > 0, active * z, 0.0).sum(axis=(1, 2)) / c
         grad[sl] = (active.sum(axis=1) - active.sum(axis=2)) / c
     return loss, grad
 
@@ -238,7 +258,12 @@ def _multilabel_soft(
     if w is not None:
         wf = w.astype(np.float64).reshape(xf.shape)
         elem, g = elem * wf, g * wf
-    return _reduce_rows(elem.sum(axis=1) / c, g / c, reduction, x.ndim == 1, dtype)
+    with np.errstate(over="ignore"):
+        rows = elem.sum(axis=1) / c
+        bad = ~np.isfinite(rows)
+        if bad.any():  # a row sum beyond the range whose mean over C may be within it
+            rows[bad] = (elem[bad] / c).sum(axis=1)
+    return _reduce_rows(rows, g / c, reduction, x.ndim == 1, dtype)
 
 
 @overload
