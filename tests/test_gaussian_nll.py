@@ -145,3 +145,19 @@ def test_float32_beyond_its_range_is_inf_quietly(reduction):
     # eps beyond float32's range clamps every variance to inf, as a float32 cast does.
     got = losslab.gaussian_nll_loss(x[1:], t[1:], var[1:], eps=1e39, reduction=reduction)
     assert got.dtype == np.float32 and np.isposinf(got).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"target": [0.0, 0.0, 0.0]}, "target"),  # a shape before the NaN
+        ({"var": [1.0, 1.0, 1.0]}, "var"),
+        ({"reduction": "avg"}, "reduction"),  # an option before the NaN
+        ({"var": [1.0, -1.0], "reduction": "avg"}, "reduction"),
+        ({"var": [1.0, -1.0]}, "input"),  # values: input's NaN before var's sign
+    ],
+)
+def test_types_shapes_and_options_are_checked_before_values(kwargs, name):
+    call = {"input": [np.nan, 1.0], "target": [0.0, 0.0], "var": [1.0, 1.0], **kwargs}
+    with pytest.raises(ValueError, match=rf"^`{name}`"):
+        losslab.gaussian_nll_loss(**call)

@@ -227,3 +227,19 @@ def test_extreme_finite_scores_are_quiet(monkeypatch, reduction, chunk):
     # softplus terms 1e308, 1e308 and log 2: the mean over C is 6.7e307.
     soft = losslab.multilabel_soft_margin_loss(x, [[0, 1, 1]], reduction=reduction)
     assert float(np.ravel(soft)[0]) == pytest.approx(1e308 / 3 * 2, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "name"),
+    [
+        ("multilabel_margin_loss", {"target": [[5, 0]], "reduction": "avg"}, "reduction"),
+        ("multilabel_margin_loss", {"target": [[0, 1, -1]]}, "target"),  # a shape
+        ("multilabel_margin_loss", {"target": [[5, 0]]}, "input"),  # NaN before the label
+        ("multilabel_soft_margin_loss", {"target": [[1, 0]], "reduction": "avg"}, "reduction"),
+        ("multilabel_soft_margin_loss", {"target": [[1, 0]], "weight": [1, 1, 1]}, "weight"),
+        ("multilabel_soft_margin_loss", {"target": [[2.0, 0]], "weight": [1, -1]}, "input"),
+    ],
+)
+def test_types_shapes_and_options_are_checked_before_values(fn, kwargs, name):
+    with pytest.raises(ValueError, match=rf"^`{name}`"):
+        getattr(losslab, fn)([[np.nan, 1.0]], **kwargs)

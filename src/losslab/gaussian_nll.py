@@ -41,13 +41,19 @@ def _var_layout(var: np.ndarray, shape: tuple[int, ...]) -> tuple[int, ...]:
 def _var(var: Any, shape: tuple[int, ...], x_dtype: np.dtype) -> np.ndarray:
     if isinstance(var, numbers.Real) and not isinstance(var, (bool, np.bool_)):
         var = np.asarray(float(var), dtype=x_dtype)  # a Python number follows `input`
-    arr = v.as_float_array(var, "var", int_as=x_dtype)
-    if arr.size and arr.min() < 0:
+    return v.as_float_array(var, "var", int_as=x_dtype, allow_nonfinite=True)
+
+
+def _check_values(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> None:
+    """The value checks, after every type, shape and option (losslab._validation's order)."""
+    v.check_finite(x, "input")
+    v.check_finite(t, "target")
+    v.check_finite(var, "var")
+    if var.size and var.min() < 0:
         raise ValueError(
-            f"`var` contains a negative value {float(arr.min())!r}; expected variances >= 0 "
+            f"`var` contains a negative value {float(var.min())!r}; expected variances >= 0 "
             "(values below `eps` are clamped to it)"
         )
-    return arr
 
 
 def _gaussian(
@@ -56,12 +62,13 @@ def _gaussian(
     """Value and the gradients with respect to input, target and var."""
     full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps")
-    x = v.as_float_array(input, "input")
-    t = v.as_float_array(target, "target", int_as=x.dtype)
+    x = v.as_float_array(input, "input", allow_nonfinite=True)
+    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=True)
     v.check_same_shape(x, t, "input", "target")
     va = _var(var, x.shape, x.dtype)
     layout = _var_layout(va, x.shape)
     v.check_reduction(reduction)
+    _check_values(x, t, va)
     dtype = v.result_dtype(x, t, va)
     # An inf result (a float32 eps beyond its range clamps every variance to inf; a loss
     # beyond the dtype's range) comes without a RuntimeWarning, as other losses.

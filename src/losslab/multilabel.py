@@ -23,7 +23,7 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 def _scores(input: Any) -> np.ndarray:
-    x = v.as_float_array(input, "input")
+    x = v.as_float_array(input, "input", allow_nonfinite=True)  # values checked later
     if x.ndim not in (1, 2):
         raise ValueError(f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,)")
     return x
@@ -49,17 +49,20 @@ def _reduce_rows(
 
 def _label_lists(target: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Integer targets of ``shape``, each row a list of classes ended by -1 (or by the row's
-    end); every entry, also after the first -1, must be a class or -1 (PyTorch's check)."""
+    end); their values are checked by :func:`_check_label_lists`."""
     t = v.as_label_array(target, "target")
     if t.shape != shape:
         raise ValueError(f"`target` has shape {t.shape}, expected {shape} like `input`")
-    c = shape[-1]
+    return t
+
+
+def _check_label_lists(t: np.ndarray, c: int) -> None:
+    """Every entry, also after the first -1, must be a class or -1 (PyTorch's check)."""
     if t.size and (t.min() < -1 or t.max() >= c):
         bad = t[(t < -1) | (t >= c)].flat[0]
         raise ValueError(
             f"`target` contains {int(bad)}, expected class indices in [0, {c - 1}] padded with -1"
         )
-    return t
 
 
 def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,6 +145,8 @@ def _multilabel_margin(input: Any, target: Any, reduction: Any) -> tuple[Any, np
     x = _scores(input)
     t = _label_lists(target, x.shape)
     v.check_reduction(reduction)
+    v.check_finite(x, "input")
+    _check_label_lists(t, x.shape[-1])
     dtype = v.result_dtype(x)
     single = x.ndim == 1
     x2 = np.atleast_2d(x).astype(np.float64)
