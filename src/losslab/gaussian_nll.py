@@ -137,9 +137,13 @@ def gaussian_nll_loss(
     r"""Negative log-likelihood of ``target`` under a Gaussian with mean ``input`` and
     variance ``var``.
 
-    :math:`\ell_i = \tfrac12\bigl(\log v_i + (x_i - y_i)^2 / v_i\bigr)` with
-    :math:`v_i = \max(\mathrm{var}_i, \epsilon)`: ``eps`` **clamps** the variance from below, it is
-    not added to it (a variance of 1 stays 1). ``full=True`` adds the constant
+    .. math::
+        :formula: gaussian_nll_loss value
+
+        \ell_i = \frac12 \left( \log v_i + \frac{(x_i - y_i)^2}{v_i} \right)
+
+    with :math:`v_i = \max(\mathrm{var}_i, \epsilon)`: ``eps`` **clamps** the variance from
+    below, it is not added to it (a variance of 1 stays 1). ``full=True`` adds the constant
     :math:`\tfrac12\log 2\pi` of the density. ``'mean'`` divides :math:`\sum_i \ell_i` by the number
     of elements of ``input``.
 

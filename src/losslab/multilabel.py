@@ -169,7 +169,13 @@ def multilabel_margin_loss(
     that is not listed.
 
     For a row :math:`x` of :math:`C` scores whose target lists the classes :math:`J`,
-    :math:`\ell = \frac1C \sum_{j \in J} \sum_{d \notin J} \max(0, 1 - (x_j - x_d))`.
+    :math:`\ell = \frac1C \sum_{j \in J} \sum_{d \notin J} \max(0, 1 - (x_j - x_d))`; for
+    instance, with :math:`C = 3` classes of which only the first is listed,
+
+    .. math::
+        :formula: multilabel_margin_loss listed_1
+
+        \ell = \frac13 \bigl( \max(0, 1 - x_1 + x_2) + \max(0, 1 - x_1 + x_3) \bigr)
 
     ``target`` has ``input``'s shape and holds class indices, **padded with -1**: the classes of
     a row are its entries up to the first -1, and entries after it are ignored (a row with
@@ -297,8 +303,15 @@ def multilabel_soft_margin_loss(
     r"""Multi-label logistic loss: binary cross-entropy with logits per class, averaged over
     the :math:`C` classes of a row.
 
-    :math:`\ell = -\frac1C \sum_{c} w_c\bigl[t_c \log\sigma(x_c) + (1 - t_c)\log\sigma(-x_c)\bigr]`,
-    computed as :math:`\frac1C\sum_c w_c(\operatorname{softplus}(x_c) - t_c x_c)` (no overflow).
+    :math:`\ell = \frac1C \sum_{c} w_c \ell_c` with
+
+    .. math::
+        :formula: multilabel_soft_margin_loss value
+
+        \ell_c = t_c \log(1 + e^{-x_c}) + (1 - t_c) \log(1 + e^{x_c})
+
+    that is :math:`-[t_c \log\sigma(x_c) + (1 - t_c)\log\sigma(-x_c)]`, computed as
+    :math:`\operatorname{softplus}(x_c) - t_c x_c` (no overflow).
 
     Parameters
     ----------
