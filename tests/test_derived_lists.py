@@ -77,25 +77,23 @@ def test_docstring_has_conventions_and_shape(entry):
 
 
 #: Public losses documented only on their API page so far (no section on a page of the site).
-NOT_ON_A_PAGE = {
-    "cosine_embedding_loss",
-    "gaussian_nll_loss",
-    "linear_cross_entropy",
-    "margin_ranking_loss",
-    "multilabel_margin_loss",
-    "multilabel_soft_margin_loss",
-    "poisson_nll_loss",
-    "sigmoid_focal_loss",
-    "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
-}
+NOT_ON_A_PAGE = {"triplet_margin_with_distance_loss"}
+
+
+def _called_on_a_page() -> set[str]:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
+    return {n for n in LOSSES if re.search(rf"\blosslab\.{n}\b", text)}
 
 
 def test_every_public_loss_is_on_a_page_of_the_site():
-    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
-    named = [n for n in LOSSES if re.search(rf"\blosslab\.{n}\b", text)]
-    missing = sorted(set(LOSSES) - set(named) - NOT_ON_A_PAGE)
+    missing = sorted(set(LOSSES) - _called_on_a_page() - NOT_ON_A_PAGE)
     assert not missing, f"public losses that no page of docs/ calls as losslab.<name>: {missing}"
+
+
+def test_the_exemptions_are_still_needed():
+    documented = sorted(NOT_ON_A_PAGE & _called_on_a_page())
+    assert not documented, f"on a page now, take them out of NOT_ON_A_PAGE: {documented}"
+    assert NOT_ON_A_PAGE <= set(LOSSES)
 
 
 # --- compiled kernels ----------------------------------------------------------------------------

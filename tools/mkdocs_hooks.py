@@ -9,8 +9,9 @@
    top-level package takes from its private modules (``grad``, ``value_and_grad``, ...).
    ``docs/api/<module>.md`` written by hand wins over the generated page.
 4. Search and table of contents: TeX in headings becomes plain text in the TOC and in the
-   search index; the source listings of the API pages are left out of the index; an index
-   larger than ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
+   search index; the source listings of the API pages are left out of the index, and the
+   contributors' pages are in it by their titles only; an index larger than
+   ``SEARCH_INDEX_LIMIT`` fails the build (``--strict``).
 6. The Chinese edition (mkdocs-static-i18n builds it after the English one, ``/zh/``): the
    generated API pages exist in both editions (in English); each edition gets its own search
    index (``search/search_index.json``, ``zh/search/search_index.json``, each within
@@ -45,7 +46,9 @@ log = logging.getLogger("mkdocs.hooks.losslab")
 API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
-SEARCH_INDEX_LIMIT = 340_000  # bytes, for the index of each edition
+SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
+#: Pages in the search index by their titles only (folders of docs/).
+TITLES_ONLY = ("contributors/",)
 
 
 def _root(config: Any) -> Path:
@@ -251,6 +254,10 @@ _TEX_SYMBOLS = {
     "exp": "exp", "max": "max", "min": "min", "cdot": "·", "times": "×", "le": "≤", "leq": "≤",
     "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "to": "→", "infty": "∞", "approx": "≈",
     "ldots": "…", "dots": "…", "in": "∈", "pm": "±", "lVert": "‖", "rVert": "‖", "mid": "|",
+    "ell": "ℓ", "rho": "ρ", "phi": "φ", "omega": "ω", "Omega": "Ω", "xi": "ξ", "kappa": "κ",
+    "nu": "ν", "zeta": "ζ", "chi": "χ", "psi": "ψ", "prod": "∏", "sqrt": "√", "cdots": "⋯",
+    "vert": "|", "Vert": "‖", "lvert": "|", "rvert": "|", "langle": "⟨", "rangle": "⟩",
+    "quad": " ", "qquad": " ", "hat": "", "bar": "", "tilde": "", "mathbb": "", "displaystyle": "",
 }  # fmt: skip
 # arithmatex (generic) writes inline math as \(...\) and display math as \[...\].
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
@@ -259,7 +266,8 @@ _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 def tex_to_text(tex: str) -> str:
     """A plain-text reading of a short TeX formula (for labels, not for typesetting)."""
     t = re.sub(r"\\(?:mathrm|mathbf|mathit|text|operatorname|boldsymbol|mathcal)\b", "", tex)
-    t = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", t)
+    t = re.sub(r"\\[td]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", t)
+    t = re.sub(r"\\[td]?frac\s*(\w)\s*(\w)", r"\1/\2", t)  # \tfrac12
     t = re.sub(r"\\(left|right|big|Big|bigl|bigr|Bigl|Bigr)\b", "", t)
     t = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), t)
     t = re.sub(r"\\[,;!: ]", " ", t).replace("\\{", "{").replace("\\}", "}")
@@ -278,17 +286,22 @@ def _strip_toc(items: Any) -> None:
         _strip_toc(item.children)
 
 
+_BODY_BLOCK = re.compile(r"<(p|ul|ol|dl|table|pre|div|details|blockquote)\b")
 _SOURCE_DETAILS = re.compile(r'<details class="(?:quote|mkdocstrings-source)"')
+_SIGNATURE = re.compile(r'<div class="language-python doc-signature highlight"')
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     _strip_toc(page.toc)
     if page.file.src_uri.startswith("api/"):
-        # mkdocstrings' "Source code in ..." listings: shown on the page, not indexed.
+        # mkdocstrings' "Source code in ..." listings and the signatures (the parameters are in
+        # the table below each): shown on the page, not indexed.
         html = _SOURCE_DETAILS.sub(lambda m: m.group(0) + " data-search-exclude", html)
-    if page.file.src_uri.startswith("contributors/"):
-        # recorded runs and generated tables: on the page, not in the index
-        html = re.sub(r"<(table|pre)\b", r"<\1 data-search-exclude", html)
+        html = _SIGNATURE.sub(lambda m: m.group(0) + " data-search-exclude", html)
+    if page.file.src_uri.startswith(TITLES_ONLY):
+        # maintainers' pages (protocols, recorded runs, generated tables): on the page, and in
+        # the index by their section titles only
+        html = _BODY_BLOCK.sub(r"<\1 data-search-exclude", html)
     return html
 
 
@@ -329,6 +342,9 @@ _GLOSSARY_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|[^|]*\|(.*)\|\s*$")
 #: Chinese terms on the pages the glossary links them to (boosted: the topic page comes first).
 ZH_FIELD, ZH_BOOST = "zh", 1.0
 TERMS_FIELD, TERMS_BOOST = "terms", 50.0
+#: In the Chinese edition the section titles are Chinese too (boost 1000): a glossary term must
+#: outweigh a title that mentions it in passing, so the term's topic page comes first.
+EDITION_TERMS_BOOST = 5000.0
 
 
 def glossary_terms(path: Path) -> dict[str, list[str]]:
@@ -386,12 +402,14 @@ def _page_key(location: str) -> str:
     return "index" if page == "" else page.removesuffix("/index")
 
 
-def clean_search_index(path: Path, glossary: dict[str, list[str]] | None = None) -> int:
+def clean_search_index(
+    path: Path, glossary: dict[str, list[str]] | None = None, terms_boost: float = TERMS_BOOST
+) -> int:
     """Clean the titles and texts of the search index at ``path``; return its size in bytes."""
     data = json.loads(path.read_text(encoding="utf-8"))
     fields = data["config"].setdefault("fields", {})
     fields[ZH_FIELD] = {"boost": ZH_BOOST}
-    fields[TERMS_FIELD] = {"boost": TERMS_BOOST}
+    fields[TERMS_FIELD] = {"boost": terms_boost}
     for doc in data["docs"]:
         doc["title"] = strip_tex(doc["title"])
         doc["text"] = search_text(doc["text"])
@@ -491,7 +509,8 @@ def on_post_build(config: Any, **kwargs: Any) -> None:
                     shutil.copy2(site / name, site / lang / name)
     sizes = {}
     for lang, path in paths.items():
-        sizes[lang] = size = clean_search_index(path, glossary)
+        boost = EDITION_TERMS_BOOST if lang else TERMS_BOOST
+        sizes[lang] = size = clean_search_index(path, glossary, boost)
         name = path.relative_to(site).as_posix()
         log.info("search index %s: %d bytes (limit %d)", name, size, SEARCH_INDEX_LIMIT)
         if size > SEARCH_INDEX_LIMIT:

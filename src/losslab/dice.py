@@ -12,13 +12,13 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["dice_loss", "tversky_loss"]
 
 
 def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
+    if not v.is_bool(value):
         raise TypeError(f"`{name}` is {value!r}, expected True or False")
     return bool(value)
 
@@ -49,7 +49,7 @@ def _overlap(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     r"""``1 - (c I + s_nr) / (c I + a FP + b FN + s_dr)`` per sample (or for the batch).
 
     With :math:`I = \sum p t`, :math:`FP = \sum p (1 - t)`, :math:`FN = \sum (1 - p) t`: Dice is
@@ -122,7 +122,7 @@ def _dice(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     return _overlap(
         input,
         target,
@@ -149,7 +149,7 @@ def _tversky(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     a, b = _check_weight(alpha, "alpha"), _check_weight(beta, "beta")
     return _overlap(
         input,
@@ -188,6 +188,17 @@ def dice_loss(
     from_logits: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def dice_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    smooth_nr: float = ...,
+    smooth_dr: float = ...,
+    per_sample: bool = ...,
+    from_logits: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def dice_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -319,6 +330,19 @@ def tversky_loss(
     from_logits: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def tversky_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    alpha: float = ...,
+    beta: float = ...,
+    smooth_nr: float = ...,
+    smooth_dr: float = ...,
+    per_sample: bool = ...,
+    from_logits: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def tversky_loss(
     input: ArrayLike,
     target: ArrayLike,

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["sigmoid_focal_loss"]
 
@@ -93,7 +93,7 @@ def _target_probabilities(t: np.ndarray) -> None:
 
 def _focal(
     inputs: Any, targets: Any, alpha: Any, gamma: Any, reduction: Any, need_grad: bool
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     a = _check_alpha(alpha)
     g = v.check_positive_number(gamma, "gamma", allow_zero=True)
     try:
@@ -132,6 +132,15 @@ def sigmoid_focal_loss(
     gamma: float = ...,
     reduction: Literal["mean", "sum"],
 ) -> Scalar: ...
+@overload
+def sigmoid_focal_loss(
+    inputs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    alpha: float = ...,
+    gamma: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def sigmoid_focal_loss(
     inputs: ArrayLike,
     targets: ArrayLike,

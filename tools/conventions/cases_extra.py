@@ -1,5 +1,5 @@
-"""Cases: losses losslab does not have (dice, MSLE, MAPE), triplet and CTC, more KL forms, and
-Keras's docstring examples run as they are printed."""
+"""Cases: losses losslab does not have (dice, MSLE, MAPE), triplet and CTC, more KL forms,
+Keras's docstring examples run as they are printed, Gaussian NLL and the multi-label losses."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ CTC = (
 TRIPLET_OPTAX = (
     "np.maximum(np.sqrt(((x - y) ** 2).sum(axis=-1) + 1e-6)"
     " - np.sqrt(((x - rate) ** 2).sum(axis=-1) + 1e-6) + 1.0, 0.0)"
+)
+
+GAUSSIAN_CLAMPED = (
+    "(0.5 * (np.log(np.maximum(rate, 1.0)) + (x - y) ** 2 / np.maximum(rate, 1.0))).mean()"
+)
+# Class lists for logits (3 samples, 4 classes): {0, 2}; {1} (the 0 after -1 ignored); {}.
+LABEL_LISTS = "[[0, 2, -1, 1], [1, -1, 0, 0], [-1, 3, 3, 3]]"
+MULTILABEL_MARGIN = (
+    "np.array([(np.maximum(0, 1 - logits[0, [0, 2]][:, None] + logits[0, [1, 3]]).sum()) / 4,"
+    " np.maximum(0, 1 - logits[1, 1] + logits[1, [0, 2, 3]]).sum() / 4, 0.0]).mean()"
 )
 
 EXTRA: list[Case] = [
@@ -314,6 +324,84 @@ EXTRA: list[Case] = [
                 "optax.sigmoid_focal_loss(doc_logits, doc_true).mean(axis=-1)",
                 "losslab.sigmoid_focal_loss(doc_logits, doc_true, alpha=-1.0).mean(axis=-1)",
                 rtol=1e-9,
+            ),
+        },
+    ),
+    # ---------------------------------------------------------------- Gaussian NLL
+    Case(
+        "gaussian-nll",
+        "Gaussian NLL",
+        "mean x, observation y, variance rate, with the constant",
+        {
+            "losslab": C(
+                "losslab.gaussian_nll_loss(x, y, rate, full=True)",
+                "(0.5 * np.log(2 * np.pi * rate) + (y - x) ** 2 / (2 * rate)).mean()",
+                "full=True adds log(2 pi) / 2",
+            ),
+            "torch": C(
+                "F.gaussian_nll_loss(T(x), T(y), T(rate), full=True)",
+                "losslab.gaussian_nll_loss(x, y, rate, full=True)",
+            ),
+            "scipy": C(
+                "-stats.norm.logpdf(y, x, np.sqrt(rate)).mean()",
+                "losslab.gaussian_nll_loss(x, y, rate, full=True)",
+                "the log density; scale is the standard deviation",
+            ),
+        },
+    ),
+    Case(
+        "gaussian-nll-eps",
+        "Gaussian NLL",
+        "eps = 1 (variances below it)",
+        {
+            "losslab": C(
+                "losslab.gaussian_nll_loss(x, y, rate, eps=1.0)",
+                GAUSSIAN_CLAMPED,
+                "eps clamps the variance from below",
+            ),
+            "torch": C(
+                "F.gaussian_nll_loss(T(x), T(y), T(rate), eps=1.0)",
+                "losslab.gaussian_nll_loss(x, y, rate, eps=1.0)",
+                "eps clamps the variance (its docstring says it is added)",
+            ),
+        },
+    ),
+    # ---------------------------------------------------------------- multi-label
+    Case(
+        "multilabel-soft-margin",
+        "Multi-label soft margin",
+        "logits z, 0/1 targets t, per sample",
+        {
+            "losslab": C(
+                'losslab.multilabel_soft_margin_loss(z, t, reduction="none")',
+                'losslab.binary_cross_entropy_with_logits(z, t, reduction="none").mean(axis=-1)',
+                "mean of the per-class BCE over the classes",
+            ),
+            "torch": C(
+                'F.multilabel_soft_margin_loss(T(z), T(t), reduction="none")',
+                'losslab.multilabel_soft_margin_loss(z, t, reduction="none")',
+            ),
+            "keras": C(
+                "keras.losses.binary_crossentropy(t, z, from_logits=True)",
+                'losslab.multilabel_soft_margin_loss(z, t, reduction="none")',
+                "target first; the mean over the last axis",
+            ),
+        },
+    ),
+    Case(
+        "multilabel-margin",
+        "Multi-label margin",
+        "class lists padded with -1",
+        {
+            "losslab": C(
+                f"losslab.multilabel_margin_loss(logits, {LABEL_LISTS})",
+                MULTILABEL_MARGIN,
+                "classes up to the first -1; the rest ignored",
+            ),
+            "torch": C(
+                f"F.multilabel_margin_loss(T(logits), torch.tensor({LABEL_LISTS}))",
+                f"losslab.multilabel_margin_loss(logits, {LABEL_LISTS})",
+                "classes up to the first -1; the rest ignored",
             ),
         },
     ),
