@@ -289,15 +289,21 @@ def _strip_toc(items: Any) -> None:
 _BODY_BLOCK = re.compile(r"<(p|ul|ol|dl|table|pre|div|details|blockquote)\b")
 _SOURCE_DETAILS = re.compile(r'<details class="(?:quote|mkdocstrings-source)"')
 _SIGNATURE = re.compile(r'<div class="language-python doc-signature highlight"')
+#: Docstring sections shown on the API pages but not indexed: a search for an exception or a
+#: return type would find every function.
+_UNINDEXED_SECTION = re.compile(
+    r'<p>(<span class="doc-section-title">(?:Raises|Returns):</span></p>\s*)<table>'
+)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     _strip_toc(page.toc)
     if page.file.src_uri.startswith("api/"):
-        # mkdocstrings' "Source code in ..." listings and the signatures (the parameters are in
-        # the table below each): shown on the page, not indexed.
+        # mkdocstrings' "Source code in ..." listings, the signatures (the parameters are in
+        # the table below each) and the Raises and Returns tables: shown, not indexed.
         html = _SOURCE_DETAILS.sub(lambda m: m.group(0) + " data-search-exclude", html)
         html = _SIGNATURE.sub(lambda m: m.group(0) + " data-search-exclude", html)
+        html = _UNINDEXED_SECTION.sub(r"<p data-search-exclude>\1<table data-search-exclude>", html)
     if page.file.src_uri.startswith(TITLES_ONLY):
         # maintainers' pages (protocols, recorded runs, generated tables): on the page, and in
         # the index by their section titles only
