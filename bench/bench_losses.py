@@ -25,6 +25,8 @@ Losses (shape (N, C); elementwise losses use all N*C entries):
                                         | F.binary_cross_entropy_with_logits
   l1, huber, smooth-l1, bce (probabilities), soft-margin, hinge-emb, kl-div: the other element-wise
   losses against their torch.nn.functional namesake (naive: the textbook one-liner).
+  focal (torchvision's formula, alpha 0.25, gamma 2, 'mean'), log-cosh, pinball (alpha 0.9): the
+  losses torch does not have, against their formula written in torch ops.
 Select losses with ``--losses mse,huber``; ``--repeats`` sets the number of timed repeats.
 
 ``--keep-memory`` (glibc only) tells malloc to keep freed memory in the process (``mallopt``:
@@ -49,6 +51,7 @@ from typing import Any
 
 import benchmem
 import numpy as np
+from benchnaive import NAIVE, naive_softmax
 from benchtime import (
     WARMUP_CALLS,
     WARMUP_S,
@@ -74,113 +77,20 @@ except ImportError:  # pragma: no cover - reported in the header
     torch = F = None
 
 
-# --- the articles' naive NumPy -------------------------------------------------------------------
+def _torch_focal(x: Any, t: Any) -> Any:
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    return ((0.25 * t + 0.75 * (1 - t)) * ce * (1 - p_t) ** 2).mean()
 
 
-def naive_softmax(x: np.ndarray) -> np.ndarray:
-    x = x - np.max(x, axis=-1, keepdims=True)
-    e = np.exp(x)
-    return e / np.sum(e, axis=-1, keepdims=True)
+def _torch_log_cosh(x: Any, t: Any) -> Any:
+    return torch.log(torch.cosh(x - t)).mean()
 
 
-def naive_softmax_ce(x: np.ndarray, onehot: np.ndarray) -> Any:
-    y = naive_softmax(x)
-    return -np.sum(onehot * np.log(y + 1e-7)) / x.shape[0]
-
-
-def naive_softmax_ce_grad(x: np.ndarray, onehot: np.ndarray) -> tuple[Any, np.ndarray]:
-    y = naive_softmax(x)
-    value = -np.sum(onehot * np.log(y + 1e-7)) / x.shape[0]
-    return value, (y - onehot) / x.shape[0]
-
-
-def naive_ce_labels(y: np.ndarray, t: np.ndarray) -> Any:
-    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7)) / y.shape[0]
-
-
-def naive_ce_labels_grad(y: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    # gradient with respect to log y, like nll_loss's input
-    n = y.shape[0]
-    value = -np.sum(np.log(y[np.arange(n), t] + 1e-7)) / n
-    g = np.zeros_like(y)
-    g[np.arange(n), t] = -1.0 / n
-    return value, g
-
-
-def naive_mse(x: np.ndarray, t: np.ndarray) -> Any:
-    return np.mean((x - t) ** 2)
-
-
-def naive_mse_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    d = x - t
-    return np.mean(d**2), 2 * d / d.size
-
-
-def naive_bce_logits(x: np.ndarray, t: np.ndarray) -> Any:
-    with np.errstate(over="ignore"):
-        y = 1 / (1 + np.exp(-x))
-    return -np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
-
-
-def naive_bce_logits_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    with np.errstate(over="ignore"):
-        y = 1 / (1 + np.exp(-x))
-    value = -np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7))
-    return value, (y - t) / x.size
-
-
-def naive_l1(x: np.ndarray, t: np.ndarray) -> Any:
-    return np.mean(np.abs(x - t))
-
-
-def naive_l1_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    d = x - t
-    return np.mean(np.abs(d)), np.sign(d) / d.size
-
-
-def naive_huber(x: np.ndarray, t: np.ndarray) -> Any:
-    d = np.abs(x - t)
-    return np.mean(np.where(d < 1, 0.5 * d * d, d - 0.5))
-
-
-def naive_huber_grad(x: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    d = x - t
-    a = np.abs(d)
-    return np.mean(np.where(a < 1, 0.5 * d * d, a - 0.5)), np.clip(d, -1, 1) / d.size
-
-
-def naive_bce(p: np.ndarray, t: np.ndarray) -> Any:
-    return -np.mean(t * np.log(p + 1e-7) + (1 - t) * np.log(1 - p + 1e-7))
-
-
-def naive_bce_grad(p: np.ndarray, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    return naive_bce(p, t), (p - t) / (p * (1 - p)) / p.size
-
-
-def naive_soft_margin(x: np.ndarray, y: np.ndarray) -> Any:
-    return np.mean(np.log(1 + np.exp(-y * x)))
-
-
-def naive_soft_margin_grad(x: np.ndarray, y: np.ndarray) -> tuple[Any, np.ndarray]:
-    e = np.exp(-y * x)
-    return np.mean(np.log(1 + e)), -y * e / (1 + e) / x.size
-
-
-def naive_hinge_emb(x: np.ndarray, y: np.ndarray) -> Any:
-    return np.mean(np.where(y == 1, x, np.maximum(1 - x, 0)))
-
-
-def naive_hinge_emb_grad(x: np.ndarray, y: np.ndarray) -> tuple[Any, np.ndarray]:
-    g = np.where(y == 1, 1.0, np.where(x <= 1, -1.0, 0.0)) / x.size
-    return naive_hinge_emb(x, y), g
-
-
-def naive_kl(logq: np.ndarray, p: np.ndarray) -> Any:
-    return np.mean(p * (np.log(p + 1e-7) - logq))
-
-
-def naive_kl_grad(logq: np.ndarray, p: np.ndarray) -> tuple[Any, np.ndarray]:
-    return naive_kl(logq, p), -p / p.size
+def _torch_pinball(x: Any, t: Any) -> Any:
+    r = t - x
+    return torch.maximum(0.9 * r, -0.1 * r).mean()
 
 
 # --- problems ------------------------------------------------------------------------------------
@@ -205,7 +115,10 @@ def make_problem(loss: str, n: int, c: int, dtype: Any, rng: np.random.Generator
         if loss == "bce":
             x = rng.uniform(0.01, 0.99, size=(n, c)).astype(dtype)
         return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
-    if loss in ("l1", "huber", "smooth-l1"):
+    if loss == "focal":
+        t = (rng.uniform(size=(n, c)) < 0.3).astype(dtype)
+        return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
+    if loss in ("l1", "huber", "smooth-l1", "log-cosh", "pinball"):
         t = rng.standard_normal((n, c)).astype(dtype)
         return {"x": x, "args": (x, t), "naive": (x, t), "torch": (x, t)}
     if loss in ("soft-margin", "hinge-emb"):
@@ -232,20 +145,12 @@ LOSSLAB = {
     "soft-margin": losslab.soft_margin_loss,
     "hinge-emb": losslab.hinge_embedding_loss,
     "kl-div": losslab.kl_div,
+    "focal": losslab.sigmoid_focal_loss,
+    "log-cosh": losslab.log_cosh_loss,
+    "pinball": losslab.pinball_loss,
 }
-NAIVE = {
-    "mse": (naive_mse, naive_mse_grad),
-    "ce-labels": (naive_ce_labels, naive_ce_labels_grad),
-    "softmax-ce": (naive_softmax_ce, naive_softmax_ce_grad),
-    "bce-logits": (naive_bce_logits, naive_bce_logits_grad),
-    "l1": (naive_l1, naive_l1_grad),
-    "huber": (naive_huber, naive_huber_grad),
-    "smooth-l1": (naive_huber, naive_huber_grad),
-    "bce": (naive_bce, naive_bce_grad),
-    "soft-margin": (naive_soft_margin, naive_soft_margin_grad),
-    "hinge-emb": (naive_hinge_emb, naive_hinge_emb_grad),
-    "kl-div": (naive_kl, naive_kl_grad),
-}
+#: Options of the losslab call (the naive and torch versions state the same ones).
+OPTIONS: dict[str, dict[str, Any]] = {"focal": {"reduction": "mean"}, "pinball": {"alpha": 0.9}}
 
 
 def torch_fns(loss: str) -> Callable[..., Any] | None:
@@ -263,6 +168,9 @@ def torch_fns(loss: str) -> Callable[..., Any] | None:
         "soft-margin": F.soft_margin_loss,
         "hinge-emb": F.hinge_embedding_loss,
         "kl-div": F.kl_div,
+        "focal": _torch_focal,
+        "log-cosh": _torch_log_cosh,
+        "pinball": _torch_pinball,
     }[loss]
 
 
@@ -402,13 +310,14 @@ def main(argv: list[str] | None = None) -> int:
                 x = prob["x"]
                 ll = LOSSLAB[loss]
                 vg = losslab.value_and_grad(ll)
+                kw = OPTIONS.get(loss, {})
                 naive_f, naive_g = NAIVE[loss]
                 fwd_t, bwd_t = torch_calls(loss, prob) if torch else (None, None)
                 times = {}
                 for mode, ll_fn, naive_fn, torch_fn in (
-                    ("forward", partial(ll, *prob["args"]), partial(naive_f, *prob["naive"]),
+                    ("forward", partial(ll, *prob["args"], **kw), partial(naive_f, *prob["naive"]),
                      fwd_t),
-                    ("fwd+grad", partial(vg, *prob["args"]), partial(naive_g, *prob["naive"]),
+                    ("fwd+grad", partial(vg, *prob["args"], **kw), partial(naive_g, *prob["naive"]),
                      bwd_t),
                 ):  # fmt: skip
                     timers: dict[str, Timer] = {
@@ -432,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                             q1, med, q3 = quartiles_ms(torch_fn, repeats)
                             times[mode][f"torch{k}"], times[mode][f"torch{k}_iqr"] = med, (q1, q3)
                 losslab.set_num_threads(max(ll_threads))
-                peak = peak_extra_bytes(partial(vg, *prob["args"]))
+                peak = peak_extra_bytes(partial(vg, *prob["args"], **kw))
                 for mode, t in times.items():
                     base = t["read"] if mode == "forward" else t["rw"]
                     for k in ll_threads:

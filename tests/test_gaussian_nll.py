@@ -119,3 +119,45 @@ def test_bad_input_names_the_argument(kwargs, exc, name):
 def test_wrt_must_be_a_data_argument():
     with pytest.raises(ValueError, match="`wrt`"):
         losslab.grad(losslab.gaussian_nll_loss, wrt="eps")
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_extreme_finite_inputs_are_quiet(reduction):
+    # input - target overflows; the loss 0.5 (log v + d^2 / v) is finite (about 1.18e308).
+    big = 1e308
+    fn = losslab.gaussian_nll_loss
+    got = fn([big], [-big], [1.7e308], reduction=reduction)
+    want = 0.5 * math.log(1.7e308) + 2.0 * (big * (big / 1.7e308))  # (2 big)^2 / 2 v
+    assert float(np.ravel(got)[0]) == pytest.approx(want, rel=1e-15)
+    g = losslab.grad(fn)([big], [-big], [1.7e308], reduction=reduction)
+    assert float(np.ravel(g)[0]) == pytest.approx(2 * (big / 1.7e308), rel=1e-15)
+    # Exactly beyond the range: inf, without a warning.
+    assert np.isposinf(fn([big, -big], [-big, big], [1e-300, 1.0], reduction=reduction)).all()
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_float32_beyond_its_range_is_inf_quietly(reduction):
+    x, t, var = (np.float32(a) for a in ([3e38, 1.0], [-3e38, 0.0], [1.0, 1.0]))
+    got = losslab.gaussian_nll_loss(x, t, var, reduction=reduction)
+    assert got.dtype == np.float32 and np.isposinf(got).any()
+    # eps beyond float32's range clamps every variance to inf, as a float32 cast does.
+    got = losslab.gaussian_nll_loss(x[1:], t[1:], var[1:], eps=1e39, reduction=reduction)
+    assert got.dtype == np.float32 and np.isposinf(got).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"target": [0.0, 0.0, 0.0]}, "target"),  # a shape before the NaN
+        ({"var": [1.0, 1.0, 1.0]}, "var"),
+        ({"reduction": "avg"}, "reduction"),  # an option before the NaN
+        ({"var": [1.0, -1.0], "reduction": "avg"}, "reduction"),
+        ({"var": [1.0, -1.0]}, "input"),  # values: input's NaN before var's sign
+    ],
+)
+def test_types_shapes_and_options_are_checked_before_values(kwargs, name):
+    call = {"input": [np.nan, 1.0], "target": [0.0, 0.0], "var": [1.0, 1.0], **kwargs}
+    with pytest.raises(ValueError, match=rf"^`{name}`"):
+        losslab.gaussian_nll_loss(**call)

@@ -3,6 +3,8 @@ padding, gradients, float32, validation."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,38 @@ def test_margin_without_the_c_by_c_block_equals_the_block(monkeypatch):
     np.testing.assert_allclose(rows[0], block[0], rtol=1e-14, atol=1e-15)
     np.testing.assert_array_equal(rows[1], block[1])
     np.testing.assert_allclose(rows[0], _loop_margin(x, t), rtol=1e-14, atol=1e-15)
+
+
+def _fsum_margin(row, listed):
+    """The row's hinge terms (1 - x_j) + x_d, summed exactly (math.fsum), over C."""
+    others = np.setdiff1d(np.arange(row.size), listed)
+    total = []
+    for j in listed:
+        z = (1.0 - row[j]) + row[others]
+        total.extend(z[z > 0])
+    return math.fsum(total) / row.size
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_margin_many_classes_wide_range_is_accurate(seed):
+    # More than 2048 classes take the sorted path; scores spread from -1e16 to 1e16 must not
+    # cost digits (a difference of prefix sums would cancel them).
+    rng = np.random.default_rng(seed)
+    c = 2100
+    x = rng.choice([-1.0, 1.0], c) * 10.0 ** rng.uniform(-3, 16, c)
+    x[:50] = rng.uniform(-2, 2, 50)  # a cluster near the listed scores
+    x[1] = -1e16
+    listed = [int(i) for i in rng.choice(np.arange(50), 6, replace=False)]
+    t = np.full(c, -1)
+    t[: len(listed)] = listed
+    got = losslab.multilabel_margin_loss(x, t, reduction="sum")
+    assert got == pytest.approx(_fsum_margin(x, listed), rel=1e-13)
+    row = np.zeros(c)
+    row[:4] = [-1e16, 0.5, 0.1, 0.2]
+    t1 = np.full(c, -1)
+    t1[0] = 1
+    want = _fsum_margin(row, [1])
+    assert losslab.multilabel_margin_loss(row, t1) == pytest.approx(want, rel=1e-14)
 
 
 def _central(fn, x, **kw):
@@ -173,3 +207,39 @@ def test_soft_margin_bad_input(kwargs, exc, name):
     args = {"input": np.zeros((1, 2)), "target": [[0.0, 1.0]], **kwargs}
     with pytest.raises(exc, match=f"^{name}"):
         losslab.multilabel_soft_margin_loss(**args)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("chunk", [1 << 22, 4])  # C x C blocks, sorted scores
+def test_extreme_finite_scores_are_quiet(monkeypatch, reduction, chunk):
+    monkeypatch.setattr(multilabel, "_CHUNK_ELEMENTS", chunk)
+    big = 1e308
+    x = [[big, -big, 0.0]]
+    # Class 1 listed: terms 1 + 2e308 (beyond the range) and 1 + 1e308; their mean is 1e308.
+    fn = losslab.multilabel_margin_loss
+    value = fn(x, [[1, -1, 0]], reduction=reduction)
+    assert float(np.ravel(value)[0]) == pytest.approx(1e308, rel=1e-15)
+    g = losslab.grad(fn)(x, [[1, -1, 0]], reduction=reduction)
+    np.testing.assert_allclose(g, [[1 / 3, -2 / 3, 1 / 3]], rtol=1e-15)
+    over = losslab.multilabel_margin_loss([[1.7e308, -1.7e308, 1.7e308]], [[1, -1, 0]])
+    assert np.isposinf(over)  # 6.8e308 / 3 is beyond the range
+    # softplus terms 1e308, 1e308 and log 2: the mean over C is 6.7e307.
+    soft = losslab.multilabel_soft_margin_loss(x, [[0, 1, 1]], reduction=reduction)
+    assert float(np.ravel(soft)[0]) == pytest.approx(1e308 / 3 * 2, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "name"),
+    [
+        ("multilabel_margin_loss", {"target": [[5, 0]], "reduction": "avg"}, "reduction"),
+        ("multilabel_margin_loss", {"target": [[0, 1, -1]]}, "target"),  # a shape
+        ("multilabel_margin_loss", {"target": [[5, 0]]}, "input"),  # NaN before the label
+        ("multilabel_soft_margin_loss", {"target": [[1, 0]], "reduction": "avg"}, "reduction"),
+        ("multilabel_soft_margin_loss", {"target": [[1, 0]], "weight": [1, 1, 1]}, "weight"),
+        ("multilabel_soft_margin_loss", {"target": [[2.0, 0]], "weight": [1, -1]}, "input"),
+    ],
+)
+def test_types_shapes_and_options_are_checked_before_values(fn, kwargs, name):
+    with pytest.raises(ValueError, match=rf"^`{name}`"):
+        getattr(losslab, fn)([[np.nan, 1.0]], **kwargs)

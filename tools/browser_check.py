@@ -14,7 +14,7 @@ and recorded.  The check fails (exit 1) on:
 * an ``.arithmatex`` element without a rendered ``.katex`` descendant, or any ``.katex-error``;
 * at 1280 and at 390 px (``WIDTHS``): an element of the page wider than the viewport that is not
   inside a scroll container, a display formula clipped by its box;
-* TeX in the table of contents or in a search index, an index over 340 KB (one per edition); a
+* TeX in the table of contents or in a search index, an index over 300 KB (one per edition); a
   page whose ``<html lang>`` is not its edition's, or without the language switcher;
 * a search of ``tools/search.toml`` (on its edition) whose first hit is not the page listed
   there, or math not typeset after an instant-navigation page switch;
@@ -47,6 +47,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 from editions import EDITIONS, edition_of  # tools/editions.py (this script's folder)
+from mkdocs_hooks import SEARCH_INDEX_LIMIT  # bytes, each edition's index
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,7 +61,6 @@ CHROMIUM_ARGS = [
 ]
 SEARCH_QUERY = "entropy"
 WIDTHS = (1280, 390)
-SEARCH_INDEX_LIMIT = 340_000  # bytes, each edition's index
 SEARCHES = Path(__file__).resolve().parent / "search.toml"
 TEX = re.compile(r"\\[()\[\]]|\\(?:frac|mathrm|mathbf|sum|left|right|operatorname|lVert)\b")
 

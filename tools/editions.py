@@ -49,6 +49,8 @@ ZH_PAGES = (
     "softmax-cross-entropy",
     "information",
     "other-losses",
+    "more-losses",
+    "frameworks-disagree",
     "ctc",
     "regularization",
     "gradient-descent",

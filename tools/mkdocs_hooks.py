@@ -46,7 +46,7 @@ log = logging.getLogger("mkdocs.hooks.losslab")
 API_SECTION = "API"
 #: Title of the page for the top-level names defined in private modules.
 TOP_LEVEL_TITLE = "Gradients and top-level functions"
-SEARCH_INDEX_LIMIT = 340_000  # bytes, for the index of each edition
+SEARCH_INDEX_LIMIT = 300_000  # bytes, for the index of each edition
 #: Pages in the search index by their titles only (folders of docs/).
 TITLES_ONLY = ("contributors/",)
 
@@ -254,6 +254,10 @@ _TEX_SYMBOLS = {
     "exp": "exp", "max": "max", "min": "min", "cdot": "·", "times": "×", "le": "≤", "leq": "≤",
     "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "to": "→", "infty": "∞", "approx": "≈",
     "ldots": "…", "dots": "…", "in": "∈", "pm": "±", "lVert": "‖", "rVert": "‖", "mid": "|",
+    "ell": "ℓ", "rho": "ρ", "phi": "φ", "omega": "ω", "Omega": "Ω", "xi": "ξ", "kappa": "κ",
+    "nu": "ν", "zeta": "ζ", "chi": "χ", "psi": "ψ", "prod": "∏", "sqrt": "√", "cdots": "⋯",
+    "vert": "|", "Vert": "‖", "lvert": "|", "rvert": "|", "langle": "⟨", "rangle": "⟩",
+    "quad": " ", "qquad": " ", "hat": "", "bar": "", "tilde": "", "mathbb": "", "displaystyle": "",
 }  # fmt: skip
 # arithmatex (generic) writes inline math as \(...\) and display math as \[...\].
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
@@ -262,7 +266,8 @@ _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 def tex_to_text(tex: str) -> str:
     """A plain-text reading of a short TeX formula (for labels, not for typesetting)."""
     t = re.sub(r"\\(?:mathrm|mathbf|mathit|text|operatorname|boldsymbol|mathcal)\b", "", tex)
-    t = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", t)
+    t = re.sub(r"\\[td]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", t)
+    t = re.sub(r"\\[td]?frac\s*(\w)\s*(\w)", r"\1/\2", t)  # \tfrac12
     t = re.sub(r"\\(left|right|big|Big|bigl|bigr|Bigl|Bigr)\b", "", t)
     t = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), t)
     t = re.sub(r"\\[,;!: ]", " ", t).replace("\\{", "{").replace("\\}", "}")
@@ -283,13 +288,22 @@ def _strip_toc(items: Any) -> None:
 
 _BODY_BLOCK = re.compile(r"<(p|ul|ol|dl|table|pre|div|details|blockquote)\b")
 _SOURCE_DETAILS = re.compile(r'<details class="(?:quote|mkdocstrings-source)"')
+_SIGNATURE = re.compile(r'<div class="language-python doc-signature highlight"')
+#: Docstring sections shown on the API pages but not indexed: a search for an exception or a
+#: return type would find every function.
+_UNINDEXED_SECTION = re.compile(
+    r'<p>(<span class="doc-section-title">(?:Raises|Returns):</span></p>\s*)<table>'
+)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     _strip_toc(page.toc)
     if page.file.src_uri.startswith("api/"):
-        # mkdocstrings' "Source code in ..." listings: shown on the page, not indexed.
+        # mkdocstrings' "Source code in ..." listings, the signatures (the parameters are in
+        # the table below each) and the Raises and Returns tables: shown, not indexed.
         html = _SOURCE_DETAILS.sub(lambda m: m.group(0) + " data-search-exclude", html)
+        html = _SIGNATURE.sub(lambda m: m.group(0) + " data-search-exclude", html)
+        html = _UNINDEXED_SECTION.sub(r"<p data-search-exclude>\1<table data-search-exclude>", html)
     if page.file.src_uri.startswith(TITLES_ONLY):
         # maintainers' pages (protocols, recorded runs, generated tables): on the page, and in
         # the index by their section titles only

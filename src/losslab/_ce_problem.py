@@ -2,6 +2,9 @@
 labels or probability targets, class weights, ``ignore_index`` and label smoothing, checked once
 and named (a frozen record), so the kernel and NumPy paths read the same facts."""
 
+# Its underscored functions are cross_entropy's (and linear_cross_entropy's), used there:
+# pyright: reportUnusedFunction=false
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -174,7 +177,11 @@ def _prepare(
             denominator = float(f.sum(dtype=np.float64))
     smooth = None
     if eps:
-        smooth = np.full(n_classes, eps / n_classes, dtype) if w is None else (eps / n_classes) * wd
+        smooth = (
+            np.full(n_classes, eps / n_classes, dtype)
+            if w is None
+            else (eps / n_classes) * w.astype(dtype, copy=False)
+        )
         f = (1 - eps) * (np.ones(y.size, dtype) if f is None else f)
         if keep is None:
             keep = np.ones(y.size, dtype)
@@ -198,7 +205,7 @@ def _prepare(
     return pb
 
 
-def _zero_denominator(ignore_index: int, *, all_ignored: bool) -> ValueError:
+def _zero_denominator(ignore_index: int | None, *, all_ignored: bool) -> ValueError:
     reason = (
         f"every target equals ignore_index={ignore_index}"
         if all_ignored

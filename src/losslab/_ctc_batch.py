@@ -1,6 +1,9 @@
 """CTC's forward-backward over a whole batch at once, in log space: the vectorised form of the
 readable recursions in :mod:`losslab.ctc` (``ctc_alpha``, ``ctc_beta``), looping over time only."""
 
+# Its functions are ctc's, which imports them:
+# pyright: reportUnusedFunction=false
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +16,8 @@ def _lse3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     m = np.maximum(np.maximum(a, b), c)
     shift = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
-        return shift + np.log(np.exp(a - shift) + np.exp(b - shift) + np.exp(c - shift))
+        out: np.ndarray = shift + np.log(np.exp(a - shift) + np.exp(b - shift) + np.exp(c - shift))
+    return out
 
 
 def _shift(a: np.ndarray, k: int, fill: float) -> np.ndarray:
@@ -26,14 +30,16 @@ def _shift(a: np.ndarray, k: int, fill: float) -> np.ndarray:
     return out
 
 
-def _forward_backward(lp, ext, in_len, tg_len):
+def _forward_backward(
+    lp: np.ndarray, ext: np.ndarray, in_len: np.ndarray, tg_len: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Batched log alpha and log beta, shape (T, N, L), and the log-likelihoods, shape (N,).
 
     ``lp`` is (T, N, C) float64, ``ext`` (N, L) the extended labels padded with blanks.
     Positions beyond a sample's ``2 S_n + 1`` and frames beyond its length do not feed the
     positions and frames that count.
     """
-    n_frames, n = lp.shape[:2]
+    n_frames, n = int(lp.shape[0]), int(lp.shape[1])
     n_pos = ext.shape[1]
     rows = np.arange(n)
     # y_t(l'_s) for every t, n, s
@@ -69,9 +75,16 @@ def _forward_backward(lp, ext, in_len, tg_len):
     return alpha, beta, emit, log_p
 
 
-def _gradient(lp, ext, alpha, beta, log_p, in_len):
+def _gradient(
+    lp: np.ndarray,
+    ext: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    log_p: np.ndarray,
+    in_len: np.ndarray,
+) -> np.ndarray:
     """PyTorch's gradient of each sample's loss w.r.t. ``lp``: (T, N, C), before scaling."""
-    n_frames, n, n_cls = lp.shape
+    n_frames, n, n_cls = (int(d) for d in lp.shape)
     ab = alpha + beta  # (T, N, L): log of alpha * beta, y_t(l'_s) counted twice
     m = ab.max(axis=2, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
@@ -79,4 +92,5 @@ def _gradient(lp, ext, alpha, beta, log_p, in_len):
     summed = np.bincount(flat, weights=np.exp(ab - m).ravel(), minlength=lp.size)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         lcab = np.log(summed.reshape(lp.shape)) + m
-        return np.exp(lp) - np.exp(lcab - log_p[None, :, None] - lp)
+        grad: np.ndarray = np.exp(lp) - np.exp(lcab - log_p[None, :, None] - lp)
+    return grad

@@ -30,13 +30,14 @@ import numpy as np
 from . import _fast
 from . import _reduction as r
 from . import _validation as v
+from ._types import FloatDType, Losses, Scalar, ValueAndGrad
 
 __all__ = ["Pair", "pair_loss", "prepare", "run", "use_kernel"]
 
 #: ``kernel(blocks, loss, grad)``: writes the element losses of the 1-D ``blocks`` (``x``,
 #: ``t``, then any extra arrays, then the weight) into ``loss`` and, when ``grad`` is not None,
 #: their derivatives into ``grad``. It never applies the weight: :func:`run` does.
-BlockKernel = Callable[[list[np.ndarray], np.ndarray, "np.ndarray | None"], None]
+BlockKernel = r.Kernel
 
 #: A check of the (converted, same-shape) target, or input, that raises a ValueError naming it.
 TargetCheck = Callable[[np.ndarray], None]
@@ -62,7 +63,7 @@ class Pair:
     t: np.ndarray
     extras: tuple[np.ndarray, ...]
     weight: np.ndarray | None
-    dtype: np.dtype
+    dtype: FloatDType
     fast: bool
     check_target: TargetCheck | None
     check_in_blocks: bool
@@ -206,7 +207,7 @@ def run(
     denominator: float | None = None,
     grad_factor: float = 1.0,
     weighted: Callable[[Pair], np.ndarray] | None = None,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """Evaluate the loss of ``pair`` and (``need_grad``) its gradient, then reduce.
 
     Runs the compiled kernel ``kind`` (with ``param``, e.g. Huber's delta) when ``pair`` was
@@ -224,6 +225,7 @@ def run(
     # An element loss overflowed before its weight applied (``weighted``), or the block sums
     # did (the compensated sums of the kernels then give NaN): compute the element losses
     # again and sum them scaled, so that a 'mean' within the range is finite.
+    losses: Scalar | Losses
     if weighted is not None:
         with np.errstate(over="ignore"):
             losses = weighted(pair)
@@ -244,7 +246,7 @@ def _run(
     param: float,
     denominator: float | None,
     grad_factor: float,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """:func:`run` without the second look at a sum that overflowed."""
     if pair.fast and kind is not None:
         return _fast.pair(
@@ -280,7 +282,7 @@ def _wrapped(kernel: BlockKernel, pair: Pair) -> BlockKernel:
     check = pair.check_target if pair.check_in_blocks else None
     weighted = pair.weight is not None
 
-    def block_kernel(blocks, loss, grad):
+    def block_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         if check is not None:
             check(blocks[1])
         kernel(blocks, loss, grad)
@@ -306,7 +308,7 @@ def pair_loss(
     check_target: TargetCheck | None = None,
     check_in_blocks: bool = False,
     weighted: Callable[[Pair], np.ndarray] | None = None,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """:func:`prepare` then :func:`run`, for a loss with no option that depends on the dtype.
 
     With ``mean_over_weight`` a weighted 'mean' divides by the total weight (PyTorch's

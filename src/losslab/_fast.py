@@ -20,13 +20,15 @@ path's error.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from . import _validation as v
 from ._reduction import BLOCK, finish_sum
+from ._types import FloatDType, ValueAndGrad
 from .threads import KERNEL_MIN_BLOCKS, get_num_threads
 
 #: Environment variable that turns the kernels off (``1``) when set before ``import losslab``.
@@ -40,7 +42,7 @@ def _current(module: Any) -> bool:
     return getattr(module, "BLOCK", None) == BLOCK and hasattr(module, "PAIR_KINDS")
 
 
-def _load() -> tuple[Any, str]:
+def _load() -> tuple[ModuleType | None, str]:
     """The kernel module to use (or None) and why."""
     if os.environ.get(PURE_NUMPY_ENV, "").strip() not in ("", "0"):
         return None, f"{PURE_NUMPY_ENV} is set"
@@ -114,14 +116,14 @@ def _threads(nblocks: int) -> int:
     return get_num_threads() if nblocks >= KERNEL_MIN_BLOCKS else 1
 
 
-def _flat(a: np.ndarray | None) -> np.ndarray | None:
-    return None if a is None else np.ascontiguousarray(a).reshape(-1)
+def _flat(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).reshape(-1)
 
 
 def pair(
     kind: str,
-    arrays: tuple[np.ndarray, ...],
-    dtype: np.dtype,
+    arrays: Sequence[np.ndarray],
+    dtype: FloatDType,
     reduction: str,
     *,
     need_grad: bool,
@@ -130,7 +132,7 @@ def pair(
     grad_factor: float = 1.0,
     names: tuple[str, ...] = ("input", "target", "weight"),
     recheck: Callable[[], None] | None = None,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """An element-wise loss of ``arrays = (x, t[, w])`` (same shape) in one compiled pass.
 
     The contract of :func:`losslab._reduction.blocked_elementwise` (same blocks, same
@@ -142,7 +144,7 @@ def pair(
     ``[0, 1]``, ``<= 0``); ``recheck`` is the Python check that then raises the error, called
     before the NaN/inf checks.
     """
-    shape = arrays[0].shape
+    shape: tuple[int, ...] = arrays[0].shape
     x, t = _flat(arrays[0]), _flat(arrays[1])
     w = _flat(arrays[2]) if len(arrays) > 2 else None
     n = x.size
@@ -153,6 +155,7 @@ def pair(
     loss = np.empty(n, dtype) if per_element else None
     grad = np.empty(n, dtype) if need_grad else None
     partial = None if per_element else np.empty(-(-n // BLOCK), np.float64)
+    assert kernels is not None  # the callers check active()
     finite = kernels.pair(
         kernels.PAIR_KINDS[kind],
         dtype == np.float32,
@@ -172,11 +175,12 @@ def pair(
             recheck()
         for a, name in zip(arrays, names, strict=False):
             v.check_finite(a, name)
-    if need_grad:
+    if grad is not None:
         grad = grad.reshape(shape)
-    if per_element:
+    if loss is not None:
         return loss.reshape(shape), grad
-    return finish_sum(np.add.reduce(partial), reduction, denominator, dtype), grad
+    assert partial is not None  # reduction != 'none'
+    return finish_sum(float(np.add.reduce(partial)), reduction, denominator, dtype), grad
 
 
 def _row_kernel(
@@ -206,7 +210,8 @@ def _row_kernel(
     flag, ignored, bad_label = getattr(kernels, name)(
         dtype == np.float32, x2, c, y, *weights, scale, *out
     )
-    total = loss if per_row else float(np.add.reduce(partial))
+    total = float(np.add.reduce(partial)) if partial is not None else loss
+    assert total is not None  # per_row gives the row losses
     return total, grad, flag, ignored, bad_label
 
 

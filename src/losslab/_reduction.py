@@ -6,18 +6,24 @@ every temporary of an element-wise loss in cache and never allocates an input-si
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ._types import FloatDType, Losses, Scalar, ValueAndGrad
 from .threads import run_blocks
 
+#: ``kernel(blocks, loss, grad)`` of :func:`blocked_elementwise`.
+Kernel = Callable[[list[np.ndarray], np.ndarray, "np.ndarray | None"], None]
 
-def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> Any:
+
+def reduce(loss: np.ndarray, reduction: str, dtype: FloatDType | None = None) -> Scalar | Losses:
     """Apply a PyTorch-style reduction. Scalars come back as NumPy scalars."""
-    dtype = loss.dtype if dtype is None else dtype
+    if dtype is None:
+        dtype = loss.dtype
     if reduction == "none":
         return loss.astype(dtype, copy=False)
+    out: Scalar
     with np.errstate(over="ignore"):  # a sum beyond the range: see sum_terms
         out = loss.sum(dtype=dtype) if reduction == "sum" else loss.mean(dtype=dtype)
     if np.isfinite(out):
@@ -25,7 +31,7 @@ def reduce(loss: np.ndarray, reduction: str, dtype: np.dtype | None = None) -> A
     return sum_terms(loss, reduction, loss.size, dtype)
 
 
-def sum_terms(terms: np.ndarray, reduction: str, denominator: float, dtype: np.dtype) -> Any:
+def sum_terms(terms: np.ndarray, reduction: str, denominator: float, dtype: FloatDType) -> Scalar:
     """:func:`finish_sum` of the float64 sum of ``terms``. When that sum overflows although
     every term is finite, the terms are divided by the largest ``|term|`` first and the sum
     scaled back after the division by ``denominator``: a 'mean' within the range comes out
@@ -33,16 +39,16 @@ def sum_terms(terms: np.ndarray, reduction: str, denominator: float, dtype: np.d
     with np.errstate(over="ignore"):
         total = terms.sum(dtype=np.float64)
     if np.isfinite(total) or not np.isfinite(terms).all():
-        return finish_sum(total, reduction, denominator, dtype)
+        return finish_sum(float(total), reduction, denominator, dtype)
     top = float(np.max(np.abs(terms)))
-    scaled = np.divide(terms, top, dtype=np.float64).sum()
+    scaled = float(np.divide(terms, top, dtype=np.float64).sum())
     if reduction == "mean":
         scaled /= denominator
     with np.errstate(over="ignore"):
         return finish_sum(top * scaled, "sum", 1.0, dtype)
 
 
-def finish_sum(total: float, reduction: str, denominator: float, dtype: np.dtype) -> Any:
+def finish_sum(total: float, reduction: str, denominator: float, dtype: FloatDType) -> Scalar:
     """The reduced loss from the float64 sum of its terms: divided by ``denominator`` for
     'mean', as a ``dtype`` scalar (a float32 loss beyond the range is inf, as in PyTorch, with
     no RuntimeWarning)."""
@@ -54,7 +60,7 @@ def finish_sum(total: float, reduction: str, denominator: float, dtype: np.dtype
         return dtype.type(total)
 
 
-def reduction_scale(n: int, reduction: str, dtype: np.dtype) -> Any:
+def reduction_scale(n: int, reduction: str, dtype: FloatDType) -> Scalar:
     """d(reduced)/d(each unreduced loss): 1/n for 'mean', 1 otherwise."""
     return dtype.type(1.0 / n) if reduction == "mean" else dtype.type(1.0)
 
@@ -65,16 +71,16 @@ BLOCK = 1 << 15
 
 
 def blocked_elementwise(
-    kernel: Any,
-    arrays: tuple[np.ndarray, ...],
+    kernel: Kernel,
+    arrays: Sequence[np.ndarray],
     shape: tuple[int, ...],
-    dtype: np.dtype,
+    dtype: FloatDType,
     reduction: str,
     *,
     need_grad: bool,
     denominator: float | None = None,
     grad_factor: float = 1.0,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     """Evaluate an element-wise loss (and its gradient) block by block, then reduce.
 
     ``arrays`` are same-size inputs of ``dtype`` (any shape; flattened here, a copy only when not
@@ -108,18 +114,18 @@ def blocked_elementwise(
     nblocks = -(-n // block)
     partial = None if per_element else np.empty(nblocks, np.float64)
 
-    def worker() -> Any:
-        # One per thread: its own scratch buffer. Block k writes only its slices of loss/grad
-        # and its slot of ``partial``.
-        scratch = None if per_element else np.empty(block, dtype)
+    def worker() -> Callable[[int], None]:
+        # One per thread: its own scratch buffer (for 'none' the output itself). Block k writes
+        # only its slices of loss/grad and its slot of ``partial``.
+        out = loss if loss is not None else np.empty(block, dtype)
 
         def run(k: int) -> None:
             s = k * block
             e = min(s + block, n)
-            lb = loss[s:e] if per_element else scratch[: e - s]
-            gb = grad[s:e] if need_grad else None
+            lb = out[s:e] if partial is None else out[: e - s]
+            gb = None if grad is None else grad[s:e]
             kernel([a[s:e] for a in flat], lb, gb)
-            if not per_element:
+            if partial is not None:
                 partial[k] = np.add.reduce(lb)
             if scale is not None and gb is not None:
                 gb *= scale
@@ -130,8 +136,9 @@ def blocked_elementwise(
     # (the workers inherit this context).
     with np.errstate(over="ignore"):
         run_blocks(worker, nblocks)
-        if need_grad:
+        if grad is not None:
             grad = grad.reshape(shape)
-        if per_element:
+        if loss is not None:
             return loss.reshape(shape), grad
-    return finish_sum(np.add.reduce(partial), reduction, denominator, dtype), grad
+    assert partial is not None  # reduction != 'none'
+    return finish_sum(float(np.add.reduce(partial)), reduction, denominator, dtype), grad

@@ -31,7 +31,9 @@ __all__ = [
 _POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
-def _caller(fn: Callable[..., Any], core: Callable[..., Any]) -> Callable[..., tuple[Any, Any]]:
+def _caller(
+    fn: Callable[..., Any], core: Callable[..., tuple[Any, Any]]
+) -> Callable[..., tuple[Any, Any]]:
     """``core`` called with ``fn``'s arguments bound by name (defaults applied); a call that
     does not fit ``fn``'s signature raises ``fn``'s TypeError."""
     sig = inspect.signature(fn)
@@ -67,7 +69,9 @@ class _Entry:
     fn: Callable[..., Any]
     wrt: str
     value_and_grad: Callable[..., tuple[Any, Any]]
-    others: dict[str, Callable[..., tuple[Any, Any]]] = field(default_factory=dict)
+    others: dict[str, Callable[..., tuple[Any, Any]]] = field(
+        default_factory=dict[str, Callable[..., tuple[Any, Any]]]
+    )
     symbolic: str = ""
 
     def for_argument(self, wrt: str | None) -> tuple[str, Callable[..., tuple[Any, Any]]]:
@@ -194,7 +198,8 @@ def value_and_grad(
 
     wrapper.__name__ = f"value_and_grad({fn.__name__})"
     wrapper.__qualname__ = wrapper.__name__
-    wrapper.wrt = name  # type: ignore[attr-defined]
+    # a function attribute, which neither checker models
+    wrapper.wrt = name  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
     return wrapper
 
 
@@ -243,7 +248,8 @@ def grad(fn: Callable[..., Any], wrt: str | None = None) -> Callable[..., Any]:
 
     wrapper.__name__ = f"grad({fn.__name__})"
     wrapper.__qualname__ = wrapper.__name__
-    wrapper.wrt = name  # type: ignore[attr-defined]
+    # a function attribute, which neither checker models
+    wrapper.wrt = name  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
     return wrapper
 
 

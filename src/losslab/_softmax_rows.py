@@ -5,8 +5,13 @@ class weights, probabilities as targets, or ``LOSSLAB_PURE_NUMPY=1``). ``pb`` is
 cross-entropy's prepared problem (``_ce_problem._Problem``).
 """
 
+# The row loop binds some names in one of two branches (labels or probabilities) and reads
+# them under the same condition later, which pyright cannot follow:
+# pyright: reportPossiblyUnboundVariable=false
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,9 +37,8 @@ def _row_max(xb: np.ndarray, out: np.ndarray) -> None:
 
 def _row_dot(zb: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Row sums of ``zb * u``: a matrix-vector product for narrow rows (short, accurate sums)."""
-    if zb.shape[1] <= _NARROW:
-        return zb @ u
-    return (zb * u).sum(axis=1)
+    out: np.ndarray = zb @ u if zb.shape[1] <= _NARROW else (zb * u).sum(axis=1)
+    return out
 
 
 def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarray) -> np.ndarray:
@@ -44,7 +48,7 @@ def _target_nll(zy: np.ndarray, ey: np.ndarray, rest: np.ndarray, ssum: np.ndarr
     row ``sum = 1 + tiny`` and ``log(sum)`` would keep only the absolute accuracy of ``sum``.
     """
     near = zy > -1  # then ey > 1/e: no overflow in rest / ey
-    out = np.log(ssum)
+    out: np.ndarray = np.log(ssum)
     out -= zy
     q = np.divide(rest, ey, out=np.zeros_like(rest), where=near)
     np.log1p(q, out=out, where=near)
@@ -75,6 +79,7 @@ def _rescue_rows(
     log_s = np.log(ssum[bad])
     if pb.y is None:
         a = pb.p[s : s + lb.size][bad]
+        assert big_a is not None  # the row sums of the probabilities
         lb[bad] = big_a[bad] * log_s + 2 * (a * h).sum(axis=1)
         return
     hy = h[np.arange(bad.size), pb.y[s : s + lb.size][bad]]
@@ -106,10 +111,10 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
     smooth_sum = None if pb.smooth is None else pb.smooth.sum(dtype=dtype)
     scale = dtype.type(scale)
 
-    def worker() -> Any:
+    def worker() -> Callable[[int], None]:
         # One per thread (losslab.threads.run_blocks): its own scratch (mx, work); row block k
         # writes only its rows of loss and grad.
-        work = None if need_grad else np.empty((block, c), dtype)
+        work = grad if grad is not None else np.empty((block, c), dtype)
         mx = np.empty(block, dtype)
 
         def run(k: int) -> None:
@@ -118,28 +123,28 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
             b = e - s
             xb, mb = x2[s:e], mx[:b]
             _row_max(xb, mb)
-            zb = grad[s:e] if need_grad else work[:b]
+            zb = work[s:e] if grad is not None else work[:b]
             np.subtract(xb, mb[:, None], out=zb)
             flat = zb.reshape(-1)
-            if pb.y is not None:
+            if base is not None:  # labels
                 idx = base[:b] + pb.y[s:e]
                 zy = flat[idx]
                 with np.errstate(invalid="ignore"):  # -inf in z: see _rescue_rows
                     uz = None if pb.smooth is None else _row_dot(zb, pb.smooth)
             else:
                 pblk = pb.p[s:e]
-                big_a = _row_dot(pblk, ones)
+                a_rows = _row_dot(pblk, ones)
                 with np.errstate(invalid="ignore"):  # 0 (-inf): NaN, see _rescue_rows
                     az = (pblk * zb).sum(axis=1) if c > _NARROW else np.einsum("ij,ij->i", pblk, zb)
             np.exp(zb, out=zb)
             lb = loss[s:e]
-            if pb.y is None:
+            if base is None:  # probabilities
                 ssum = _row_dot(zb, ones)
-                np.multiply(big_a, np.log(ssum), out=lb)
+                np.multiply(a_rows, np.log(ssum), out=lb)
                 lb -= az
-                _rescue_rows(lb, xb, mb, ssum, pb, s, None, None, None, big_a)
+                _rescue_rows(lb, xb, mb, ssum, pb, s, None, None, None, a_rows)
                 if need_grad:
-                    zb *= ((scale * big_a) / ssum)[:, None]
+                    zb *= ((scale * a_rows) / ssum)[:, None]
                     zb -= scale * pblk
                 return
             # Labels: the target's term is taken out of the row sum, so that the loss of a
@@ -172,9 +177,11 @@ def softmax_ce_rows(pb: Any, scale: Any, need_grad: bool) -> tuple[np.ndarray, A
                 else:
                     at_target = -(fb * rest)
                     if uz is not None:
+                        assert kb is not None  # set where uz is
                         at_target += (kb * smooth_sum) * ey
                     flat[idx] = inv * at_target
                 if uz is not None:
+                    assert kb is not None  # set where uz is
                     zb -= (scale * kb)[:, None] * pb.smooth
 
         return run

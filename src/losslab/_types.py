@@ -16,3 +16,8 @@ Losses: TypeAlias = NDArray[np.floating[Any]]
 #: What ``"mean"``, ``"sum"`` (and ``"batchmean"``) return: a NumPy scalar of the input's dtype
 #: (np.float64 or np.float32).
 Scalar: TypeAlias = np.floating[Any]
+#: A result dtype of the losses: float64 or float32.
+FloatDType: TypeAlias = np.dtype[np.floating[Any]]
+#: ``(value, gradient)`` as the engines return them: the reduced value (``Scalar``, or
+#: ``Losses`` for ``"none"``) and the gradient (None when it was not asked for).
+ValueAndGrad: TypeAlias = tuple[Scalar | Losses, Losses | None]

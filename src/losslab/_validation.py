@@ -20,13 +20,28 @@ follows it; class labels are checked with their conversion, :func:`as_label_arra
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from ._foreign import check_foreign
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def is_bool(x: object) -> TypeGuard[bool | np.bool[Any]]:
+    """``isinstance(x, (bool, np.bool_))``, with the type a checker needs (``np.bool[Any]``)."""
+    return isinstance(x, (bool, np.bool_))
+
+
+def is_array(x: object) -> TypeGuard[np.ndarray[Any, np.dtype[Any]]]:
+    """``isinstance(x, np.ndarray)``, typed like :func:`is_bool`."""
+    return isinstance(x, np.ndarray)
+
+
+def is_int(x: object) -> TypeGuard[int | np.integer[Any]]:
+    """``isinstance(x, (int, np.integer))`` (bool included), typed like :func:`is_bool`."""
+    return isinstance(x, (int, np.integer))
 
 
 def _dtype_kind_error(name: str, arr_dtype: np.dtype, what: str) -> TypeError:
@@ -43,7 +58,7 @@ def to_array(x: Any, name: str) -> np.ndarray:
         raise TypeError(
             f"`{name}` is an np.matrix, expected an ndarray (convert it with np.asarray)"
         )
-    if isinstance(x, np.ndarray):
+    if is_array(x):
         return x
     if isinstance(x, (str, bytes)):
         raise TypeError(f"`{name}` is a {type(x).__name__}, expected numbers")
@@ -90,7 +105,7 @@ def as_float_array(
     elif kind == "f":
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
-        elif arr.dtype not in (np.float32, np.float64):
+        elif arr.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             arr = arr.astype(np.float64)
     else:
         raise _dtype_kind_error(name, arr.dtype, "a real floating or integer dtype")
@@ -118,7 +133,7 @@ def as_label_array(
     x: Any, name: str, *, n_classes: int | None = None, ignore_index: int | None = None
 ) -> np.ndarray:
     """Return integer class labels as an int64 array, checking their range."""
-    if isinstance(x, (bool, np.bool_)):
+    if is_bool(x):
         raise TypeError(f"`{name}` is a bool, expected integer class labels")
     arr = to_array(x, name)
     kind = arr.dtype.kind
@@ -198,7 +213,7 @@ def check_nonnegative(w: np.ndarray, name: str) -> None:
 
 
 def check_positive_number(x: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     value = float(x)
     ok = value >= 0 if allow_zero else value > 0
@@ -227,13 +242,13 @@ def class_layout(shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
 
 def check_bool(x: Any, name: str) -> bool:
     """A Python or NumPy bool (an int such as 1 is refused: options are flags)."""
-    if not isinstance(x, (bool, np.bool_)):
+    if not is_bool(x):
         raise TypeError(f"`{name}` is {x!r}, expected a bool")
     return bool(x)
 
 
 def check_int(x: Any, name: str) -> int:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+    if is_bool(x) or not isinstance(x, numbers.Integral):
         raise TypeError(f"`{name}` is {x!r}, expected an int")
     return int(x)
 

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -37,6 +37,14 @@ def binary_cross_entropy(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -138,7 +146,7 @@ def binary_cross_entropy(
     return _bce(input, target, weight, reduction, need_grad=False)[0]
 
 
-def _bce_kernel(blocks, loss, grad):
+def _bce_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """Clamped BCE on probabilities and PyTorch's floored-denominator derivative."""
     x, t = blocks[0], blocks[1]
     tmp = np.negative(x)  # -x, then 1 - x for the gradient
@@ -164,7 +172,9 @@ def _target_probabilities(t: np.ndarray) -> None:
     v.check_probabilities(t, "target")
 
 
-def _bce(input, target, weight, reduction, need_grad):
+def _bce(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None, reduction: str, need_grad: bool
+) -> ValueAndGrad:
     pair = e.prepare(
         input,
         target,
@@ -196,6 +206,15 @@ def binary_cross_entropy_with_logits(
     reduction: Literal["none"],
     pos_weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+    pos_weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,
@@ -316,10 +335,10 @@ def binary_cross_entropy_with_logits(
     return _bce_logits(input, target, weight, reduction, pos_weight, need_grad=False)[0]
 
 
-def _bce_logits_kernel(has_pos_weight: bool):
+def _bce_logits_kernel(has_pos_weight: bool) -> e.BlockKernel:
     """Block kernel of BCE with logits (see the Notes of binary_cross_entropy_with_logits)."""
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         x, t = blocks[0], blocks[1]
         p = blocks[2] if has_pos_weight else None
         e = np.abs(x)
@@ -351,7 +370,14 @@ def _bce_logits_kernel(has_pos_weight: bool):
     return kernel
 
 
-def _bce_logits(input, target, weight, reduction, pos_weight, need_grad):
+def _bce_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None,
+    reduction: str,
+    pos_weight: ArrayLike | None,
+    need_grad: bool,
+) -> ValueAndGrad:
     # The compiled kernel covers the unweighted loss (weights fall back to NumPy).
     kind = "bce_logits" if weight is None and pos_weight is None else None
     pair = e.prepare(

@@ -283,7 +283,8 @@ def softmax(x: ArrayLike) -> np.ndarray:
     axis = -1 if a.ndim == 2 else None  # the book: rows of a batch, else the whole array
     a = a - np.max(a, axis=axis, keepdims=True)
     e = np.exp(a)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    out: np.ndarray = e / np.sum(e, axis=axis, keepdims=True)
+    return out
 
 
 def sigmoid(x: ArrayLike) -> Any:

@@ -12,7 +12,7 @@ temporaries stay in cache) with an exact per-row maximum shift computed by a loo
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -28,7 +28,7 @@ from ._ce_problem import (
 )
 from ._reduction import finish_sum, sum_terms
 from ._softmax_rows import softmax_ce_rows as _softmax_ce_rows
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -40,6 +40,7 @@ def _kernel_scale(pb: _Problem, reduction: str, need_grad: bool) -> float:
         return _scale(pb, reduction)
     if reduction != "mean" or not need_grad:
         return 1.0
+    assert pb.y is not None and pb.ignore is not None  # labels_in_kernel
     counted = pb.y.size - np.count_nonzero(pb.y == pb.ignore)
     if counted == 0:
         raise _zero_denominator(pb.ignore, all_ignored=True)
@@ -50,7 +51,9 @@ def _kernel_denominator(pb: _Problem, reduction: str, ignored: int, bad_label: i
     """After a kernel call: the error for a label out of range (the message of the NumPy path),
     and what 'mean' divides by."""
     if not pb.labels_in_kernel:
+        assert pb.denominator is not None  # set unless labels_in_kernel
         return pb.denominator
+    assert pb.y is not None and pb.ignore is not None  # labels_in_kernel
     if bad_label >= 0:
         n_classes = pb.x2.shape[1]
         v.as_label_array(pb.y, "target", n_classes=n_classes, ignore_index=pb.ignore)  # raises
@@ -61,7 +64,7 @@ def _kernel_denominator(pb: _Problem, reduction: str, ignored: int, bad_label: i
     return denominator
 
 
-def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
+def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> ValueAndGrad:
     """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows: the compiled
     kernel for integer labels without label smoothing, else :func:`_softmax_ce_rows`."""
     if not _softmax_kernel_applies(pb):
@@ -69,27 +72,31 @@ def _softmax_ce(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.
         return _reduce(loss, pb, reduction), grad
     scale = _kernel_scale(pb, reduction, need_grad)
     per_row = reduction == "none"
+    assert pb.y is not None  # the kernel runs on labels
     total, grad, finite, ignored, bad_label = _fast.softmax_ce(
         pb.x2, pb.y, pb.f, scale, need_grad, per_row, pb.ignore
     )
     denominator = _kernel_denominator(pb, reduction, ignored, bad_label)
     if not finite:
         v.check_finite(pb.x2, "input")  # else: logits more than the range apart (loss inf)
-    if per_row:
+    if isinstance(total, np.ndarray):  # per_row
         return total.reshape(pb.row_shape), grad
     if not np.isfinite(total):  # the block sums overflowed: sum the row losses, scaled
         rows = _fast.softmax_ce(pb.x2, pb.y, pb.f, 1.0, False, True, pb.ignore)[0]
+        assert isinstance(rows, np.ndarray)  # per_row
         return sum_terms(rows, reduction, denominator, pb.dtype), grad
     return finish_sum(total, reduction, denominator, pb.dtype), grad
 
 
-def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Any:
+def _reduce(loss: np.ndarray, pb: _Problem, reduction: str) -> Scalar | Losses:
     if reduction == "none":
         return loss.reshape(pb.row_shape)
+    assert pb.denominator is not None  # the NumPy path counts the rows itself
     return sum_terms(loss, reduction, pb.denominator, pb.dtype)
 
 
 def _scale(pb: _Problem, reduction: str) -> float:
+    assert pb.denominator is not None  # set unless labels_in_kernel
     return 1.0 / pb.denominator if reduction == "mean" else 1.0
 
 
@@ -113,6 +120,16 @@ def cross_entropy(
     reduction: Literal["none"],
     label_smoothing: float = ...,
 ) -> Losses: ...
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Reduction,
+    label_smoothing: float = ...,
+) -> Scalar | Losses: ...
 def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
@@ -259,7 +276,15 @@ def cross_entropy(
     )[0]
 
 
-def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing, need_grad):
+def _cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+    need_grad: bool,
+) -> ValueAndGrad:
     pb = _prepare(
         input, target, weight, ignore_index, reduction, label_smoothing, allow_probabilities=True
     )
@@ -268,6 +293,7 @@ def _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothi
 
 
 def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
+    assert pb.y is not None  # nll_loss takes labels
     value = pb.x2[row, pb.y[row]]
     bad = "NaN" if np.isnan(value) else "inf"
     where = np.unravel_index(row, pb.row_shape) if pb.row_shape else ()
@@ -277,7 +303,7 @@ def _nonfinite_label_entry(pb: _Problem, row: int) -> ValueError:
     )
 
 
-def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray | None]:
+def _nll(pb: _Problem, reduction: str, need_grad: bool) -> ValueAndGrad:
     """The reduced loss and (if ``need_grad``) the gradient w.r.t. the rows.
 
     Only the label entries of counted rows are read, and only they must be finite: like
@@ -286,16 +312,18 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray
     if _fast.active():
         scale = _kernel_scale(pb, reduction, need_grad)
         per_row = reduction == "none"
+        assert pb.y is not None  # nll_loss takes labels
         loss, g, bad, ignored, bad_label = _fast.nll(
             pb.x2, pb.y, pb.f, pb.keep, scale, need_grad, per_row, pb.ignore
         )
         denominator = _kernel_denominator(pb, reduction, ignored, bad_label)
         if bad >= 0:
             raise _nonfinite_label_entry(pb, bad)
-        if per_row:
+        if isinstance(loss, np.ndarray):  # per_row
             return loss.reshape(pb.row_shape), g
         if not np.isfinite(loss):  # the block sums overflowed: sum the row losses, scaled
             rows = _fast.nll(pb.x2, pb.y, pb.f, pb.keep, 1.0, False, True, pb.ignore)[0]
+            assert isinstance(rows, np.ndarray)  # per_row
             return sum_terms(rows, reduction, denominator, pb.dtype), g
         return finish_sum(loss, reduction, denominator, pb.dtype), g
     scale = _scale(pb, reduction)
@@ -311,7 +339,8 @@ def _nll(pb: _Problem, reduction: str, need_grad: bool) -> tuple[Any, np.ndarray
 def _nll_rows(pb: _Problem) -> tuple[np.ndarray, np.ndarray]:
     """Per-row losses and the flat indices of the label entries (a flat gather is ~3x faster
     than ``x2[rows, y]``)."""
-    m_rows, c = pb.x2.shape
+    m_rows, c = int(pb.x2.shape[0]), int(pb.x2.shape[1])
+    assert pb.y is not None  # nll_loss takes labels
     idx = np.arange(0, m_rows * c, c)
     idx += pb.y
     picked = np.take(pb.x2.reshape(-1), idx)  # reshape copies only a non-contiguous view
@@ -347,6 +376,15 @@ def nll_loss(
     ignore_index: int = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    ignore_index: int = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def nll_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -431,7 +469,14 @@ def nll_loss(
     return _nll_loss(input, target, weight, ignore_index, reduction, need_grad=False)[0]
 
 
-def _nll_loss(input, target, weight, ignore_index, reduction, need_grad):
+def _nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None,
+    ignore_index: int,
+    reduction: str,
+    need_grad: bool,
+) -> ValueAndGrad:
     pb = _prepare(input, target, weight, ignore_index, reduction, 0.0, allow_probabilities=False)
     value, g = _nll(pb, reduction, need_grad)
     return value, None if g is None else _from_rows(g, pb.in_shape)

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from . import _registry
 from . import _validation as v
 from ._ctc_batch import NEG_INF, _forward_backward, _gradient
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["ctc_alpha", "ctc_beta", "ctc_loss", "ctc_single", "extend_labels"]
 
@@ -79,7 +79,7 @@ def _check_labels(labels: Any, blank: Any, n_cls: int | None) -> np.ndarray:
         raise ValueError(f"`blank` is {blank}, expected a class >= 0")
     if n_cls is not None and not 0 <= blank < n_cls:
         raise ValueError(f"`blank` is {blank}, expected a class in [0, {n_cls - 1}]")
-    if isinstance(labels, (list, tuple)) and len(labels) == 0:
+    if isinstance(labels, (list, tuple)) and not labels:
         y = np.zeros(0, np.int64)  # [] is float64 to NumPy; no labels is a valid target
     else:
         y = v.as_label_array(labels, "labels", n_classes=n_cls)
@@ -321,7 +321,15 @@ def _as_lengths(x: Any, name: str, n: int, batched: bool) -> np.ndarray:
     return arr.reshape(n)
 
 
-def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
+def _prepare(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    blank: int,
+    reduction: str,
+    zero_infinity: object,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     x = v.as_float_array(log_probs, "log_probs")
     if x.ndim not in (2, 3):
         raise ValueError(f"`log_probs` has {x.ndim} dimension(s), expected 3 (T, N, C) or 2 (T, C)")
@@ -332,7 +340,7 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction
     if not 0 <= blank < n_cls:
         raise ValueError(f"`blank` is {blank}, expected a class in [0, {n_cls - 1}]")
     v.check_reduction(reduction)
-    if not isinstance(zero_infinity, (bool, np.bool_)):
+    if not v.is_bool(zero_infinity):
         raise TypeError(f"`zero_infinity` is {zero_infinity!r}, expected a bool")
     in_len = _as_lengths(input_lengths, "input_lengths", n, batched)
     tg_len = _as_lengths(target_lengths, "target_lengths", n, batched)
@@ -378,7 +386,16 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank, reduction
     return x, x3, padded, in_len, tg_len, batched
 
 
-def _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity, need):
+def _ctc(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    blank: int,
+    reduction: str,
+    zero_infinity: bool,
+    need: bool,
+) -> ValueAndGrad:
     x, x3, padded, in_len, tg_len, batched = _prepare(
         log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
     )
@@ -437,6 +454,17 @@ def ctc_loss(
     reduction: Literal["none"],
     zero_infinity: bool = ...,
 ) -> Losses: ...
+@overload
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    *,
+    blank: int = ...,
+    reduction: Reduction,
+    zero_infinity: bool = ...,
+) -> Scalar | Losses: ...
 def ctc_loss(
     log_probs: ArrayLike,
     targets: ArrayLike,
@@ -547,7 +575,7 @@ def _ctc_loss_value_and_grad(
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
-):
+) -> ValueAndGrad:
     return _ctc(
         log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity, True
     )

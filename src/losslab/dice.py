@@ -12,13 +12,13 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["dice_loss", "tversky_loss"]
 
 
 def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
+    if not v.is_bool(value):
         raise TypeError(f"`{name}` is {value!r}, expected True or False")
     return bool(value)
 
@@ -49,7 +49,7 @@ def _overlap(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     r"""``1 - (c I + s_nr) / (c I + a FP + b FN + s_dr)`` per sample (or for the batch).
 
     With :math:`I = \sum p t`, :math:`FP = \sum p (1 - t)`, :math:`FN = \sum (1 - p) t`: Dice is
@@ -94,7 +94,8 @@ def _overlap(
     else:
         value = np.asarray(losses)
     dtype = pair.dtype
-    value = dtype.type(value) if reduction != "none" else value.astype(dtype)
+    with np.errstate(over="ignore"):  # a float32 loss beyond the range is inf
+        value = dtype.type(value) if reduction != "none" else value.astype(dtype)
     if not need_grad:
         return value, None
     shape = (-1,) + (1,) * (x.ndim - 1) if per else ()
@@ -104,7 +105,8 @@ def _overlap(
     g = (n * dd - coef * t * d) / (d * d) * scale  # d(1 - N/D)/dp
     if logits:
         g = g * p * (1 - p)
-    return value, g.astype(dtype)
+    with np.errstate(over="ignore"):
+        return value, g.astype(dtype)
 
 
 def _target_probabilities(t: np.ndarray) -> None:
@@ -120,7 +122,7 @@ def _dice(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     return _overlap(
         input,
         target,
@@ -147,7 +149,7 @@ def _tversky(
     from_logits: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     a, b = _check_weight(alpha, "alpha"), _check_weight(beta, "beta")
     return _overlap(
         input,
@@ -186,6 +188,17 @@ def dice_loss(
     from_logits: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def dice_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    smooth_nr: float = ...,
+    smooth_dr: float = ...,
+    per_sample: bool = ...,
+    from_logits: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def dice_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -317,6 +330,19 @@ def tversky_loss(
     from_logits: bool = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def tversky_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    alpha: float = ...,
+    beta: float = ...,
+    smooth_nr: float = ...,
+    smooth_dr: float = ...,
+    per_sample: bool = ...,
+    from_logits: bool = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def tversky_loss(
     input: ArrayLike,
     target: ArrayLike,

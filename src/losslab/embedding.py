@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import FloatDType, Losses, Reduction, Scalar
 
 __all__ = [
     "cosine_embedding_loss",
@@ -31,14 +31,22 @@ COS_EPS = 1e-12
 
 
 def _real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if v.is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     if not np.isfinite(float(x)):
         raise ValueError(f"`{name}` is {x!r}, expected a finite number")
     return float(x)
 
 
-def _arrays(names, values, reduction):
+#: A loss value and its gradients (one per array argument, in order).
+_Result = tuple[Scalar | Losses, list[np.ndarray]]
+#: ``dist(a, b) -> (distances, gradient w.r.t. a)``.
+_Distance = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _arrays(
+    names: tuple[str, ...], values: tuple[ArrayLike, ...], reduction: str
+) -> tuple[list[np.ndarray], FloatDType]:
     arrs = [v.as_float_array(a, n) for a, n in zip(values, names, strict=True)]
     for a, n in zip(arrs[1:], names[1:], strict=True):
         v.check_same_shape(arrs[0], a, names[0], n)
@@ -47,7 +55,7 @@ def _arrays(names, values, reduction):
     return [a.astype(np.float64) for a in arrs], dtype
 
 
-def _signs(target, shape, dtype):
+def _signs(target: ArrayLike, shape: tuple[int, ...], dtype: FloatDType) -> np.ndarray:
     t = v.as_float_array(target, "target", int_as=np.float64).astype(np.float64)
     if t.shape != shape:
         raise ValueError(f"`target` has shape {t.shape}, expected {shape}")
@@ -56,7 +64,10 @@ def _signs(target, shape, dtype):
     return t
 
 
-def _reduce(loss, grads, reduction, dtype):
+def _reduce(
+    loss: np.ndarray, grads: list[np.ndarray], reduction: str, dtype: FloatDType
+) -> _Result:
+    value: Scalar | Losses
     # float64 results beyond float32's range (a margin or eps beyond it) round to inf, as in
     # PyTorch, with no warning
     with np.errstate(over="ignore"):
@@ -73,7 +84,9 @@ def _reduce(loss, grads, reduction, dtype):
 # ------------------------------------------------------------------------- margin_ranking_loss
 
 
-def _ranking(input1, input2, target, margin, reduction):
+def _ranking(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float, reduction: str
+) -> _Result:
     margin = _real(margin, "margin")
     (x1, x2), dtype = _arrays(("input1", "input2"), (input1, input2), reduction)
     y = _signs(target, x1.shape, dtype)
@@ -157,7 +170,9 @@ def margin_ranking_loss(
 # ----------------------------------------------------------------------- cosine_embedding_loss
 
 
-def _cosine(input1, input2, target, margin, reduction):
+def _cosine(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float, reduction: str
+) -> _Result:
     margin = _real(margin, "margin")
     (x1, x2), dtype = _arrays(("input1", "input2"), (input1, input2), reduction)
     if x1.ndim not in (1, 2):
@@ -168,7 +183,7 @@ def _cosine(input1, input2, target, margin, reduction):
         m1 = (x1 * x1).sum(-1) + COS_EPS
         m2 = (x2 * x2).sum(-1) + COS_EPS
         den = np.sqrt(m1 * m2)
-        cos = dot / den
+        cos: np.ndarray = dot / den
         a1 = x2 / den[..., None] - (cos / m1)[..., None] * x1
         a2 = x1 / den[..., None] - (cos / m2)[..., None] * x2
     bad = ~(np.isfinite(den) & np.isfinite(a1).all(-1) & np.isfinite(a2).all(-1))
@@ -179,7 +194,9 @@ def _cosine(input1, input2, target, margin, reduction):
     return _reduce(loss, [dl * a1, dl * a2], reduction, dtype)
 
 
-def _scaled_cosine(x1, x2, bad, cos, a1, a2):
+def _scaled_cosine(x1: np.ndarray, x2: np.ndarray, bad: np.ndarray, cos: np.ndarray,
+                   a1: np.ndarray,
+                   a2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """The cosine and its derivatives on the rows ``bad`` where a square or a product of
     ``x1``, ``x2`` left the range: with ``u = x / s`` (``s`` the row's largest ``|x_i|``),
     ``m = |u|^2 + eps / s^2`` and ``r = sqrt(m1) sqrt(m2)``, ``cos = u1 . u2 / r`` and
@@ -274,7 +291,7 @@ def cosine_embedding_loss(
 # ------------------------------------------------------------------------- triplet losses
 
 
-def _pdist(a, b, p, eps):
+def _pdist(a: np.ndarray, b: np.ndarray, p: float, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's ``pairwise_distance``: :math:`\\lVert a - b + \\epsilon\\rVert_p` and its
     gradient with respect to ``a`` (0 where the distance is 0).
 
@@ -284,26 +301,28 @@ def _pdist(a, b, p, eps):
     u = a - b + eps
     au = np.abs(u)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # out of range: below
-        d = (au**p).sum(-1) ** (1.0 / p)
+        d: np.ndarray = (au**p).sum(-1) ** (1.0 / p)
         safe = np.where(d > 0, d, 1.0)
         pw = np.zeros_like(au)
         np.power(au, p - 1, out=pw, where=au > 0)  # 0 where u_i = 0 (no 0 ** negative)
         g = np.sign(u) * pw / safe[..., None] ** (p - 1)
-    top = au.max(axis=-1)
+    top: np.ndarray = au.max(axis=-1)
     redo = np.isfinite(top) & (top > 0) & ~(np.isfinite(d) & (d > 0) & np.isfinite(g).all(-1))
     if redo.any():  # scaled by the largest |u_i|: d = s (sum (|u|/s)^p)^(1/p), g = (|u|/d)^(p-1)
         s = np.where(redo, top, 1.0)[..., None]
         with np.errstate(over="ignore", under="ignore"):
-            d = np.where(redo, s[..., 0] * ((au / s) ** p).sum(-1) ** (1.0 / p), d)
+            rescaled: np.ndarray = s[..., 0] * ((au / s) ** p).sum(-1) ** (1.0 / p)
+            d = np.where(redo, rescaled, d)
             r = np.zeros_like(au)
             np.power(au / np.where(d > 0, d, 1.0)[..., None], p - 1, out=r, where=au > 0)
             g = np.where(redo[..., None], np.sign(u) * r, g)
     return d, np.where((d > 0)[..., None], g, 0.0)
 
 
-def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
+def _triplet(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+             dist: _Distance, margin: float, swap: object, reduction: str) -> _Result:  # fmt: skip
     margin = _real(margin, "margin")
-    if not isinstance(swap, (bool, np.bool_)):
+    if not v.is_bool(swap):
         raise TypeError(f"`swap` is {swap!r}, expected a bool")
     names = ("anchor", "positive", "negative")
     (a, pos, neg), dtype = _arrays(names, (anchor, positive, negative), reduction)
@@ -490,9 +509,11 @@ def triplet_margin_with_distance_loss(
     return _triplet_with(anchor, positive, negative, distance_function, margin, swap, reduction)[0]
 
 
-def _triplet_with(
-    anchor, positive, negative, distance_function, margin, swap, reduction, grad=False
-):
+def _triplet_with(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                  distance_function: Callable[[np.ndarray, np.ndarray], ArrayLike] | None,
+                  margin: float, swap: object, reduction: str,
+                  grad: bool = False) -> _Result:  # fmt: skip
+    dist: _Distance
     if distance_function is None:
         dist = functools.partial(_pdist, p=2.0, eps=1e-6)
     elif not callable(distance_function):
@@ -501,40 +522,53 @@ def _triplet_with(
         raise TypeError("`distance_function` must be None for gradients (the default distance)")
     else:
 
-        def dist(x, y):
+        def user_dist(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             d = np.asarray(distance_function(x, y), dtype=np.float64)
             return d, np.zeros_like(x)
+
+        dist = user_dist
 
     return _triplet(anchor, positive, negative, dist, margin, swap, reduction)
 
 
-def _register(fn, core, names):
+def _register(fn: Callable[..., Any], core: Callable[..., _Result], names: tuple[str, ...]) -> None:
     for i, name in enumerate(names):
 
-        def vg(*args, _i=i, **kwargs):
+        def vg(*args: Any, _i: int = i, **kwargs: Any) -> tuple[Scalar | Losses, np.ndarray]:
             value, grads = core(*args, **kwargs)
             return value, grads[_i]
 
         _registry.register(fn, wrt=name, value_and_grad=vg)
 
 
-def _ranking_core(input1, input2, target, margin=0.0, reduction="mean"):
+def _ranking_core(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                  margin: float = 0.0, reduction: str = "mean") -> _Result:  # fmt: skip
     return _ranking(input1, input2, target, margin, reduction)
 
 
-def _cosine_core(input1, input2, target, margin=0.0, reduction="mean"):
+def _cosine_core(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                 margin: float = 0.0, reduction: str = "mean") -> _Result:  # fmt: skip
     return _cosine(input1, input2, target, margin, reduction)
 
 
-def _triplet_core(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                  reduction="mean"):  # fmt: skip
+def _triplet_core(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                  margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                  swap: bool = False, reduction: str = "mean") -> _Result:  # fmt: skip
     p = v.check_positive_number(p, "p")
     dist = functools.partial(_pdist, p=p, eps=_real(eps, "eps"))
     return _triplet(anchor, positive, negative, dist, margin, swap, reduction)
 
 
-def _triplet_with_core(anchor, positive, negative, *, distance_function=None, margin=1.0,
-                       swap=False, reduction="mean"):  # fmt: skip
+def _triplet_with_core(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    *,
+    distance_function: Callable[[np.ndarray, np.ndarray], ArrayLike] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> _Result:
     return _triplet_with(
         anchor, positive, negative, distance_function, margin, swap, reduction, grad=True
     )

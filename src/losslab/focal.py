@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["sigmoid_focal_loss"]
 
@@ -93,7 +93,7 @@ def _target_probabilities(t: np.ndarray) -> None:
 
 def _focal(
     inputs: Any, targets: Any, alpha: Any, gamma: Any, reduction: Any, need_grad: bool
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     a = _check_alpha(alpha)
     g = v.check_positive_number(gamma, "gamma", allow_zero=True)
     try:
@@ -101,6 +101,10 @@ def _focal(
     except (TypeError, ValueError) as exc:  # torchvision's argument names
         raise type(exc)(_rename(str(exc))) from None
     dt = pair.dtype.type
+    if g > float(np.finfo(pair.dtype).max):
+        raise ValueError(
+            f"`gamma` is {gamma!r}, beyond the range of {pair.dtype} (the dtype of `inputs`)"
+        )
     kernel = _focal_kernel(None if a is None else dt(a), dt(g))
     return e.run(pair, kernel, reduction, need_grad=need_grad)
 
@@ -128,6 +132,15 @@ def sigmoid_focal_loss(
     gamma: float = ...,
     reduction: Literal["mean", "sum"],
 ) -> Scalar: ...
+@overload
+def sigmoid_focal_loss(
+    inputs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    alpha: float = ...,
+    gamma: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def sigmoid_focal_loss(
     inputs: ArrayLike,
     targets: ArrayLike,
@@ -184,7 +197,8 @@ def sigmoid_focal_loss(
     ------
     ValueError
         If the shapes differ, an input is empty or not finite, ``targets`` is outside [0, 1],
-        ``alpha > 1``, ``gamma < 0``, or ``reduction`` is unknown.
+        ``alpha > 1``, ``gamma < 0`` (or beyond the range of the dtype), or ``reduction`` is
+        unknown.
     TypeError
         If an input has a bool, complex, object or string dtype, or ``alpha`` or ``gamma`` is
         not a number.

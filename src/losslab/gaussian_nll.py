@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._reduction import sum_terms
 from ._types import Losses, Reduction, Scalar
 
 __all__ = ["gaussian_nll_loss"]
@@ -40,13 +41,19 @@ def _var_layout(var: np.ndarray, shape: tuple[int, ...]) -> tuple[int, ...]:
 def _var(var: Any, shape: tuple[int, ...], x_dtype: np.dtype) -> np.ndarray:
     if isinstance(var, numbers.Real) and not isinstance(var, (bool, np.bool_)):
         var = np.asarray(float(var), dtype=x_dtype)  # a Python number follows `input`
-    arr = v.as_float_array(var, "var", int_as=x_dtype)
-    if arr.size and arr.min() < 0:
+    return v.as_float_array(var, "var", int_as=x_dtype, allow_nonfinite=True)
+
+
+def _check_values(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> None:
+    """The value checks, after every type, shape and option (losslab._validation's order)."""
+    v.check_finite(x, "input")
+    v.check_finite(t, "target")
+    v.check_finite(var, "var")
+    if var.size and var.min() < 0:
         raise ValueError(
-            f"`var` contains a negative value {float(arr.min())!r}; expected variances >= 0 "
+            f"`var` contains a negative value {float(var.min())!r}; expected variances >= 0 "
             "(values below `eps` are clamped to it)"
         )
-    return arr
 
 
 def _gaussian(
@@ -55,36 +62,46 @@ def _gaussian(
     """Value and the gradients with respect to input, target and var."""
     full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps")
-    x = v.as_float_array(input, "input")
-    t = v.as_float_array(target, "target", int_as=x.dtype)
+    x = v.as_float_array(input, "input", allow_nonfinite=True)
+    t = v.as_float_array(target, "target", int_as=x.dtype, allow_nonfinite=True)
     v.check_same_shape(x, t, "input", "target")
     va = _var(var, x.shape, x.dtype)
     layout = _var_layout(va, x.shape)
     v.check_reduction(reduction)
+    _check_values(x, t, va)
     dtype = v.result_dtype(x, t, va)
-    vc = np.maximum(va.astype(np.float64).reshape(layout), float(dtype.type(eps)))
-    d = x.astype(np.float64) - t.astype(np.float64)
-    q = d / vc
-    loss = 0.5 * (np.log(vc) + d * q)
-    if full:
-        loss = loss + _HALF_LOG_2PI
-    gx = np.broadcast_to(q, x.shape)
-    gv = 0.5 * (1.0 / vc - q * q)
-    if reduction == "mean":
-        gx, gv = gx / x.size, gv / x.size
-        value = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
-    else:
-        value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
-    # d/d var: summed over the entries each variance is broadcast to.
-    gv = np.broadcast_to(gv, x.shape)
-    if va.ndim == 0:
-        gvar: Any = dtype.type(gv.sum())
-    else:
-        axes = tuple(i for i, n in enumerate(layout) if n == 1 and x.shape[i] != 1)
-        gvar = (gv.sum(axis=axes, keepdims=True) if axes else gv).reshape(va.shape).astype(dtype)
-    grads = [gx.astype(dtype), (-gx).astype(dtype), gvar]
+    # An inf result (a float32 eps beyond its range clamps every variance to inf; a loss
+    # beyond the dtype's range) comes without a RuntimeWarning, as other losses.
+    with np.errstate(over="ignore"):
+        vc = np.maximum(va.astype(np.float64).reshape(layout), float(dtype.type(eps)))
+        xf, tf = x.astype(np.float64), t.astype(np.float64)
+        d = xf - tf
+        if np.isfinite(d).all():
+            q = d / vc
+            loss = 0.5 * (np.log(vc) + d * q)
+        else:  # x - t beyond the range: by halves, exact scalings of the same roundings
+            h = xf * 0.5 - tf * 0.5
+            q = 2.0 * (h / vc)
+            loss = 0.5 * np.log(vc) + 2.0 * (h * (h / vc))
+        if full:
+            loss = loss + _HALF_LOG_2PI
+        gx = np.broadcast_to(q, x.shape)
+        gv = 0.5 * (1.0 / vc - q * q)
+        if reduction == "none":
+            value = loss.astype(dtype) if loss.ndim else dtype.type(loss)
+        else:
+            value = sum_terms(loss, reduction, x.size, dtype)
+        if reduction == "mean":
+            gx, gv = gx / x.size, gv / x.size
+        # d/d var: summed over the entries each variance is broadcast to.
+        gv = np.broadcast_to(gv, x.shape)
+        if va.ndim == 0:
+            gvar: Any = dtype.type(gv.sum())
+        else:
+            axes = tuple(i for i, n in enumerate(layout) if n == 1 and x.shape[i] != 1)
+            gvar = (gv.sum(axis=axes, keepdims=True) if axes else gv).reshape(va.shape)
+            gvar = gvar.astype(dtype)
+        grads = [gx.astype(dtype), (-gx).astype(dtype), gvar]
     return value, grads
 
 
@@ -108,6 +125,16 @@ def gaussian_nll_loss(
     eps: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    *,
+    full: bool = ...,
+    eps: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def gaussian_nll_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -120,9 +147,13 @@ def gaussian_nll_loss(
     r"""Negative log-likelihood of ``target`` under a Gaussian with mean ``input`` and
     variance ``var``.
 
-    :math:`\ell_i = \tfrac12\bigl(\log v_i + (x_i - y_i)^2 / v_i\bigr)` with
-    :math:`v_i = \max(\mathrm{var}_i, \epsilon)`: ``eps`` **clamps** the variance from below, it is
-    not added to it (a variance of 1 stays 1). ``full=True`` adds the constant
+    .. math::
+        :formula: gaussian_nll_loss value
+
+        \ell_i = \frac12 \left( \log v_i + \frac{(x_i - y_i)^2}{v_i} \right)
+
+    with :math:`v_i = \max(\mathrm{var}_i, \epsilon)`: ``eps`` **clamps** the variance from
+    below, it is not added to it (a variance of 1 stays 1). ``full=True`` adds the constant
     :math:`\tfrac12\log 2\pi` of the density. ``'mean'`` divides :math:`\sum_i \ell_i` by the number
     of elements of ``input``.
 

@@ -52,9 +52,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+if TYPE_CHECKING:
+    from .symbolic import SymbolicLoss
 
 __all__ = ["GradcheckError", "GradcheckReport", "gradcheck"]
 
@@ -105,21 +109,22 @@ class GradcheckReport:
     dtype: np.dtype
     arguments: dict[str, Any]
     gradients: dict[str, np.ndarray]
-    errors: dict[str, np.ndarray] = field(default_factory=dict)
-    tolerances: dict[str, np.ndarray] = field(default_factory=dict)
+    errors: dict[str, np.ndarray] = field(default_factory=dict[str, np.ndarray])
+    tolerances: dict[str, np.ndarray] = field(default_factory=dict[str, np.ndarray])
     at_kink: np.ndarray | None = None
-    undecided: dict[str, int] = field(default_factory=dict)
+    undecided: dict[str, int] = field(default_factory=dict[str, int])
 
     @property
     def worst_error(self) -> np.ndarray:
         """Per entry of the gradient: the largest error over the gradient comparisons."""
         errs = [e for key, e in self.errors.items() if not key.startswith("value")]
-        return np.max(np.stack(errs), axis=0)
+        out: np.ndarray = np.max(np.stack(errs), axis=0)
+        return out
 
     def worst(self) -> dict[str, tuple[float, float, tuple[int, ...]]]:
         """Per comparison: ``(error, tolerance, index)`` of the entry with the largest
         error-to-tolerance ratio."""
-        out = {}
+        out: dict[str, tuple[float, float, tuple[int, ...]]] = {}
         for key, err in self.errors.items():
             tol = self.tolerances[key]
             ratio = np.where(np.isnan(err), np.inf, err / np.maximum(tol, np.finfo(float).tiny))
@@ -150,7 +155,7 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _eps(dtype: np.dtype) -> float:
+def _eps(dtype: DTypeLike) -> float:
     return float(np.finfo(dtype).eps)
 
 
@@ -376,7 +381,16 @@ def _abs_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _simplex_differences(
-    fn, arguments, wrt, x, g_np, step, at_kink, axis_of, report, cancelling
+    fn: Callable[..., Any],
+    arguments: dict[str, Any],
+    wrt: str,
+    x: np.ndarray,
+    g_np: np.ndarray,
+    step: np.ndarray,
+    at_kink: np.ndarray,
+    axis_of: Callable[[dict[str, Any]], int],
+    report: GradcheckReport,
+    cancelling: float,
 ) -> None:
     r"""Central differences along the probability simplex (``wrt`` must stay a distribution).
 
@@ -392,7 +406,7 @@ def _simplex_differences(
     central = np.full(x.shape, np.nan)
     projected = np.full(x.shape, np.nan)
     fd_tol = np.zeros(x.shape)
-    moved = np.moveaxis(np.arange(x.size).reshape(x.shape), axis, -1)
+    moved: np.ndarray = np.moveaxis(np.arange(x.size).reshape(x.shape), axis, -1)
     at_kink = at_kink | False
     for row in moved.reshape(-1, moved.shape[-1]):
         idx = [np.unravel_index(int(j), x.shape) for j in row]
@@ -407,7 +421,7 @@ def _simplex_differences(
                 u[j] = -1.0 / len(free)
             u[k] += 1.0
 
-            def total_at(t: float, u=u) -> tuple[float, np.ndarray]:
+            def total_at(t: float, u: np.ndarray = u) -> tuple[float, np.ndarray]:
                 xp = (x.astype(np.float64) + t * u).astype(x.dtype)
                 call = dict(arguments)
                 call[wrt] = xp
@@ -434,7 +448,16 @@ def _simplex_differences(
     report.tolerances["numpy vs central"] = np.where(at_kink, 0.0, fd_tol + ROUNDING * eps * scale)
 
 
-def _finish(report, form, x, ref_args, wrt, scale, raise_exception) -> GradcheckReport:
+def _finish(
+    report: GradcheckReport,
+    form: SymbolicLoss,
+    x: np.ndarray,
+    ref_args: dict[str, Any],
+    wrt: str,
+    scale: np.ndarray,
+    raise_exception: bool,
+) -> GradcheckReport:
+    assert report.at_kink is not None  # set by the difference checks
     # Complex step on the SymPy value (analytic forms only).
     if form.analytic:
         cs = np.empty(x.shape)

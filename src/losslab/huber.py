@@ -11,12 +11,12 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
 
-def _huber_kernel(delta: Any):
+def _huber_kernel(delta: Any) -> e.BlockKernel:
     """Block kernel of the Huber loss.
 
     With ``a = |x - t|`` and ``q = min(a, delta)`` the loss is ``q (a - q/2)``: ``a^2/2`` where
@@ -24,7 +24,7 @@ def _huber_kernel(delta: Any):
     ``copysign(q, x - t)``, the error clipped to ``[-delta, delta]``.
     """
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
         a = np.abs(diff, out=loss)
         q = np.minimum(a, delta)
@@ -37,8 +37,15 @@ def _huber_kernel(delta: Any):
     return kernel
 
 
-def _huber(input, target, reduction, delta, weight, need_grad):
-    d = v.check_positive_number(delta, "delta")
+def _huber(
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str,
+    delta: float,
+    weight: ArrayLike | None,
+    need_grad: bool,
+) -> ValueAndGrad:
+    d: float | np.floating[Any] = v.check_positive_number(delta, "delta")
     pair = e.prepare(input, target, reduction, kind="huber", weight=weight)
     with np.errstate(over="ignore"):  # a delta beyond float32's range is inf: all quadratic
         d = pair.dtype.type(d)
@@ -46,7 +53,7 @@ def _huber(input, target, reduction, delta, weight, need_grad):
     return e.run(pair, kernel, reduction, need_grad=need_grad, kind="huber", param=float(d))
 
 
-def _smooth_l1_kernel(beta: Any, inv: Any):
+def _smooth_l1_kernel(beta: Any, inv: Any) -> e.BlockKernel:
     """Block kernel of smooth L1 (``inv`` is ``1 / beta`` in the dtype). With ``r = a inv``
     below beta and 1 from beta on, the loss is ``(a/2) r`` below beta and ``a - beta/2`` from
     beta on, the derivative ``copysign(r, d)``: nothing underflows before the loss does
@@ -55,7 +62,7 @@ def _smooth_l1_kernel(beta: Any, inv: Any):
     The same operations as the compiled kernel, so both paths give the same bits."""
     half = beta.dtype.type(0.5)
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
         a = np.abs(diff, out=loss)
         small = a < beta
@@ -69,7 +76,7 @@ def _smooth_l1_kernel(beta: Any, inv: Any):
     return kernel
 
 
-def _abs_kernel(blocks, loss, grad):
+def _abs_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """|x - t| and its subgradient sign(x - t), with sign(0) = 0 (smooth L1 with beta 0)."""
     diff = np.subtract(blocks[0], blocks[1], out=loss)
     if grad is not None:
@@ -77,13 +84,13 @@ def _abs_kernel(blocks, loss, grad):
     np.abs(diff, out=loss)
 
 
-def _smooth_l1_tiny_kernel(beta: Any):
+def _smooth_l1_tiny_kernel(beta: Any) -> e.BlockKernel:
     """Smooth L1 for a beta whose reciprocal overflows the dtype, or (a float64 ``beta`` for
     float32 input) that overflows float32 itself: ``(a / 2) (a / beta)`` below beta and
     ``a - beta / 2`` above, derivative ``d / beta`` and ``sign(d)``; nothing is ever
     multiplied by ``1 / beta``."""
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         d = np.subtract(blocks[0], blocks[1])
         a = np.abs(d)
         small = a < beta
@@ -95,7 +102,9 @@ def _smooth_l1_tiny_kernel(beta: Any):
     return kernel
 
 
-def _smooth_l1(input, target, reduction, beta, need_grad):
+def _smooth_l1(
+    input: ArrayLike, target: ArrayLike, reduction: str, beta: float, need_grad: bool
+) -> ValueAndGrad:
     b = v.check_positive_number(beta, "beta", allow_zero=True)
     pair = e.prepare(input, target, reduction, kind="smooth_l1")
     with np.errstate(over="ignore"):  # a beta beyond float32's range: handled below
@@ -134,6 +143,15 @@ def huber_loss(
     delta: float = ...,
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    delta: float = ...,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def huber_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -239,6 +257,10 @@ def smooth_l1_loss(
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], beta: float = ...
 ) -> Losses: ...
+@overload
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction, beta: float = ...
+) -> Scalar | Losses: ...
 def smooth_l1_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean", beta: float = 1.0
 ) -> Scalar | Losses:

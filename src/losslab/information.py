@@ -33,7 +33,7 @@ __all__ = ["cross_entropy_pq", "entropy", "kl_divergence"]
 def _check_base(base: Any) -> float | None:
     if base is None:
         return None
-    if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real):
+    if v.is_bool(base) or not isinstance(base, numbers.Real):
         raise TypeError(f"`base` is {base!r}, expected a real number (a logarithm base > 1)")
     value = float(base)
     if not np.isfinite(value) or value <= 1.0:
@@ -47,16 +47,19 @@ def _check_base(base: Any) -> float | None:
 
 def _log(x: np.ndarray, base: float | None) -> np.ndarray:
     """Logarithm in ``base`` of a positive array, with the exact NumPy function for 2 and 10."""
+    out: np.ndarray
     if base is None or base == math.e:
-        return np.log(x)
-    if base == 2.0:
-        return np.log2(x)
-    if base == 10.0:
-        return np.log10(x)
-    return np.log(x) / x.dtype.type(math.log(base))
+        out = np.log(x)
+    elif base == 2.0:
+        out = np.log2(x)
+    elif base == 10.0:
+        out = np.log10(x)
+    else:
+        out = np.log(x) / x.dtype.type(math.log(base))
+    return out
 
 
-def _ln_base(base: float | None, dtype: np.dtype) -> Any:
+def _ln_base(base: float | None, dtype: np.dtype[np.floating[Any]]) -> np.floating[Any]:
     return dtype.type(1.0 if base is None else math.log(base))
 
 
@@ -87,7 +90,7 @@ def _safe_log(x: np.ndarray, base: float | None) -> np.ndarray:
 
 def _sum(terms: np.ndarray, axis: int) -> Any:
     out = np.sum(terms, axis=axis)
-    return out if isinstance(out, np.ndarray) and out.ndim else terms.dtype.type(out)
+    return out if v.is_array(out) and out.ndim else terms.dtype.type(out)
 
 
 def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
@@ -161,13 +164,13 @@ def entropy(p: ArrayLike, base: float | None = None, axis: int = -1) -> Any:
     return _sum(-pp * _safe_log(pp, b), ax)
 
 
-def _entropy_value_and_grad(p, base, axis):
+def _entropy_value_and_grad(p: ArrayLike, base: float | None, axis: int) -> tuple[Any, np.ndarray]:
     b = _check_base(base)
     pp, ax = _one("p", p, axis)
     logp = _safe_log(pp, b)
     value = _sum(-pp * logp, ax)
     ln_b = _ln_base(b, pp.dtype)
-    grad = np.where(pp > 0, -(logp + 1 / ln_b), pp.dtype.type(np.inf))
+    grad: np.ndarray = np.where(pp > 0, -(logp + 1 / ln_b), pp.dtype.type(np.inf))
     return value, grad.astype(pp.dtype, copy=False)
 
 
@@ -254,14 +257,16 @@ def _q_grad(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     # (p / q) / ln b: q ln b would round a subnormal q (to 0 for b < e); where p / q
     # overflows, (p / ln b) / q may not (ln b > 1); beyond the range the gradient is -inf.
     with np.errstate(over="ignore", under="ignore"):
-        ratio = (pp / safe_q) / ln_b
+        ratio: np.ndarray = (pp / safe_q) / ln_b
         ratio = np.where(np.isfinite(ratio), ratio, (pp / ln_b) / safe_q)
     g = np.where(pp > 0, -ratio, 0)
     g = np.where((pp > 0) & (qq == 0), pp.dtype.type(-np.inf), g)
     return g.astype(pp.dtype, copy=False)
 
 
-def _kl_divergence_value_and_grad(p, q, base, axis):
+def _kl_divergence_value_and_grad(
+    p: ArrayLike, q: ArrayLike, base: float | None, axis: int
+) -> tuple[Any, np.ndarray]:
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_kl_terms(pp, qq, b), ax), _q_grad(pp, qq, b)
@@ -372,7 +377,9 @@ def _ce_terms(pp: np.ndarray, qq: np.ndarray, b: float | None) -> np.ndarray:
     return np.where(pos & (qq == 0), pp.dtype.type(np.inf), np.where(pos, terms, 0))
 
 
-def _cross_entropy_pq_value_and_grad(p, q, base, axis):
+def _cross_entropy_pq_value_and_grad(
+    p: ArrayLike, q: ArrayLike, base: float | None, axis: int
+) -> tuple[Any, np.ndarray]:
     b = _check_base(base)
     pp, qq, ax = _two(p, q, axis)
     return _sum(_ce_terms(pp, qq, b), ax), _q_grad(pp, qq, b)

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import KLReduction, Losses, Scalar
+from ._types import KLReduction, Losses, Scalar, ValueAndGrad
 
 __all__ = ["kl_div"]
 
@@ -29,10 +29,10 @@ def _check_target(t: np.ndarray, log_target: bool) -> None:
         )
 
 
-def _kl_kernel(log_target: bool):
+def _kl_kernel(log_target: bool) -> e.BlockKernel:
     """Block kernel: element losses p (log p - x) with 0 log 0 = 0; derivative -p."""
 
-    def kernel(blocks, loss, grad):
+    def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         x, t = blocks
         if log_target:
             p = np.exp(t, out=loss if grad is None else grad)
@@ -50,15 +50,17 @@ def _kl_kernel(log_target: bool):
 
 def _denominator(x: np.ndarray, reduction: str) -> float:
     if reduction == "batchmean" and x.ndim:
-        return x.shape[0]
+        return int(x.shape[0])
     if reduction == "mean":
         return x.size
     return 1
 
 
-def _kl(input, target, reduction, log_target, need_grad):
+def _kl(
+    input: ArrayLike, target: ArrayLike, reduction: str, log_target: object, need_grad: bool
+) -> ValueAndGrad:
     v.check_reduction(reduction, _KL_REDUCTIONS)
-    if not isinstance(log_target, (bool, np.bool_)):
+    if not v.is_bool(log_target):
         raise TypeError(f"`log_target` is {log_target!r}, expected True or False")
     log_target = bool(log_target)
     kind = "kl_div_log" if log_target else "kl_div"
@@ -93,6 +95,10 @@ def kl_div(
 def kl_div(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"], log_target: bool = ...
 ) -> Losses: ...
+@overload
+def kl_div(
+    input: ArrayLike, target: ArrayLike, *, reduction: KLReduction, log_target: bool = ...
+) -> Scalar | Losses: ...
 def kl_div(
     input: ArrayLike,
     target: ArrayLike,

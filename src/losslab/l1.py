@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["l1_loss"]
 
@@ -31,6 +31,14 @@ def l1_loss(
     reduction: Literal["none"],
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def l1_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -123,7 +131,7 @@ def l1_loss(
     return _l1(input, target, reduction, weight, need_grad=False)[0]
 
 
-def _l1_kernel(blocks, loss, grad):
+def _l1_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """|x - t| and its subgradient sign(x - t), with sign(0) = 0."""
     diff = np.subtract(blocks[0], blocks[1], out=loss)
     if grad is not None:
@@ -131,7 +139,9 @@ def _l1_kernel(blocks, loss, grad):
     np.abs(diff, out=loss)
 
 
-def _l1(input, target, reduction, weight, need_grad):
+def _l1(
+    input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None, need_grad: bool
+) -> ValueAndGrad:
     return e.pair_loss(
         _l1_kernel,
         input,

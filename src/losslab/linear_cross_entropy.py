@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _registry
 from . import _validation as v
 from ._ce_problem import _zero_denominator
-from ._types import Losses, Reduction, Scalar
+from ._types import FloatDType, Losses, Reduction, Scalar
 
 __all__ = ["linear_cross_entropy"]
 
@@ -20,7 +20,29 @@ __all__ = ["linear_cross_entropy"]
 CHUNK = 2048
 
 
-def _prepare(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, ls):
+#: What :func:`_prepare` returns: ``x, w, b, cw, y, ls, ignore_index, dtype``.
+_Prepared = tuple[
+    np.ndarray,
+    np.ndarray,
+    "np.ndarray | None",
+    "np.ndarray | None",
+    np.ndarray,
+    float,
+    "int | None",
+    FloatDType,
+]
+
+
+def _prepare(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    linear_bias: ArrayLike | None,
+    weight: ArrayLike | None,
+    reduction: str,
+    ignore_index: int | None,
+    ls: float,
+) -> _Prepared:
     x = v.as_float_array(input, "input")
     if x.ndim != 2:
         raise ValueError(f"`input` has {x.ndim} dimension(s), expected 2 (N, D)")
@@ -56,14 +78,24 @@ def _prepare(input, linear_weight, target, linear_bias, weight, reduction, ignor
     return x, w, b, cw, y, ls, ignore_index, v.result_dtype(*arrays)
 
 
-def _logits(x, w, b, lo, hi):
-    z = x @ w[lo:hi].T
+def _logits(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
+    z: np.ndarray = x @ w[lo:hi].T
     if b is not None:
         z += b[lo:hi]
     return z
 
 
-def _lce(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, ls, need):
+def _lce(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    linear_bias: ArrayLike | None,
+    weight: ArrayLike | None,
+    reduction: str,
+    ignore_index: int | None,
+    ls: float,
+    need: bool,
+) -> tuple[Scalar | Losses, dict[str, np.ndarray] | None]:
     x, w, b, cw, y, ls, ignore_index, dtype = _prepare(
         input, linear_weight, target, linear_bias, weight, reduction, ignore_index, ls
     )
@@ -99,6 +131,7 @@ def _lce(input, linear_weight, target, linear_bias, weight, reduction, ignore_in
     loss = (1 - ls) * wy * (lse - zy)
     if ls:
         loss += np.where(keep, ls / n_cls * (wsum * lse - zsum), 0.0)
+    value: Scalar | Losses
     if reduction == "mean":
         denom = wy.sum()
         scale = 1.0 / denom
@@ -154,6 +187,18 @@ def linear_cross_entropy(
     ignore_index: int | None = ...,
     label_smoothing: float = ...,
 ) -> Losses: ...
+@overload
+def linear_cross_entropy(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = ...,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+    ignore_index: int | None = ...,
+    label_smoothing: float = ...,
+) -> Scalar | Losses: ...
 def linear_cross_entropy(
     input: ArrayLike,
     linear_weight: ArrayLike,
@@ -253,8 +298,17 @@ def linear_cross_entropy(
     )[0]
 
 
-def _vg(wrt, input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
-        label_smoothing):  # fmt: skip
+def _vg(
+    wrt: str,
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    linear_bias: ArrayLike | None,
+    weight: ArrayLike | None,
+    reduction: str,
+    ignore_index: int | None,
+    label_smoothing: float,
+) -> tuple[Scalar | Losses, np.ndarray]:
     value, grads = _lce(
         input,
         linear_weight,
@@ -266,6 +320,7 @@ def _vg(wrt, input, linear_weight, target, linear_bias, weight, reduction, ignor
         label_smoothing,
         True,
     )
+    assert grads is not None  # asked for
     return value, grads[wrt]
 
 

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["log_cosh_loss"]
 
@@ -35,7 +35,7 @@ def _log_cosh_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarra
     s /= 1 + v  # 2 sinh(a/2)
     s *= s
     s *= a.dtype.type(0.5)
-    near = np.log1p(s)
+    near: np.ndarray = np.log1p(s)
     np.copyto(loss, np.where(a < big, near, a - a.dtype.type(_LOG2)))
     if grad is not None:
         np.tanh(r, out=grad)
@@ -46,7 +46,7 @@ def _far(dtype: np.dtype) -> float:
     return 20.0 if dtype == np.float64 else 10.0
 
 
-def _log_cosh(input: Any, target: Any, reduction: Any, need_grad: bool) -> tuple[Any, Any]:
+def _log_cosh(input: Any, target: Any, reduction: Any, need_grad: bool) -> ValueAndGrad:
     return e.pair_loss(_log_cosh_kernel, input, target, reduction, need_grad=need_grad)
 
 
@@ -56,6 +56,10 @@ def log_cosh_loss(
 ) -> Scalar: ...
 @overload
 def log_cosh_loss(input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]) -> Losses: ...
+@overload
+def log_cosh_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
+) -> Scalar | Losses: ...
 def log_cosh_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:

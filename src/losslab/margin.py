@@ -4,6 +4,7 @@ r"""Margin (hinge-type) losses: PyTorch's ``multi_margin_loss``, ``hinge_embeddi
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -14,14 +15,14 @@ from . import _elementwise as e
 from . import _reduction as r
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import FloatDType, Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["hinge_embedding_loss", "hinge_loss", "multi_margin_loss", "soft_margin_loss"]
 
 
 def _check_real(x: Any, name: str) -> float:
     """A finite real number of any sign (margins may be negative, as in PyTorch)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+    if v.is_bool(x) or not isinstance(x, numbers.Real):
         raise TypeError(f"`{name}` is {x!r}, expected a real number")
     value = float(x)
     if not np.isfinite(value):
@@ -37,13 +38,16 @@ def _check_signed(t: np.ndarray) -> None:
         raise ValueError(f"`target` contains {float(t[bad].flat[0])!r}, expected labels -1 or 1")
 
 
-def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str, dtype: np.dtype):
+def _finish(loss: np.ndarray, grad: np.ndarray | None, reduction: str,
+            dtype: FloatDType) -> ValueAndGrad:  # fmt: skip
     if grad is not None:
         grad *= r.reduction_scale(loss.size, reduction, dtype)
     return r.reduce(loss, reduction, dtype), grad
 
 
-def _signed_loss(kernel, input, target, reduction, need_grad, grad_factor=1.0, kind=None):
+def _signed_loss(kernel: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None], None],
+                 input: ArrayLike, target: ArrayLike, reduction: str, need_grad: bool,
+                 grad_factor: float = 1.0, kind: str | None = None) -> ValueAndGrad:  # fmt: skip
     """Run ``kernel(x, t, loss, grad)`` block by block on predictions and ±1 labels, or the
     compiled kernel ``kind``; the labels are checked inside the pass."""
     return e.pair_loss(
@@ -184,10 +188,12 @@ def multi_margin_loss(
     return _multi_margin(input, target, p, margin, weight, reduction, need_grad=False)[0]
 
 
-def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
-    p = v.check_int(p, "p")
-    if p not in (1, 2):
-        raise ValueError(f"`p` is {p}, expected 1 or 2")
+def _multi_margin(input: ArrayLike, target: ArrayLike, p: object, margin: float,
+                  weight: ArrayLike | None, reduction: str,
+                  need_grad: bool) -> ValueAndGrad:  # fmt: skip
+    p_value = v.check_int(p, "p")
+    if p_value not in (1, 2):
+        raise ValueError(f"`p` is {p_value}, expected 1 or 2")
     m = _check_real(margin, "margin")
     x = v.as_float_array(input, "input")
     if x.ndim > 2:
@@ -197,8 +203,8 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
     x_shape = x.shape
     x = x.reshape(1) if x.ndim == 0 else x  # a 0-d input is one sample of one class, as torch
     single = x.ndim == 1
-    x2 = x.reshape(1, -1) if single else x
-    n, c = x2.shape
+    x2: np.ndarray = x.reshape(1, -1) if single else x
+    n, c = int(x2.shape[0]), int(x2.shape[1])
     y = v.as_label_array(target, "target", n_classes=c)
     expected = () if single else (n,)
     out_shape = y.shape if single and y.shape == (1,) else expected  # torch takes (1,) too
@@ -240,8 +246,8 @@ def _multi_margin(input, target, p, margin, weight, reduction, need_grad):
             if p == 1:
                 grad = (z > 0).astype(dtype)
                 grad *= scale[:, None]
-            else:
-                grad = np.multiply(hs, 2, out=hs)
+            else:  # p == 2: ``hs`` is bound, above
+                grad = np.multiply(hs, 2, out=hs)  # pyright: ignore[reportPossiblyUnboundVariable]
             grad[rows, y1] = -grad.sum(axis=1)
             if single:
                 grad = grad.reshape(x_shape)
@@ -341,10 +347,11 @@ def hinge_embedding_loss(
     return _hinge_embedding(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge_embedding(input, target, margin, reduction, need_grad):
+def _hinge_embedding(input: ArrayLike, target: ArrayLike, margin: float, reduction: str,
+                     need_grad: bool) -> ValueAndGrad:  # fmt: skip
     m = _check_real(margin, "margin")
 
-    def kernel(x, t, loss, grad):
+    def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
         pos = t == 1
         gap = np.subtract(m, x, out=loss)
         if grad is not None:
@@ -441,7 +448,8 @@ def soft_margin_loss(
     return _soft_margin(input, target, reduction, need_grad=False)[0]
 
 
-def _soft_margin_kernel(x, t, loss, grad):
+def _soft_margin_kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray,
+                        grad: np.ndarray | None) -> None:  # fmt: skip
     # softplus(z), z = -y x (exact for y = ±1): log1p(e^-|x|) + max(z, 0) = ... - min(y x, 0)
     e = np.abs(x)
     np.negative(e, out=e)
@@ -457,7 +465,8 @@ def _soft_margin_kernel(x, t, loss, grad):
     loss -= yx
 
 
-def _soft_margin(input, target, reduction, need_grad):
+def _soft_margin(input: ArrayLike, target: ArrayLike, reduction: str,
+                 need_grad: bool) -> ValueAndGrad:  # fmt: skip
     return _signed_loss(
         _soft_margin_kernel,
         input,
@@ -559,10 +568,11 @@ def hinge_loss(
     return _hinge(input, target, margin, reduction, need_grad=False)[0]
 
 
-def _hinge(input, target, margin, reduction, need_grad):
+def _hinge(input: ArrayLike, target: ArrayLike, margin: float, reduction: str,
+           need_grad: bool) -> ValueAndGrad:  # fmt: skip
     m = _check_real(margin, "margin")
 
-    def kernel(x, t, loss, grad):
+    def kernel(x: np.ndarray, t: np.ndarray, loss: np.ndarray, grad: np.ndarray | None) -> None:
         gap = np.multiply(t, x, out=loss)
         np.subtract(m, gap, out=gap)
         if grad is not None:

@@ -64,7 +64,7 @@ def _log_no_duplicate(n: int, k: int) -> float:
 def _rng(rng: Any) -> np.random.Generator | np.random.RandomState:
     if isinstance(rng, (np.random.Generator, np.random.RandomState)):
         return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+    if rng is None or (v.is_int(rng) and not isinstance(rng, bool)):
         if rng is not None and rng < 0:
             raise ValueError(f"`rng` is {rng}, expected a seed >= 0")
         return np.random.default_rng(rng)
@@ -152,7 +152,7 @@ def sample_batch(
     """
     n = _check_count(n, "n", indexed=True)
     batch_size = _check_count(batch_size, "batch_size")
-    if not isinstance(replace, (bool, np.bool_)):
+    if not v.is_bool(replace):
         raise TypeError(f"`replace` is {replace!r}, expected a bool")
     if not replace and batch_size > n:
         raise ValueError(
@@ -235,7 +235,7 @@ def iterate_minibatches(
     n = _check_count(n, "n", indexed=True)
     batch_size = _check_count(batch_size, "batch_size")
     for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
-        if not isinstance(flag, (bool, np.bool_)):
+        if not v.is_bool(flag):
             raise TypeError(f"`{name}` is {flag!r}, expected a bool")
     if shuffle:
         order = np.asarray(_rng(rng).permutation(n), dtype=np.int64)

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["mse_loss"]
 
@@ -31,6 +31,14 @@ def mse_loss(
     reduction: Literal["none"],
     weight: ArrayLike | None = ...,
 ) -> Losses: ...
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Reduction,
+    weight: ArrayLike | None = ...,
+) -> Scalar | Losses: ...
 def mse_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -120,7 +128,7 @@ def mse_loss(
     return _mse(input, target, reduction, weight, need_grad=False)[0]
 
 
-def _mse_kernel(blocks, loss, grad):
+def _mse_kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
     """(x - t)^2, and x - t as the derivative before the factor 2."""
     diff = np.subtract(blocks[0], blocks[1], out=loss if grad is None else grad)
     np.multiply(diff, diff, out=loss)
@@ -130,10 +138,13 @@ def _mse_weighted(pair: e.Pair) -> np.ndarray:
     """w (x - t)^2 as 4 (h w) h with h = x/2 - t/2, where (x - t)^2 or x - t overflows but the
     weighted loss need not (e.g. 1e-300 (1e200)^2 = 1e100)."""
     h = np.subtract(pair.x / 2, pair.t / 2)
-    return 4 * ((h * pair.weight) * h)
+    out: np.ndarray = 4 * ((h * pair.weight) * h)
+    return out
 
 
-def _mse(input, target, reduction, weight, need_grad):
+def _mse(
+    input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None, need_grad: bool
+) -> ValueAndGrad:
     return e.pair_loss(
         _mse_kernel,
         input,

@@ -3,6 +3,7 @@ of class indices) and ``multilabel_soft_margin_loss`` (logistic, targets as a 0/
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -12,6 +13,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
+from ._reduction import sum_terms
 from ._types import Losses, Reduction, Scalar
 
 __all__ = ["multilabel_margin_loss", "multilabel_soft_margin_loss"]
@@ -21,7 +23,7 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 def _scores(input: Any) -> np.ndarray:
-    x = v.as_float_array(input, "input")
+    x = v.as_float_array(input, "input", allow_nonfinite=True)  # values checked later
     if x.ndim not in (1, 2):
         raise ValueError(f"`input` has {x.ndim} dimension(s), expected 2 (N, C) or 1 (C,)")
     return x
@@ -30,14 +32,15 @@ def _scores(input: Any) -> np.ndarray:
 def _reduce_rows(
     loss: np.ndarray, grad: np.ndarray, reduction: str, single: bool, dtype: np.dtype
 ) -> tuple[Any, np.ndarray]:
-    """Reduce per-row losses (shape (N,)); ``grad`` is that of their sum."""
-    if reduction == "mean":
-        grad = grad / loss.size
-        value: Any = dtype.type(loss.mean())
-    elif reduction == "sum":
-        value = dtype.type(loss.sum())
+    """Reduce per-row losses (shape (N,)); ``grad`` is that of their sum. A 'mean' within the
+    range is finite; a loss beyond the dtype's range is inf, without a RuntimeWarning."""
+    if reduction == "none":
+        with np.errstate(over="ignore"):
+            value: Any = dtype.type(loss[0]) if single else loss.astype(dtype)
     else:
-        value = dtype.type(loss[0]) if single else loss.astype(dtype)
+        value = sum_terms(loss, reduction, loss.size, dtype)
+        if reduction == "mean":
+            grad = grad / loss.size
     return value, (grad[0] if single else grad).astype(dtype)
 
 
@@ -46,27 +49,48 @@ def _reduce_rows(
 
 def _label_lists(target: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Integer targets of ``shape``, each row a list of classes ended by -1 (or by the row's
-    end); every entry, also after the first -1, must be a class or -1 (PyTorch's check)."""
+    end); their values are checked by :func:`_check_label_lists`."""
     t = v.as_label_array(target, "target")
     if t.shape != shape:
         raise ValueError(f"`target` has shape {t.shape}, expected {shape} like `input`")
-    c = shape[-1]
+    return t
+
+
+def _check_label_lists(t: np.ndarray, c: int) -> None:
+    """Every entry, also after the first -1, must be a class or -1 (PyTorch's check)."""
     if t.size and (t.min() < -1 or t.max() >= c):
         bad = t[(t < -1) | (t >= c)].flat[0]
         raise ValueError(
             f"`target` contains {int(bad)}, expected class indices in [0, {c - 1}] padded with -1"
         )
-    return t
 
 
 def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row losses and the gradient of their sum, for (N, C) float64 scores ``x``."""
-    n, c = x.shape
-    listed = np.cumprod(t != -1, axis=1).astype(bool)  # entries before the first -1
+    n, c = int(x.shape[0]), int(x.shape[1])
+    labelled: np.ndarray = t != -1
+    listed = np.cumprod(labelled, axis=1).astype(bool)  # entries before the first -1
     count = np.zeros((n, c))  # how often each class is listed (a repeat counts twice)
     rows = np.broadcast_to(np.arange(n)[:, None], t.shape)
     np.add.at(count, (rows[listed], t[listed]), 1.0)
     others = (count == 0).astype(np.float64)  # the classes not listed
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, grad = _margin_terms(x, count, others)
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            # Finite scores whose hinge terms or row sum overflow: the same sums over scores
+            # scaled by a power of two (exact), scaled back (inf only beyond the range).
+            scale = 2.0 ** -(2 + 2 * math.ceil(math.log2(c)))
+            scaled = _margin_terms(x[bad] * scale, count[bad], others[bad])[0]
+            loss[bad] = scaled / scale
+    return loss, grad
+
+
+def _margin_terms(
+    x: np.ndarray, count: np.ndarray, others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_margin_rows` given the listed counts and the 0/1 unlisted mask."""
+    n, c = x.shape
     loss = np.empty(n)
     grad = np.empty((n, c))
     if c * c > _CHUNK_ELEMENTS:  # a C x C block per row would not fit: O(C log C) per row
@@ -79,7 +103,7 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = 1.0 - x[sl, :, None] + x[sl, None, :]  # z[n, j, d]: listed j against class d
         w = count[sl, :, None] * others[sl, None, :]
         active = np.where(z > 0, w, 0.0)  # PyTorch's strict z > 0: gradient 0 at the kink
-        loss[sl] = (active * z).sum(axis=(1, 2)) / c
+        loss[sl] = np.where(active > 0, active * z, 0.0).sum(axis=(1, 2)) / c
         grad[sl] = (active.sum(axis=1) - active.sum(axis=2)) / c
     return loss, grad
 
@@ -87,24 +111,34 @@ def _margin_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _margin_row_sorted(x: np.ndarray, count: np.ndarray) -> tuple[float, np.ndarray]:
     """One row's loss and gradient without its C x C hinge terms.
 
-    For a listed class j the active unlisted classes are those with x_d > x_j - 1: with the
-    unlisted scores sorted, their number m_j and sum s_j come from a binary search and a
-    prefix sum, and the row's terms add up to sum_j count_j (m_j (1 - x_j) + s_j). An unlisted
-    class d is active for the listed classes with x_j < x_d + 1 (their counts, by the same
-    search over the sorted listed scores)."""
+    For a listed class j the active unlisted classes are those with x_d > x_j - 1 (exactly
+    the z_jd = (1 - x_j) + x_d > 0 of the direct sum): with the unlisted scores u sorted they
+    are a suffix u[k:], found by a binary search. Its m terms add up to
+    m (1 - x_j + u_k) + D_k with D_k = sum_{d >= k} (u_d - u_k), and D comes from a reverse
+    cumulative sum of the non-negative gaps u_{i+1} - u_i, each weighted by the number of
+    scores above it: every addend is >= 0, so nothing cancels and the sum is as accurate as
+    the direct one whatever the spread of the scores. An unlisted class d is active for the
+    listed classes with x_j - 1 < x_d (their counts, by the same search)."""
     c = x.size
     listed = count > 0
     u = np.sort(x[~listed])
-    prefix = np.concatenate([[0.0], np.cumsum(u)])
+    n = u.size
+    above = np.arange(n - 1, 0, -1, dtype=np.float64)  # scores above gap i: n - 1 - i
+    gaps = np.diff(u) * above
+    spread = np.zeros(n + 1)  # spread[k] = D_k; spread[n] = 0 (no active class)
+    spread[: n - 1] = np.cumsum(gaps[::-1])[::-1]
     xj, cj = x[listed], count[listed]
     k = np.searchsorted(u, xj - 1.0, side="right")
-    m = u.size - k
-    total = float((cj * (m * (1.0 - xj) + (prefix[-1] - prefix[k]))).sum()) / c
+    m = n - k
+    first = (1.0 - xj) + u[np.minimum(k, n - 1)] if n else np.zeros(xj.size)
+    terms = np.where(m > 0, m * first + spread[k], 0.0)
+    total = float((cj * terms).sum()) / c
     grad = np.zeros(c)
     grad[listed] = -cj * m / c
     order = np.argsort(xj)
     weights = np.concatenate([[0.0], np.cumsum(cj[order])])
-    grad[~listed] = weights[np.searchsorted(xj[order], x[~listed] + 1.0, side="left")] / c
+    shifted = xj[order] - 1.0  # x_d is active against j when x_j - 1 < x_d
+    grad[~listed] = weights[np.searchsorted(shifted, x[~listed], side="left")] / c
     return total, grad
 
 
@@ -112,6 +146,8 @@ def _multilabel_margin(input: Any, target: Any, reduction: Any) -> tuple[Any, np
     x = _scores(input)
     t = _label_lists(target, x.shape)
     v.check_reduction(reduction)
+    v.check_finite(x, "input")
+    _check_label_lists(t, x.shape[-1])
     dtype = v.result_dtype(x)
     single = x.ndim == 1
     x2 = np.atleast_2d(x).astype(np.float64)
@@ -127,6 +163,10 @@ def multilabel_margin_loss(
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: Reduction
+) -> Scalar | Losses: ...
 def multilabel_margin_loss(
     input: ArrayLike, target: ArrayLike, *, reduction: Reduction = "mean"
 ) -> Scalar | Losses:
@@ -134,7 +174,13 @@ def multilabel_margin_loss(
     that is not listed.
 
     For a row :math:`x` of :math:`C` scores whose target lists the classes :math:`J`,
-    :math:`\ell = \frac1C \sum_{j \in J} \sum_{d \notin J} \max(0, 1 - (x_j - x_d))`.
+    :math:`\ell = \frac1C \sum_{j \in J} \sum_{d \notin J} \max(0, 1 - (x_j - x_d))`; for
+    instance, with :math:`C = 3` classes of which only the first is listed,
+
+    .. math::
+        :formula: multilabel_margin_loss listed_1
+
+        \ell = \frac13 \bigl( \max(0, 1 - x_1 + x_2) + \max(0, 1 - x_1 + x_3) \bigr)
 
     ``target`` has ``input``'s shape and holds class indices, **padded with -1**: the classes of
     a row are its entries up to the first -1, and entries after it are ignored (a row with
@@ -175,11 +221,14 @@ def multilabel_margin_loss(
     an unlisted :math:`d` and :math:`-\frac1C\sum_d a_{jd}` for a listed :math:`j`; 0 at
     :math:`z = 0`, PyTorch's choice. The hinge terms are evaluated a block of rows at a time
     (:math:`C^2` per row); above 2048 classes a row is summed from its sorted scores instead
-    (:math:`O(C \log C)` time, :math:`O(C)` memory).
+    (:math:`O(C \log C)` time, :math:`O(C)` memory), from non-negative terms only, so as
+    accurately as the direct sum.
 
     Conventions
     -----------
-    * PyTorch ``F.multilabel_margin_loss``: identical values and gradients.
+    * PyTorch ``F.multilabel_margin_loss``: the same active pairs (:math:`z_{jd} > 0`
+      decided on the same rounded :math:`(1 - x_j) + x_d`), hence the same gradients, and the
+      same values up to the rounding of the sums, which are added in another order.
     * scikit-learn, Keras and optax have no loss of this form; the multi-label hinge of
       ``sklearn.metrics.hinge_loss`` is per class, not per pair.
 
@@ -225,7 +274,12 @@ def _multilabel_soft(
     if w is not None:
         wf = w.astype(np.float64).reshape(xf.shape)
         elem, g = elem * wf, g * wf
-    return _reduce_rows(elem.sum(axis=1) / c, g / c, reduction, x.ndim == 1, dtype)
+    with np.errstate(over="ignore"):
+        rows = elem.sum(axis=1) / c
+        bad = ~np.isfinite(rows)
+        if bad.any():  # a row sum beyond the range whose mean over C may be within it
+            rows[bad] = (elem[bad] / c).sum(axis=1)
+    return _reduce_rows(rows, g / c, reduction, x.ndim == 1, dtype)
 
 
 @overload
@@ -244,6 +298,14 @@ def multilabel_soft_margin_loss(
     weight: ArrayLike | None = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def multilabel_soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -254,8 +316,15 @@ def multilabel_soft_margin_loss(
     r"""Multi-label logistic loss: binary cross-entropy with logits per class, averaged over
     the :math:`C` classes of a row.
 
-    :math:`\ell = -\frac1C \sum_{c} w_c\bigl[t_c \log\sigma(x_c) + (1 - t_c)\log\sigma(-x_c)\bigr]`,
-    computed as :math:`\frac1C\sum_c w_c(\operatorname{softplus}(x_c) - t_c x_c)` (no overflow).
+    :math:`\ell = \frac1C \sum_{c} w_c \ell_c` with
+
+    .. math::
+        :formula: multilabel_soft_margin_loss value
+
+        \ell_c = t_c \log(1 + e^{-x_c}) + (1 - t_c) \log(1 + e^{x_c})
+
+    that is :math:`-[t_c \log\sigma(x_c) + (1 - t_c)\log\sigma(-x_c)]`, computed as
+    :math:`\operatorname{softplus}(x_c) - t_c x_c` (no overflow).
 
     Parameters
     ----------

@@ -25,7 +25,8 @@ def _check_callable(f: Any) -> None:
 def _default_step(x: np.ndarray) -> np.ndarray:
     """cbrt(eps) * max(1, |x|), in x's dtype."""
     eps = np.finfo(x.dtype).eps
-    return (np.cbrt(eps) * np.maximum(1, np.abs(x))).astype(x.dtype)
+    step: np.ndarray = (np.cbrt(eps) * np.maximum(1, np.abs(x))).astype(x.dtype)
+    return step
 
 
 def _check_h(h: Any) -> float | None:

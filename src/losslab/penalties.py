@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 
 from . import _registry
 from . import _validation as v
+from ._types import Scalar
 
 __all__ = ["l1_penalty", "l2_penalty", "prox_l1", "prox_l2"]
 
@@ -40,7 +41,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
     """``x`` (a float64 result when ``lam`` is beyond float32's range) in ``dtype``; a value
     beyond the range is inf, without a warning."""
     with np.errstate(over="ignore"):
-        return x.astype(dtype, copy=False) if isinstance(x, np.ndarray) else dtype.type(x)
+        return x.astype(dtype, copy=False) if v.is_array(x) else dtype.type(x)
 
 
 def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
@@ -95,14 +96,14 @@ def l1_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l1_penalty_value_and_grad(w, lam)[0]
 
 
-def _l1_penalty_value_and_grad(w, lam):
+def _l1_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.ndarray]:
     ww, lam_t = _prepare(w, lam)
     with np.errstate(over="ignore"):  # a penalty beyond the dtype's range is inf
         value, grad = lam_t * np.sum(np.abs(ww)), lam_t * np.sign(ww)
     return _cast(value, ww.dtype), _cast(grad, ww.dtype)
 
 
-def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
+def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Scalar:
     r"""L2 penalty (weight decay): half of :math:`\lambda` times the sum of squared weights.
 
     .. math::
@@ -176,16 +177,17 @@ def l2_penalty(w: ArrayLike, lam: float = 1.0) -> Any:
     return _l2_penalty_value_and_grad(w, lam)[0]
 
 
-def _l2_penalty_value_and_grad(w, lam):
+def _l2_penalty_value_and_grad(w: ArrayLike, lam: float) -> tuple[Scalar, np.ndarray]:
     ww, lam_t = _prepare(w, lam)
     # (lam s) s sum (w/s)^2 / 2 with s = max |w|: neither w^2 (1e160) nor lam/2 (5e-324)
     # leaves the range when the penalty itself is in it.
     s = np.max(np.abs(ww))
+    value: np.floating[Any]
     with np.errstate(over="ignore", under="ignore"):  # a penalty beyond the range is inf
         if s == 0:
             value = lam_t * s
         else:
-            u = ww / s
+            u: np.ndarray = ww / s
             value = lam_t * s * s * (np.sum(u * u) / 2)
         return _cast(value, ww.dtype), _cast(lam_t * ww, ww.dtype)
 
@@ -240,7 +242,8 @@ def prox_l1(a: ArrayLike, lam: float) -> np.ndarray:
     [0.2727272727272727, -0.045454545454545456, 1.0909090909090908]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return _cast(np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0), aa.dtype)
+    out: np.ndarray = _cast(np.sign(aa) * np.maximum(np.abs(aa) - lam_t, 0), aa.dtype)
+    return out
 
 
 def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
@@ -287,7 +290,8 @@ def prox_l2(a: ArrayLike, lam: float) -> np.ndarray:
     [ 0.2 -0.   1.1]
     """
     aa, lam_t = _prepare(a, lam, "a")
-    return _cast(aa / (1 + lam_t), aa.dtype)
+    out: np.ndarray = _cast(aa / (1 + lam_t), aa.dtype)
+    return out
 
 
 _registry.register(l1_penalty, wrt="w", value_and_grad=_l1_penalty_value_and_grad)

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from . import _elementwise as e
 from . import _registry
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["pinball_loss"]
 
@@ -43,7 +43,7 @@ def _check_alpha(alpha: Any) -> float:
     return a
 
 
-def _pinball(input: Any, target: Any, alpha: Any, reduction: Any, need_grad: bool) -> Any:
+def _pinball(input: Any, target: Any, alpha: Any, reduction: Any, need_grad: bool) -> ValueAndGrad:
     a = _check_alpha(alpha)
     pair = e.prepare(input, target, reduction)
     kernel = _pinball_kernel(pair.dtype.type(a))
@@ -62,6 +62,10 @@ def pinball_loss(
 def pinball_loss(
     input: ArrayLike, target: ArrayLike, *, alpha: float = ..., reduction: Literal["none"]
 ) -> Losses: ...
+@overload
+def pinball_loss(
+    input: ArrayLike, target: ArrayLike, *, alpha: float = ..., reduction: Reduction
+) -> Scalar | Losses: ...
 def pinball_loss(
     input: ArrayLike, target: ArrayLike, *, alpha: float = 0.5, reduction: Reduction = "mean"
 ) -> Scalar | Losses:

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from . import _elementwise as e
 from . import _registry
 from . import _validation as v
-from ._types import Losses, Reduction, Scalar
+from ._types import Losses, Reduction, Scalar, ValueAndGrad
 
 __all__ = ["poisson_nll_loss"]
 
@@ -78,7 +78,7 @@ def _poisson(
     eps: Any,
     reduction: Any,
     need_grad: bool,
-) -> tuple[Any, np.ndarray | None]:
+) -> ValueAndGrad:
     log_input = v.check_bool(log_input, "log_input")
     full = v.check_bool(full, "full")
     eps = v.check_positive_number(eps, "eps", allow_zero=True)
@@ -114,6 +114,16 @@ def poisson_nll_loss(
     eps: float = ...,
     reduction: Literal["none"],
 ) -> Losses: ...
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    log_input: bool = ...,
+    full: bool = ...,
+    eps: float = ...,
+    reduction: Reduction,
+) -> Scalar | Losses: ...
 def poisson_nll_loss(
     input: ArrayLike,
     target: ArrayLike,
@@ -125,9 +135,14 @@ def poisson_nll_loss(
 ) -> Scalar | Losses:
     r"""Negative log-likelihood of counts :math:`t` under a Poisson distribution.
 
+    .. math::
+        :formula: poisson_nll_loss value rate
+
+        \ell_i = e^{x_i} - t_i x_i \qquad \ell_i = x_i - t_i \log(x_i + \epsilon)
+
     With ``log_input=True`` (the default) ``input`` is the log-rate :math:`x = \log\lambda` and
-    :math:`\ell_i = e^{x_i} - t_i x_i`; with ``log_input=False`` it is the rate
-    :math:`\lambda = x` and :math:`\ell_i = x_i - t_i \log(x_i + \epsilon)`. Both drop the
+    the loss is the first; with ``log_input=False`` it is the rate :math:`\lambda = x` and the
+    loss is the second. Both drop the
     constant :math:`\log t_i!` of the likelihood
     :math:`P(t \mid \lambda) = \lambda^t e^{-\lambda} / t!`; ``full=True`` adds Stirling's
     approximation of it, :math:`t_i\log t_i - t_i + \tfrac12\log(2\pi t_i)`, **only where**

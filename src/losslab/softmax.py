@@ -277,12 +277,12 @@ def log_sigmoid(x: ArrayLike) -> Any:
     return _scalar_if_0d(out)
 
 
-def _softmax_value_and_grad(x, axis):
+def _softmax_value_and_grad(x: ArrayLike, axis: int) -> tuple[np.ndarray, np.ndarray]:
     value = softmax(x, axis)
     return value, np.zeros_like(value)
 
 
-def _log_softmax_value_and_grad(x, axis):
+def _log_softmax_value_and_grad(x: ArrayLike, axis: int) -> tuple[np.ndarray, np.ndarray]:
     a, ax = _prepare_axis(x, axis)
     z, e, log_s = _shifted_log_sum(a, ax)
     z -= log_s
@@ -291,7 +291,7 @@ def _log_softmax_value_and_grad(x, axis):
     return z, grad.astype(a.dtype, copy=False)
 
 
-def _sigmoid_value_and_grad(x):
+def _sigmoid_value_and_grad(x: ArrayLike) -> tuple[Any, Any]:
     a = v.as_float_array(x, "x")
     e = np.exp(-np.abs(a))
     d = 1.0 + e
@@ -300,7 +300,7 @@ def _sigmoid_value_and_grad(x):
     return _scalar_if_0d(value), _scalar_if_0d(grad)
 
 
-def _log_sigmoid_value_and_grad(x):
+def _log_sigmoid_value_and_grad(x: ArrayLike) -> tuple[Any, Any]:
     a = v.as_float_array(x, "x")
     e = np.exp(-np.abs(a))
     value = np.minimum(a, 0) - np.log1p(e)

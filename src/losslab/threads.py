@@ -53,7 +53,7 @@ _lock = threading.Lock()
 _num_threads: int | None = None  # set by set_num_threads; None: environment or default
 _default_threads: int | None = None  # min(2, os.cpu_count()), once known
 _pool: ThreadPoolExecutor | None = None
-_pool_key: tuple[int, int] | None = None  # (workers, pid) the pool was made for
+_pool_key: tuple[int, int] = (0, 0)  # (workers, pid) the pool was made for (none yet)
 
 
 def _check_count(n: Any, name: str) -> int:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,8 +24,20 @@ rows: NDArray[np.floating[Any]] = losslab.cross_entropy(
 )
 print(mean, total, per_element.shape, batchmean, rows.shape)
 
-# Mistakes a type checker catches before run time (the ignores must be needed: mypy --strict
-# warns about unused ones, pyright's reportUnnecessaryTypeIgnoreComment is on):
-losslab.mse_loss(x, y, reduction="avg")  # type: ignore[call-overload]
-losslab.mse_loss(x, y, "sum")  # type: ignore[call-overload]
-losslab.mse_loss(x, y, reduction="batchmean")  # type: ignore[call-overload]
+
+def loss_with(reduction: Literal["mean", "sum", "none"]) -> float:
+    """A reduction known only at run time: the result is a scalar or an array."""
+    value: np.floating[Any] | NDArray[np.floating[Any]] = losslab.mse_loss(
+        x, y, reduction=reduction
+    )
+    return float(np.sum(value))
+
+
+print(loss_with("sum"), loss_with("none"))
+
+# Mistakes a type checker catches before run time. Each checker has its own ignore comment and
+# must need it: mypy --strict warns about unused ignores, pyright (which reads only its own,
+# enableTypeIgnoreComments = false) has reportUnnecessaryTypeIgnoreComment on.
+losslab.mse_loss(x, y, reduction="avg")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+losslab.mse_loss(x, y, "sum")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+losslab.mse_loss(x, y, reduction="batchmean")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]

@@ -58,7 +58,8 @@ def get(name: str) -> SymbolicLoss:
     KeyError
         If ``name`` has no symbolic form (yet).
     """
-    if not isinstance(name, str):
+    # checked at run time for untyped callers:
+    if not isinstance(name, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise TypeError(f"`name` is {name!r}, expected the name of a losslab function")
     forms = _forms(_module_of(name))
     if name not in forms:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -20,7 +21,8 @@ _SUB = re.compile(r"^(?P<base>[A-Za-z]+)_\{?(?P<sub>[A-Za-z0-9]+)\}?$")
 
 
 def _plain(sym: sp.Symbol) -> str:
-    return sym.name.replace("{", "").replace("}", "")
+    name: str = sym.name
+    return name.replace("{", "").replace("}", "")
 
 
 def _index_sums(expr: sp.Expr) -> sp.Expr:
@@ -83,7 +85,14 @@ def _canonical(expr: sp.Expr, index_letters: Iterable[str] = ()) -> sp.Expr:
 def _expand(expr: sp.Expr, sizes: Mapping[str, int]) -> sp.Expr:
     expr = expr.xreplace({s: sizes[s.name] for s in expr.free_symbols if s.name in sizes})
     expr = expr.doit()
-    expr = expr.replace(lambda e: isinstance(e, (MaxOver, ArgMaxOver)), lambda e: e.expand_over())
+
+    def over(e: Any) -> bool:
+        return isinstance(e, (MaxOver, ArgMaxOver))
+
+    def expanded(e: Any) -> Any:
+        return e.expand_over()
+
+    expr = expr.replace(over, expanded)
     return _entries(expr.doit())
 
 
@@ -170,7 +179,7 @@ def equivalent(
     def labels_of(expr: sp.Expr) -> list[sp.Basic]:
         return [v for v in getattr(expr, "free_symbols", ()) if discrete(v)]
 
-    rounds = [dict.fromkeys(SIZES, size) for size in (3, 4)]
+    rounds: list[dict[str, int]] = [dict.fromkeys(SIZES, size) for size in (3, 4)]
     if any(len(ix.indices) > 1 for e in (a, b) for ix in e.atoms(sp.Indexed)):
         # Entries t[n, k]: also a batch size N unlike the class count, so that a swapped
         # index or a size written for the wrong axis cannot pass on square shapes.
@@ -181,7 +190,7 @@ def equivalent(
         labels = sorted({str(v) for v in labels_of(ea) + labels_of(eb)})
         # Labels pick entries and Iverson brackets: more points cover more of their values.
         for _ in range(points * (4 if labels else 1)):
-            picked = {}
+            picked: dict[str, Any] = {}
             for name in labels:
                 domain = domains[base(name)]
                 picked[name] = sp.sympify(domain[int(rng.integers(len(domain)))])

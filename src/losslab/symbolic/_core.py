@@ -46,11 +46,12 @@ def prove_equal(a: sp.Expr, b: sp.Expr, assumptions: Mapping[sp.Symbol, Any] | N
         diff = diff.subs(assumptions)
     if diff == 0:
         return True
-    for attempt in (
+    attempts: tuple[Callable[[Any], Any], ...] = (
         sp.simplify,
         lambda e: sp.cancel(sp.together(e.rewrite(sp.exp))),
         lambda e: sp.simplify(sp.expand(sp.powsimp(e))),
-    ):
+    )
+    for attempt in attempts:
         if attempt(diff) == 0:
             return True
     return False
@@ -73,7 +74,10 @@ def _decide(expr: sp.Expr) -> sp.Expr:
         }.get(type(rel))
         return rel if sign is None else sp.true if sign else sp.false
 
-    return expr.replace(lambda e: isinstance(e, sp.core.relational.Relational), decide)
+    def relational(e: Any) -> bool:
+        return isinstance(e, sp.core.relational.Relational)
+
+    return expr.replace(relational, decide)
 
 
 def prove_by_cases(a: sp.Expr, b: sp.Expr, cases: Iterable[Mapping[sp.Symbol, Any]]) -> bool:
@@ -112,7 +116,8 @@ def lambdify(args: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., np.nda
 
 
 def _heaviside(x: Any, h0: Any = 0.5) -> np.ndarray:
-    return np.heaviside(x, h0)
+    out: np.ndarray = np.heaviside(x, h0)
+    return out
 
 
 def is_analytic(expr: sp.Expr) -> bool:
@@ -204,8 +209,8 @@ class SymbolicLoss:
     closed_form_assumptions: Mapping[sp.Symbol, Any] | None = None
     kink_distance: Callable[[dict[str, Any]], np.ndarray] | None = None
     subgradient: str = ""
-    formulas: Mapping[str, sp.Expr] = field(default_factory=dict)
-    domains: Mapping[str, Any] = field(default_factory=dict)
+    formulas: Mapping[str, sp.Expr] = field(default_factory=dict[str, Any])
+    domains: Mapping[str, Any] = field(default_factory=dict[str, Any])
     extra_proofs: tuple[tuple[Any, ...], ...] = ()
     closed_form_cases: tuple[Mapping[sp.Symbol, Any], ...] = ()
     simplex: Callable[[dict[str, Any]], int] | None = None
@@ -269,9 +274,14 @@ def at_kink(gradient: sp.Expr, h0: int) -> sp.Expr:
     ``sympy.diff`` of :math:`\\max(0, u)` gives the step :math:`H(u)`, undefined at 0; the
     documented subgradient (PyTorch's) fixes it.
     """
-    return gradient.replace(
-        lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Heaviside(e.args[0], h0)
-    )
+
+    def step(e: Any) -> bool:
+        return isinstance(e, sp.Heaviside)
+
+    def with_h0(e: Any) -> Any:
+        return sp.Heaviside(e.args[0], h0)
+
+    return gradient.replace(step, with_h0)
 
 
 def _as_input(value: Any) -> np.ndarray:
@@ -291,7 +301,7 @@ def elementwise(
     scale: str | None = None,
     h0: int | None = None,
     defaults: Mapping[str, float] | None = None,
-    edge: Callable[[list[np.ndarray], np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
+    edge: Callable[[list[Any], np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
     reduce: Callable[[np.ndarray, np.ndarray, dict[str, Any]], tuple[Any, Any]] | None = None,
     mean_over_weight: bool = False,
     **extra: Any,
@@ -379,7 +389,7 @@ def sampler(
     def sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
         shape = (int(rng.integers(1, 4)), int(rng.integers(1, 5)))
         for _ in range(100):
-            a = {wrt: rng.uniform(low, high, shape).astype(dtype)}
+            a: dict[str, Any] = {wrt: rng.uniform(low, high, shape).astype(dtype)}
             if others is not None:
                 a.update(others(rng, shape, dtype))
             if reduction:

@@ -7,6 +7,8 @@ them, and the LaTeX reader (:mod:`._parse`) produces them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 __all__ = ["ArgMax", "ArgMaxOver", "MaxOver"]
@@ -24,7 +26,7 @@ class ArgMax(sp.Function):
     """The (1-based, first) index of the largest argument, once every argument is a number."""
 
     @classmethod
-    def eval(cls, *entries):
+    def eval(cls, *entries: Any) -> Any:
         if entries and all(e.is_number for e in entries):
             values = [float(e) for e in entries]
             return sp.Integer(values.index(max(values)) + 1)

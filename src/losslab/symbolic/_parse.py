@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import sympy as sp
 
@@ -17,7 +18,8 @@ __all__ = ["cases_rows", "equations", "parse", "sides", "top_level_split"]
 def top_level_split(text: str, separators: Iterable[str]) -> list[str]:
     """Split ``text`` at separators that are not inside braces, brackets or parentheses."""
     seps = sorted(separators, key=len, reverse=True)
-    parts, depth, start, i = [], 0, 0, 0
+    parts: list[str] = []
+    depth, start, i = 0, 0, 0
     while i < len(text):
         c = text[i]
         if c in "{([":
@@ -117,7 +119,7 @@ def _placeholders(tex: str) -> str:
     tex = _HAT.sub(lambda m: _hold(sp.Symbol(f"{m[1]}hat{(m[2] or '').replace(' ', '')}")), tex)
     tex = _MULTI.sub(lambda m: _hold(_symbol(f"{m[1]}_{{{m[2]}}}")), tex)
 
-    def bound(m: re.Match) -> str:
+    def bound(m: re.Match[str]) -> str:
         body = _HELD[m["body"]] if m["body"] in _HELD else _latex(m["body"])
         cls = ArgMaxOver if m["arg"] else MaxOver
         return _hold(cls(body, sp.Symbol(m["var"]), sp.Symbol("n")))
@@ -128,7 +130,7 @@ def _placeholders(tex: str) -> str:
         tex,
     )
 
-    def iverson(m: re.Match) -> str:
+    def iverson(m: re.Match[str]) -> str:
         # a comparison inside the bracket is 1 or 0: [(x + b > 0) = t]
         a, b = (
             sp.Piecewise((1, e), (0, True)) if isinstance(e, sp.core.relational.Relational) else e
@@ -223,7 +225,7 @@ def _indices(tex: str) -> str:
     # Over n the sum runs to N; with a sum over n elsewhere the others run to K (classes).
     over_n = re.search(r"\\sum_(?:\{\s*n\b|n\b)", tex) is not None
 
-    def limits(m: re.Match) -> str:
+    def limits(m: re.Match[str]) -> str:
         var = m[1] or m[2]
         top = "N" if var == "n" else "K" if over_n else "n"
         return rf"\sum_{{{var}=1}}^{{{top}}}"
@@ -243,7 +245,8 @@ def _group_logs(tex: str) -> str:
     r"""``\ln(u) + v`` as ``(\ln(u)) + v``: Lark's ``\ln`` would take ``(u) + v`` as its
     argument.  (``t (\ln(p))`` is then ambiguous, a product or a function ``t``; :func:`_latex`
     takes the product.)"""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     for m in re.finditer(r"\\(?:ln|log)(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\(", tex):
         if m.start() < i:
             continue
@@ -283,7 +286,7 @@ def _cases(tex: str) -> sp.Expr | None:
         return None
     prefix = tex[: m.start()].strip()
     factor = _latex(_indices(_clean(prefix))) if prefix else sp.Integer(1)
-    pieces = []
+    pieces: list[tuple[Any, Any]] = []
     for row in top_level_split(m[1], [r"\\"]):
         row = re.sub(r"^\s*\[[\d.]*(?:ex|em|pt)\]", "", row)  # \\[1ex] spacing
         if not row.strip():

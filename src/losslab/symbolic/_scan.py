@@ -7,10 +7,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import get
 from ._compare import equivalent
+from ._core import SymbolicLoss
 from ._parse import cases_rows, equations, parse, sides
+
+if TYPE_CHECKING:
+    from .classification import Formulas
 
 __all__ = ["MARK_MD", "MARK_RST", "Finding", "check_paths", "check_text"]
 
@@ -58,7 +63,7 @@ def _check_block(path: str, line: int, spec: str, block: str) -> list[Finding]:
                 f"marker names {len(parts)} formula(s), block has {len(eqs)} equation(s)",
             )
         ]
-    findings = []
+    findings: list[Finding] = []
     for chain, equation in zip(parts, eqs, strict=True):
         # ``a|b``: one formula per right-hand side of a chain ``L = A = B`` (else the last).
         names, pieces = chain.split("|"), [equation]
@@ -109,7 +114,7 @@ def _check_one(
     return [Finding(path, line, name, part, tex, ok, how)]
 
 
-def _form(name: str):
+def _form(name: str) -> SymbolicLoss | Formulas:
     """The symbolic form of ``name``, or the formulas of a function without one (values only:
     zero-one loss, accuracy)."""
     try:
@@ -139,7 +144,7 @@ def check_text(text: str, path: str = "<text>") -> list[Finding]:
                 )
                 continue
             first = lines[j].strip()[2:]
-            body = []
+            body: list[str] = []
             if first.endswith("$$"):
                 body.append(first[:-2])
             else:
@@ -153,7 +158,8 @@ def check_text(text: str, path: str = "<text>") -> list[Finding]:
             findings += _check_block(path, i + 1, md["spec"], "\n".join(body))
         elif rst and i > 0 and lines[i - 1].strip().startswith(".. math::"):
             base = len(lines[i - 1]) - len(lines[i - 1].lstrip())
-            body, j = [], i + 1
+            body = []
+            j = i + 1
             while j < len(lines) and (
                 not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) > base
             ):

@@ -74,7 +74,8 @@ def _bce_edge(vals: list[np.ndarray], out: np.ndarray, g: np.ndarray) -> tuple[A
 
 def _bce_edge_distance(a: dict[str, Any]) -> np.ndarray:
     xv = np.asarray(a["input"], dtype=float)
-    return np.minimum(xv, 1 - xv)
+    out: np.ndarray = np.minimum(xv, 1 - xv)
+    return out
 
 
 def _bce_others(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ class Formulas:
 
     name: str
     formulas: dict[str, sp.Expr]
-    domains: dict[str, Any] = field(default_factory=dict)
+    domains: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 _n, _c = sp.Symbol("n", integer=True), sp.Symbol("c", integer=True)

@@ -21,6 +21,7 @@ and, for :math:`w = 1`, :math:`\varepsilon = 0` and a one-hot :math:`t`, to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -34,7 +35,7 @@ eps = sp.Symbol("varepsilon", nonnegative=True)
 
 
 @cache
-def _row(k: int, kind: str):
+def _row(k: int, kind: str) -> tuple[Any, Any, Any, Any, list[Any]]:
     """Per-sample value and gradients over k classes: ``kind`` is "ce" or "nll"."""
     xs = sp.symbols(f"x_1:{k + 1}", real=True)
     ts = sp.symbols(f"t_1:{k + 1}", nonnegative=True)
@@ -61,7 +62,9 @@ def _from_rows(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 @cache
-def _element(kind: str):
+def _element(
+    kind: str,
+) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray], Callable[..., np.ndarray]]:
     """The generic element of a sample over any number of classes, lambdified once.
 
     With coefficients :math:`a_j` (:math:`w_j((1-\\varepsilon)t_j + \\varepsilon/k)` or
@@ -86,7 +89,7 @@ def _element(kind: str):
     return element, lse, lambdify((xi, ai, total, m, s_sym), gradient)
 
 
-def _evaluate(kind: str):
+def _evaluate(kind: str) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
     def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
         x = np.asarray(a["input"])
         x = x if np.iscomplexobj(x) else x.astype(np.float64)
@@ -104,11 +107,12 @@ def _evaluate(kind: str):
             t = np.zeros((m, k))
             t[np.flatnonzero(kept), labels[kept]] = 1.0
             keep = kept.astype(float)
-            denominator = float(np.sum(w[np.where(kept, labels, 0)] * keep))
+            weighted: np.ndarray = w[np.where(kept, labels, 0)] * keep
+            denominator = float(np.sum(weighted))
         smoothing = float(a.get("label_smoothing", 0.0))
         coef = w * ((1 - smoothing) * t + smoothing / k) if kind == "ce" else w * t
         total = coef.sum(axis=1, keepdims=True)
-        shift = np.max(x2.real, axis=1, keepdims=True)
+        shift = np.max(np.real(x2), axis=1, keepdims=True)
         with np.errstate(under="ignore"):
             s = np.exp(x2 - shift).sum(axis=1, keepdims=True)
         element, lse, gradient = _element(kind)
@@ -126,10 +130,10 @@ def _evaluate(kind: str):
     return evaluate
 
 
-def _sample(kind: str):
+def _sample(kind: str) -> Callable[[np.random.Generator, Any], dict[str, Any]]:
     def sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:
         n, k = int(rng.integers(1, 5)), int(rng.integers(2, 5))
-        shape = (n, k) if rng.integers(0, 4) else (n, k, int(rng.integers(1, 3)))
+        shape: tuple[int, ...] = (n, k) if rng.integers(0, 4) else (n, k, int(rng.integers(1, 3)))
         if rng.integers(0, 5) == 0:
             shape = (k,)
         x = rng.uniform(-4, 4, shape)
@@ -195,7 +199,7 @@ _COEFFICIENTS = {
 
 def _label_coefficients_proofs() -> tuple[tuple[str, sp.Expr, sp.Expr], ...]:
     """For each label y of K classes, the label coefficients equal a_j with one-hot t."""
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for y in range(1, K + 1):
         hot = {t: int(i + 1 == y) for i, t in enumerate(_ts)}
         label = [(1 - eps) * _ws[y - 1] * int(i + 1 == y) + eps / K * w for i, w in enumerate(_ws)]

@@ -10,12 +10,15 @@ with ``sympy.diff`` and checks it against the NumPy forward-backward at a random
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 
-def path_sum(n_frames: int, n_classes: int, labels: list[int], blank: int = 0):
+def path_sum(
+    n_frames: int, n_classes: int, labels: list[int], blank: int = 0
+) -> tuple[list[list[Any]], Any]:
     """The symbols ``y[t][k]`` and :math:`p(l \\mid x)` as a polynomial in them."""
     y = [
         [sp.Symbol(f"y_{t}_{k}", positive=True) for k in range(n_classes)] for t in range(n_frames)
@@ -28,7 +31,9 @@ def path_sum(n_frames: int, n_classes: int, labels: list[int], blank: int = 0):
     return y, total
 
 
-def proof(n_frames: int = 4, n_classes: int = 3, labels=(1, 1), seed: int = 0) -> float:
+def proof(
+    n_frames: int = 4, n_classes: int = 3, labels: tuple[int, ...] = (1, 1), seed: int = 0
+) -> float:
     """Largest difference between the SymPy gradient and ``losslab.grad(ctc_loss)``."""
     import losslab
 

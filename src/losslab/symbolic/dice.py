@@ -73,7 +73,8 @@ def _evaluate(kind: str, arg: dict[str, Any]) -> tuple[Any, Any]:
     keep = per
 
     def total(e: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.sum(e, axis=axes, keepdims=keep)
+        # keepdims as a literal: NumPy 2.5's stubs have no overload for a bool variable
+        out: np.ndarray = np.sum(e, axis=axes, keepdims=True) if keep else np.sum(e, axis=axes)
         return out
 
     ri = total(pv * tv) - pv * tv

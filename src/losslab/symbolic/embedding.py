@@ -8,6 +8,8 @@ derives the gradients with ``sympy.diff`` and proves them equal to the closed fo
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 from ._core import prove_equal
@@ -30,7 +32,7 @@ _m2 = sum(b * b for b in B) + eps
 COSINE = _dot / sp.sqrt(_m1 * _m2)
 
 
-def _dist(u, v):
+def _dist(u: Any, v: Any) -> Any:
     return sp.sqrt(sum((ui - vi + eps) ** 2 for ui, vi in zip(u, v, strict=True)))
 
 

@@ -111,10 +111,18 @@ _BASE = elementwise(
     },
 )
 
+
+def _evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
+    return _BASE.evaluate(_flagged(a))
+
+
+def _magnitude(a: dict[str, Any]) -> Any:
+    assert _BASE.magnitude is not None  # the element-wise form has one
+    return _BASE.magnitude(_flagged(a))
+
+
 SIGMOID_FOCAL_LOSS: SymbolicLoss = dataclasses.replace(
-    _BASE,
-    evaluate=lambda a: _BASE.evaluate(_flagged(a)),
-    magnitude=lambda a: _BASE.magnitude(_flagged(a)),  # type: ignore[misc]
+    _BASE, evaluate=_evaluate, magnitude=_magnitude
 )
 
 FORMS = {"sigmoid_focal_loss": SIGMOID_FOCAL_LOSS}

@@ -39,7 +39,7 @@ def _evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
     xv = np.asarray(a["input"])
     xv = xv if np.iscomplexobj(xv) else xv.astype(np.float64)
     yv = np.asarray(a["target"], dtype=np.float64)
-    eps = float(np.asarray(a["eps"], dtype=np.asarray(a["input"]).real.dtype))
+    eps = float(np.asarray(a["eps"], dtype=np.real(np.asarray(a["input"])).dtype))
     vv = np.maximum(_broadcast_var(a["var"], xv.shape), eps)
     out = _f(xv, yv, vv)
     g = _df(xv, yv, vv)

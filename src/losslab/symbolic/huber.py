@@ -45,7 +45,10 @@ def _cases(c: sp.Symbol) -> tuple[dict[sp.Symbol, sp.Expr], ...]:
 
 
 def _diff(a: dict[str, Any]) -> np.ndarray:
-    return np.abs(np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float))
+    out: np.ndarray = np.abs(
+        np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float)
+    )
+    return out
 
 
 def _huber_kink(a: dict[str, Any]) -> np.ndarray:
@@ -57,7 +60,10 @@ def _smooth_kink(a: dict[str, Any]) -> np.ndarray:
 
 
 def _huber_others(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> dict[str, Any]:
-    out = {"target": rng.uniform(-3, 3, shape).astype(dtype), "delta": float(rng.uniform(0.2, 2))}
+    out: dict[str, Any] = {
+        "target": rng.uniform(-3, 3, shape).astype(dtype),
+        "delta": float(rng.uniform(0.2, 2)),
+    }
     out["weight"] = None if rng.integers(0, 2) else rng.uniform(0, 2, shape).astype(dtype)
     return out
 

@@ -88,7 +88,8 @@ def _reduce(out: np.ndarray, g: np.ndarray, a: dict[str, Any]) -> tuple[Any, Any
 
 def _distribution(rng: np.random.Generator, shape: tuple[int, ...], axis: int) -> np.ndarray:
     d = rng.uniform(0.05, 1.0, shape)
-    return d / d.sum(axis=axis, keepdims=True)
+    out: np.ndarray = d / d.sum(axis=axis, keepdims=True)
+    return out
 
 
 def _shape_axis(rng: np.random.Generator) -> tuple[tuple[int, ...], int]:
@@ -139,7 +140,8 @@ def _log_sizes(a: dict[str, Any]) -> np.ndarray:
     base = math.e if a["base"] is None else float(a["base"])
     with np.errstate(divide="ignore", invalid="ignore"):
         sizes = np.where(pv > 0, pv * (np.abs(np.log(pv)) + np.abs(np.log(qv))), 0.0)
-    return sizes.sum(axis=a["axis"]) / abs(math.log(base))
+    out: np.ndarray = sizes.sum(axis=a["axis"]) / abs(math.log(base))
+    return out
 
 
 def _axis(a: dict[str, Any]) -> int:
@@ -181,7 +183,7 @@ ENTROPY_FORM = elementwise(
 )
 # What kl_divergence and cross_entropy_pq share: both differentiate w.r.t. q on the simplex,
 # and -p / (q ln b) is the gradient of both (they differ by H(p), constant in q).
-_PQ_FORM = {
+_PQ_FORM: dict[str, Any] = {
     "wrt": "q",
     "variable": q,
     "arrays": {"q": q, "p": p},

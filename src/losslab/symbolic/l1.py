@@ -2,6 +2,8 @@ r"""Symbolic form of :func:`losslab.l1_loss`: :math:`\ell = |x - y|` per element
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 
@@ -12,11 +14,14 @@ i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, positive=True)
 X, Y = sp.IndexedBase("x"), sp.IndexedBase("y")
 
 
-def _kink(a):
-    return np.abs(np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float))
+def _kink(a: dict[str, Any]) -> np.ndarray:
+    out: np.ndarray = np.abs(
+        np.asarray(a["input"], dtype=float) - np.asarray(a["target"], dtype=float)
+    )
+    return out
 
 
-def _targets(rng, shape, dtype):
+def _targets(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> dict[str, Any]:
     return {"target": rng.uniform(-3, 3, shape).astype(dtype)}
 
 

@@ -42,8 +42,10 @@ import sympy as sp
 from . import get
 from ._compare import equivalent
 from ._parse import equations, parse, sides
-from ._scan import MARK_MD as _MARK_MD  # noqa: F401  (the marker syntax, for tools)
-from ._scan import MARK_RST as _MARK_RST  # noqa: F401
+
+# The marker syntax, for tools (tests/test_formula_coverage.py):
+from ._scan import MARK_MD as _MARK_MD  # noqa: F401  # pyright: ignore[reportUnusedImport]
+from ._scan import MARK_RST as _MARK_RST  # noqa: F401  # pyright: ignore[reportUnusedImport]
 from ._scan import Finding, check_paths, check_text
 
 __all__ = [

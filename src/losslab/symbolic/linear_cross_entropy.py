@@ -7,6 +7,8 @@ form the chunked backward pass accumulates.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 from ._core import prove_equal
@@ -14,7 +16,11 @@ from ._core import prove_equal
 
 def proof(d: int = 2, v: int = 3, label: int = 1) -> bool:
     x = sp.symbols(f"x0:{d}", real=True)
-    W = sp.Matrix(v, d, lambda i, j: sp.Symbol(f"w_{i}_{j}", real=True))
+
+    def weight(i: int, j: int) -> Any:
+        return sp.Symbol(f"w_{i}_{j}", real=True)
+
+    W = sp.Matrix(v, d, weight)
     b = sp.symbols(f"b0:{v}", real=True)
     z = [sum(W[i, j] * x[j] for j in range(d)) + b[i] for i in range(v)]
     loss = sp.log(sum(sp.exp(zi) for zi in z)) - z[label]

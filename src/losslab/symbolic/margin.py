@@ -19,6 +19,7 @@ against PyTorch autograd (torch 2.13):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -51,7 +52,8 @@ def _labels_only(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -
 
 def _hinge_kink(a: dict[str, Any]) -> np.ndarray:
     xv, yv = np.asarray(a["input"], dtype=float), np.asarray(a["target"], dtype=float)
-    return np.abs(float(a["margin"]) - yv * xv)
+    out: np.ndarray = np.abs(float(a["margin"]) - yv * xv)
+    return out
 
 
 def _embedding_kink(a: dict[str, Any]) -> np.ndarray:
@@ -139,7 +141,7 @@ K = 3  # classes of the displayed and proved form
 
 
 @cache
-def _row(k: int, p: int):
+def _row(k: int, p: int) -> tuple[Any, Any, Any, Any, list[Any]]:
     """Per-sample form over k classes with one-hot t: (w/k) sum_j (1 - t_j) max(0, z_j)^p."""
     xs = sp.symbols(f"x_1:{k + 1}", real=True)
     ts = sp.symbols(f"t_1:{k + 1}", real=True)
@@ -151,7 +153,7 @@ def _row(k: int, p: int):
 
 
 @cache
-def _element(p: int):
+def _element(p: int) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
     """The generic term of a sample, :math:`\\max(0, z)^p` with :math:`z = m - x_y + x_j`, and
     its SymPy derivative in :math:`z` (0 at the kink), lambdified once for any class count:
     the gradient is :math:`h'(z_j)` at :math:`x_j` and :math:`-\\sum_{j \\ne y} h'(z_j)` at
@@ -191,13 +193,14 @@ def _multi_margin_evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
 def _multi_margin_kink(a: dict[str, Any]) -> np.ndarray:
     """Entry (n, j != y): |z_j|; entry (n, y): the smallest |z_j| of its row."""
     xv = np.atleast_2d(np.asarray(a["input"], dtype=float))
-    n = xv.shape[0]
+    n = int(xv.shape[0])
     labels = np.asarray(a["target"]).reshape(n)
     rows = np.arange(n)
     z = np.abs(float(a["margin"]) - xv[rows, labels][:, None] + xv)
     z[rows, labels] = np.inf
     z[rows, labels] = z.min(axis=1)
-    return z.reshape(np.shape(a["input"]))
+    out: np.ndarray = z.reshape(np.shape(a["input"]))
+    return out
 
 
 def _multi_margin_sample(rng: np.random.Generator, dtype: Any) -> dict[str, Any]:

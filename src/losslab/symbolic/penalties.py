@@ -3,6 +3,8 @@ r"""Symbolic forms of :func:`losslab.l1_penalty` (:math:`\lambda\sum|w|`) and
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 
@@ -29,11 +31,12 @@ def _l1_optimal(a_value: sp.Expr) -> sp.Expr:
     return sp.simplify(w_star - a_value + lam * sp.sign(w_star))
 
 
-def _kink(a):
-    return np.abs(np.asarray(a["w"], dtype=float))
+def _kink(a: dict[str, Any]) -> np.ndarray:
+    out: np.ndarray = np.abs(np.asarray(a["w"], dtype=float))
+    return out
 
 
-def _lam(rng, shape, dtype):
+def _lam(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> dict[str, Any]:
     return {"lam": float(rng.uniform(0.1, 2.0))}
 
 

@@ -4,6 +4,7 @@ r"""Symbolic forms of the activations: :func:`losslab.sigmoid`, :func:`losslab.l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -44,7 +45,7 @@ LOG_SIGMOID_FORM = elementwise(
 
 
 @cache
-def _row(k: int, log: bool):
+def _row(k: int, log: bool) -> tuple[Any, list[Any], list[Any]]:
     """Per-sample forms over k classes: outputs, and the gradient of their sum."""
     xs = sp.symbols(f"x_1:{k + 1}", real=True)
     z = sum(sp.exp(v) for v in xs)
@@ -54,7 +55,7 @@ def _row(k: int, log: bool):
 
 
 @cache
-def _element(log: bool):
+def _element(log: bool) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
     """Entry :math:`i` over any number :math:`k` of classes, lambdified once: the output with
     :math:`S = \\sum_j e^{x_j - m}` (:math:`m` the largest entry, so nothing overflows), and
     SymPy's derivative in :math:`x_i` of the sum of the outputs, with the other classes
@@ -73,12 +74,12 @@ def _element(log: bool):
     return lambdify((xi, m, s_sym), out), lambdify((xi, m, s_sym, k), gradient)
 
 
-def _vector_evaluate(log: bool):
+def _vector_evaluate(log: bool) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
     def evaluate(a: dict[str, Any]) -> tuple[Any, Any]:
         xv = np.moveaxis(np.asarray(a["x"]), a["axis"], -1)
         xv = xv if np.iscomplexobj(xv) else xv.astype(np.float64)
         k = xv.shape[-1]
-        shift = np.max(xv.real, axis=-1, keepdims=True)
+        shift = np.max(np.real(xv), axis=-1, keepdims=True)
         with np.errstate(under="ignore"):
             s = np.exp(xv - shift).sum(axis=-1, keepdims=True)
         f, df = _element(log)
@@ -91,7 +92,7 @@ def _vector_evaluate(log: bool):
 _M = sp.Symbol("m", real=True)
 
 
-def _vector_form(name: str, log: bool, closed) -> SymbolicLoss:
+def _vector_form(name: str, log: bool, closed: Callable[[list[Any]], Any]) -> SymbolicLoss:
     xs, outs, grads = _row(3, log)
     z = sum(sp.exp(v) for v in xs)
     soft = [sp.exp(v) / z for v in xs]
