@@ -126,3 +126,19 @@ def test_bad_input_names_the_argument(kw, exc, name):
         tversky(**args)
     with pytest.raises(ValueError, match=r"^`alpha`"):
         tversky(P, T, alpha=-0.5)
+
+
+def test_huge_weights_give_the_ratio_without_overflow():
+    # alpha FP + beta FN is 2e308, beyond the range; the ratio itself is 0 (loss 1).
+    p, t = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, grad = losslab.value_and_grad(tversky)(p, t, alpha=1e308, beta=1e308)
+        assert value == 1.0
+        assert np.isfinite(grad).all()
+        p2 = np.array([[0.5, 0.5]])
+        big = tversky(p2, np.array([[1.0, 0.0]]), alpha=1e308, beta=1e308)
+    # TP 0.5, FP 0.5, FN 0.5: 1 - 0.5 / (0.5 + 1e308) == 1
+    assert big == 1.0
+    small = tversky(P, T, alpha=3.0, beta=5.0, reduction="none")
+    tp, fp, fn = (P * T).sum(1), (P * (1 - T)).sum(1), ((1 - P) * T).sum(1)
+    np.testing.assert_array_equal(small, 1 - tp / (tp + 3.0 * fp + 5.0 * fn))

@@ -75,6 +75,12 @@ def _overlap(
     tp = np.sum(p * t, axis=axes)
     fp = np.sum(p * (1 - t), axis=axes)
     fn = np.sum((1 - p) * t, axis=axes)
+    # The ratio and its derivative do not change when every coefficient is divided by the same
+    # power of two (exactly, so ordinary weights give the same bits): with the largest in
+    # [0.5, 1), alpha = beta = 1e308 cannot overflow the denominator or its square.
+    k = -int(np.frexp(max(coef, alpha, beta, s_nr, s_dr))[1])
+    coef, alpha, beta = np.ldexp(coef, k), np.ldexp(alpha, k), np.ldexp(beta, k)
+    s_nr, s_dr = np.ldexp(s_nr, k), np.ldexp(s_dr, k)
     num = coef * tp + s_nr
     den = coef * tp + alpha * fp + beta * fn + s_dr
     if np.any(den == 0):
