@@ -142,3 +142,20 @@ def test_huge_weights_give_the_ratio_without_overflow():
     small = tversky(P, T, alpha=3.0, beta=5.0, reduction="none")
     tp, fp, fn = (P * T).sum(1), (P * (1 - T)).sum(1), ((1 - P) * T).sum(1)
     np.testing.assert_array_equal(small, 1 - tp / (tp + 3.0 * fp + 5.0 * fn))
+
+
+@pytest.mark.parametrize(
+    ("p", "t", "kw", "reason"),
+    [
+        ([[0.0, 0.0]], [[0.0, 0.0]], {}, "`input` and `target` are both all 0"),
+        ([[0.2, 0.5]], [[0.0, 0.0]], {"alpha": 0.0}, "`alpha` is 0 and `target` is all 0"),
+        ([[0.0, 0.0]], [[1.0, 0.0]], {"beta": 0.0}, "`beta` is 0 and `input` is all 0"),
+        ([[0.2, 0.5]], [[0.0, 0.0]], {"alpha": 0.0, "beta": 0.0}, "`alpha` and `beta` are 0"),
+        ([[0.0, 0.5]], [[1.0, 0.0]], {"alpha": 0.0, "beta": 0.0}, "do not overlap"),
+    ],
+)
+def test_zero_denominator_says_why(p, t, kw, reason):
+    with pytest.raises(ValueError, match=r"^`smooth_dr` is 0") as info:
+        tversky(np.array(p), np.array(t), **kw)
+    assert reason in str(info.value)
+    assert "foreground" not in str(info.value)

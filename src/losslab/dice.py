@@ -87,8 +87,9 @@ def _overlap(
         raise ValueError(
             "`smooth_dr` is 0 and a "
             + ("sample" if per else "batch")
-            + " has a zero denominator (no foreground in `input` or `target`: the ratio is "
-            "0/0); expected smooth_dr > 0 to score empty masks"
+            + " has a zero denominator ("
+            + _empty_reason(alpha > 0, beta > 0)
+            + ": the ratio is 0/0); expected smooth_dr > 0"
         )
     losses: np.ndarray = np.asarray(1 - num / den)
     scale = 1.0
@@ -113,6 +114,19 @@ def _overlap(
         g = g * p * (1 - p)
     with np.errstate(over="ignore"):
         return value, g.astype(dtype)
+
+
+def _empty_reason(fp_counts: bool, fn_counts: bool) -> str:
+    """Why the denominator ``I + alpha FP + beta FN`` is 0, by which weights are 0."""
+    if fp_counts and fn_counts:
+        return "`input` and `target` are both all 0"
+    if fn_counts:
+        return "`alpha` is 0 and `target` is all 0"
+    if fp_counts:
+        return "`beta` is 0 and `input` is all 0"
+    return (
+        "`alpha` and `beta` are 0 and `input` and `target` do not overlap, sum(input * target) = 0"
+    )
 
 
 def _target_probabilities(t: np.ndarray) -> None:
