@@ -159,3 +159,11 @@ def test_zero_denominator_says_why(p, t, kw, reason):
         tversky(np.array(p), np.array(t), **kw)
     assert reason in str(info.value)
     assert "foreground" not in str(info.value)
+
+
+@pytest.mark.parametrize("fn", [dice, tversky])
+def test_docstring_sections_start_after_a_blank_line(fn):
+    lines = fn.__doc__.splitlines()
+    for k in range(2, len(lines)):
+        if set(lines[k].strip()) == {"-"} and len(lines[k].strip()) >= 3:
+            assert not lines[k - 2].strip(), lines[k - 1]  # NumPy format: a blank line first

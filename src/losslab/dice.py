@@ -264,6 +264,7 @@ def dice_loss(
     -------
     numpy scalar or ndarray
         The loss; the per-sample losses for ``reduction='none'``.
+
     Shape
     -----
     * ``input``: ``(N, *)``, a batch of ``N`` masks of any shape (``per_sample=False`` also
@@ -272,6 +273,7 @@ def dice_loss(
     * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; for
       ``reduction='none'``, ``(N,)`` with ``per_sample=True`` and a 0-d array with
       ``per_sample=False``.
+
     Raises
     ------
     ValueError
@@ -416,6 +418,7 @@ def tversky_loss(
     -------
     numpy scalar or ndarray
         The loss; the per-sample losses for ``reduction='none'``.
+
     Shape
     -----
     * ``input``: ``(N, *)``, a batch of ``N`` masks of any shape (``per_sample=False`` also
@@ -424,6 +427,7 @@ def tversky_loss(
     * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; for
       ``reduction='none'``, ``(N,)`` with ``per_sample=True`` and a 0-d array with
       ``per_sample=False``.
+
     Raises
     ------
     ValueError
