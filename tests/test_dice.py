@@ -126,3 +126,44 @@ def test_bad_input_names_the_argument(kw, exc, name):
         tversky(**args)
     with pytest.raises(ValueError, match=r"^`alpha`"):
         tversky(P, T, alpha=-0.5)
+
+
+def test_huge_weights_give_the_ratio_without_overflow():
+    # alpha FP + beta FN is 2e308, beyond the range; the ratio itself is 0 (loss 1).
+    p, t = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, grad = losslab.value_and_grad(tversky)(p, t, alpha=1e308, beta=1e308)
+        assert value == 1.0
+        assert np.isfinite(grad).all()
+        p2 = np.array([[0.5, 0.5]])
+        big = tversky(p2, np.array([[1.0, 0.0]]), alpha=1e308, beta=1e308)
+    # TP 0.5, FP 0.5, FN 0.5: 1 - 0.5 / (0.5 + 1e308) == 1
+    assert big == 1.0
+    small = tversky(P, T, alpha=3.0, beta=5.0, reduction="none")
+    tp, fp, fn = (P * T).sum(1), (P * (1 - T)).sum(1), ((1 - P) * T).sum(1)
+    np.testing.assert_array_equal(small, 1 - tp / (tp + 3.0 * fp + 5.0 * fn))
+
+
+@pytest.mark.parametrize(
+    ("p", "t", "kw", "reason"),
+    [
+        ([[0.0, 0.0]], [[0.0, 0.0]], {}, "`input` and `target` are both all 0"),
+        ([[0.2, 0.5]], [[0.0, 0.0]], {"alpha": 0.0}, "`alpha` is 0 and `target` is all 0"),
+        ([[0.0, 0.0]], [[1.0, 0.0]], {"beta": 0.0}, "`beta` is 0 and `input` is all 0"),
+        ([[0.2, 0.5]], [[0.0, 0.0]], {"alpha": 0.0, "beta": 0.0}, "`alpha` and `beta` are 0"),
+        ([[0.0, 0.5]], [[1.0, 0.0]], {"alpha": 0.0, "beta": 0.0}, "do not overlap"),
+    ],
+)
+def test_zero_denominator_says_why(p, t, kw, reason):
+    with pytest.raises(ValueError, match=r"^`smooth_dr` is 0") as info:
+        tversky(np.array(p), np.array(t), **kw)
+    assert reason in str(info.value)
+    assert "foreground" not in str(info.value)
+
+
+@pytest.mark.parametrize("fn", [dice, tversky])
+def test_docstring_sections_start_after_a_blank_line(fn):
+    lines = fn.__doc__.splitlines()
+    for k in range(2, len(lines)):
+        if set(lines[k].strip()) == {"-"} and len(lines[k].strip()) >= 3:
+            assert not lines[k - 2].strip(), lines[k - 1]  # NumPy format: a blank line first

@@ -72,3 +72,18 @@ def test_minimiser_is_the_quantile():
 def test_bad_alpha(alpha, exc):
     with pytest.raises(exc, match=r"^`alpha`"):
         pinball([1.0], [2.0], alpha=alpha)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.3])
+def test_difference_beyond_the_range_is_not_inf(alpha):
+    # y - x is 2e308 (beyond the range) but each loss, and their mean, is within it.
+    x, y = np.array([1e308, -1e308]), np.array([-1e308, 1e308])
+    with np.errstate(over="raise", invalid="raise"):
+        losses = pinball(x, y, alpha=alpha, reduction="none")
+        mean = pinball(x, y, alpha=alpha)
+    np.testing.assert_allclose(losses, [1e308 * (2 * (1 - alpha)), 1e308 * (2 * alpha)], rtol=1e-15)
+    np.testing.assert_allclose(mean, 1e308, rtol=1e-15)
+    assert pinball(x, y, alpha=alpha, reduction="sum") == np.inf
+    zero = pinball(np.array([1e308]), np.array([-1e308]), alpha=1.0, reduction="none")
+    assert str(zero) == "[0.]"
+    assert pinball(np.array([-1e308]), np.array([1e308]), alpha=1.0) == np.inf

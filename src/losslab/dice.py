@@ -75,14 +75,21 @@ def _overlap(
     tp = np.sum(p * t, axis=axes)
     fp = np.sum(p * (1 - t), axis=axes)
     fn = np.sum((1 - p) * t, axis=axes)
+    # The ratio and its derivative do not change when every coefficient is divided by the same
+    # power of two (exactly, so ordinary weights give the same bits): with the largest in
+    # [0.5, 1), alpha = beta = 1e308 cannot overflow the denominator or its square.
+    k = -int(np.frexp(max(coef, alpha, beta, s_nr, s_dr))[1])
+    coef, alpha, beta = np.ldexp(coef, k), np.ldexp(alpha, k), np.ldexp(beta, k)
+    s_nr, s_dr = np.ldexp(s_nr, k), np.ldexp(s_dr, k)
     num = coef * tp + s_nr
     den = coef * tp + alpha * fp + beta * fn + s_dr
     if np.any(den == 0):
         raise ValueError(
             "`smooth_dr` is 0 and a "
             + ("sample" if per else "batch")
-            + " has a zero denominator (no foreground in `input` or `target`: the ratio is "
-            "0/0); expected smooth_dr > 0 to score empty masks"
+            + " has a zero denominator ("
+            + _empty_reason(alpha > 0, beta > 0)
+            + ": the ratio is 0/0); expected smooth_dr > 0"
         )
     losses: np.ndarray = np.asarray(1 - num / den)
     scale = 1.0
@@ -107,6 +114,19 @@ def _overlap(
         g = g * p * (1 - p)
     with np.errstate(over="ignore"):
         return value, g.astype(dtype)
+
+
+def _empty_reason(fp_counts: bool, fn_counts: bool) -> str:
+    """Why the denominator ``I + alpha FP + beta FN`` is 0, by which weights are 0."""
+    if fp_counts and fn_counts:
+        return "`input` and `target` are both all 0"
+    if fn_counts:
+        return "`alpha` is 0 and `target` is all 0"
+    if fp_counts:
+        return "`beta` is 0 and `input` is all 0"
+    return (
+        "`alpha` and `beta` are 0 and `input` and `target` do not overlap, sum(input * target) = 0"
+    )
 
 
 def _target_probabilities(t: np.ndarray) -> None:
@@ -244,6 +264,7 @@ def dice_loss(
     -------
     numpy scalar or ndarray
         The loss; the per-sample losses for ``reduction='none'``.
+
     Shape
     -----
     * ``input``: ``(N, *)``, a batch of ``N`` masks of any shape (``per_sample=False`` also
@@ -252,6 +273,7 @@ def dice_loss(
     * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; for
       ``reduction='none'``, ``(N,)`` with ``per_sample=True`` and a 0-d array with
       ``per_sample=False``.
+
     Raises
     ------
     ValueError
@@ -396,6 +418,7 @@ def tversky_loss(
     -------
     numpy scalar or ndarray
         The loss; the per-sample losses for ``reduction='none'``.
+
     Shape
     -----
     * ``input``: ``(N, *)``, a batch of ``N`` masks of any shape (``per_sample=False`` also
@@ -404,6 +427,7 @@ def tversky_loss(
     * output: a scalar (0-d NumPy value) for ``reduction='mean'`` and ``'sum'``; for
       ``reduction='none'``, ``(N,)`` with ``per_sample=True`` and a 0-d array with
       ``per_sample=False``.
+
     Raises
     ------
     ValueError

@@ -24,7 +24,8 @@ def _pinball_kernel(alpha: Any) -> e.BlockKernel:
 
     def kernel(blocks: list[np.ndarray], loss: np.ndarray, grad: np.ndarray | None) -> None:
         r = np.subtract(blocks[1], blocks[0])
-        np.maximum(alpha * r, below * r, out=loss)
+        with np.errstate(invalid="ignore"):  # 0 * inf where y - x overflows: see _pinball_halved
+            np.maximum(alpha * r, below * r, out=loss)
         loss += 0.0  # -0.0 (from (alpha - 1) * 0) prints as 0
         if grad is not None:
             np.sign(r, out=grad)  # sign(y - x)
@@ -43,11 +44,25 @@ def _check_alpha(alpha: Any) -> float:
     return a
 
 
+def _pinball_halved(alpha: Any) -> Any:
+    r"""The element losses as :math:`2 \max(\alpha h, (\alpha - 1) h)` with
+    :math:`h = y/2 - x/2`, for where :math:`y - x` overflows but the loss need not (e.g.
+    :math:`x = -y = 10^{308}`, :math:`\alpha = \tfrac12`: the loss is :math:`10^{308}`)."""
+
+    def losses(pair: e.Pair) -> np.ndarray:
+        h = np.subtract(pair.t / 2, pair.x / 2)
+        out: np.ndarray = 2 * np.maximum(alpha * h, (alpha - 1) * h) + 0.0  # not -0.0
+        return out
+
+    return losses
+
+
 def _pinball(input: Any, target: Any, alpha: Any, reduction: Any, need_grad: bool) -> ValueAndGrad:
     a = _check_alpha(alpha)
     pair = e.prepare(input, target, reduction)
-    kernel = _pinball_kernel(pair.dtype.type(a))
-    return e.run(pair, kernel, reduction, need_grad=need_grad)
+    a_t = pair.dtype.type(a)
+    kernel = _pinball_kernel(a_t)
+    return e.run(pair, kernel, reduction, need_grad=need_grad, weighted=_pinball_halved(a_t))
 
 
 @overload
