@@ -28,6 +28,15 @@ def test_every_page_of_the_list_has_a_chinese_edition() -> None:
     assert editions.PENDING - missing == set(), "translated: take them out of PENDING"
 
 
+def test_every_learn_page_is_on_the_list() -> None:
+    # the Learn section of the navigation (mkdocs.yml) is the list of pages a learner reads
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:\n", 1)[1]
+    learn = nav.split("  - Learn:\n", 1)[1].split("\n  - ", 1)[0]
+    pages = [line.rsplit(": ", 1)[1].removesuffix(".md") for line in learn.splitlines()]
+    assert pages, "no Learn section found in mkdocs.yml"
+    assert sorted(set(pages) - set(editions.ZH_PAGES)) == []
+
+
 def test_every_chinese_page_has_an_english_page() -> None:
     orphans = [p for p in TRANSLATED if not (editions.DOCS / f"{p}.md").is_file()]
     assert orphans == []
