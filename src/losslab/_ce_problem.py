@@ -159,6 +159,7 @@ def _prepare(
     if any_ignored:
         y = np.where(ignored, 0, y)
         keep = (~ignored).astype(dtype)
+    wd: np.ndarray | None = None  # the class weights, rescaled where their sum leaves the range
     if w is None:
         f = keep
         denominator = float(y.size - np.count_nonzero(ignored))
@@ -177,10 +178,9 @@ def _prepare(
             denominator = float(f.sum(dtype=np.float64))
     smooth = None
     if eps:
+        # with the class weights as rescaled above, so that f and smooth keep their ratio
         smooth = (
-            np.full(n_classes, eps / n_classes, dtype)
-            if w is None
-            else (eps / n_classes) * w.astype(dtype, copy=False)
+            np.full(n_classes, eps / n_classes, dtype) if wd is None else (eps / n_classes) * wd
         )
         f = (1 - eps) * (np.ones(y.size, dtype) if f is None else f)
         if keep is None:
