@@ -159,23 +159,24 @@ def _prepare(
     if any_ignored:
         y = np.where(ignored, 0, y)
         keep = (~ignored).astype(dtype)
-    wd: np.ndarray | None = None  # the class weights, rescaled where their sum leaves the range
+    wd = None  # the class weights, rescaled where their sum leaves the range
     if w is None:
         f = keep
         denominator = float(y.size - np.count_nonzero(ignored))
     else:
-        wd = w.astype(dtype, copy=False)
-        f = wd[y] if keep is None else wd[y] * keep
+        cw = w.astype(dtype, copy=False)
+        f = cw[y] if keep is None else cw[y] * keep
         with np.errstate(over="ignore"):  # inf: rescaled below
             denominator = float(f.sum(dtype=np.float64))
         top = float(np.finfo(dtype).max)
-        if reduction == "mean" and wd.max() > 0 and not 1 / top <= denominator <= top:
+        if reduction == "mean" and cw.max() > 0 and not 1 / top <= denominator <= top:
             # 1/denominator (the gradient's scale) or the weighted losses would leave the
             # range: divide the weights by the largest, which changes neither the mean nor
             # its gradient
-            wd = wd / wd.max()
-            f = wd[y] if keep is None else wd[y] * keep
+            cw = cw / cw.max()
+            f = cw[y] if keep is None else cw[y] * keep
             denominator = float(f.sum(dtype=np.float64))
+        wd = cw
     smooth = None
     if eps:
         # with the class weights as rescaled above, so that f and smooth keep their ratio
